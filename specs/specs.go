@@ -1,0 +1,64 @@
+// Package specs embeds the OpenAPI documents that vendorsim serves.
+//
+// The documents are written by the vendorsim authors from the vendor facts in
+// the project's research notes; none is a copy of a vendor file. Each API that
+// vendorsim emulates (and its own control API, "sandbox") has one document,
+// named after it: whippy.yaml, zipwhip.yaml, whereby.yaml, sandbox.yaml.
+package specs
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+//go:embed *.yaml
+var files embed.FS
+
+// Names lists the embedded documents by API name, sorted.
+func Names() []string {
+	entries, _ := fs.ReadDir(files, ".")
+	var names []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Raw returns the bytes of the named document.
+func Raw(name string) ([]byte, error) {
+	b, err := files.ReadFile(name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("spec %q: not embedded", name)
+	}
+	return b, nil
+}
+
+// Load parses and validates the named document. It returns an error naming the
+// document and the first defect when the document does not load or validate,
+// so a broken spec stops start-up with a clear message.
+func Load(ctx context.Context, name string) (*openapi3.T, error) {
+	b, err := Raw(name)
+	if err != nil {
+		return nil, err
+	}
+	loader := openapi3.NewLoader()
+	loader.Context = ctx
+	loader.IsExternalRefsAllowed = false
+	doc, err := loader.LoadFromData(b)
+	if err != nil {
+		return nil, fmt.Errorf("spec %s: load: %w", name, err)
+	}
+	if err := doc.Validate(ctx); err != nil {
+		return nil, fmt.Errorf("spec %s: invalid: %w", name, err)
+	}
+	return doc, nil
+}

@@ -1,0 +1,301 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Resource is one vendor document in a workspace.
+type Resource struct {
+	Vendor string
+	Kind   string
+	ID     string
+	// Parent groups children under one owner (messages under a
+	// conversation); empty for top-level resources.
+	Parent    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Doc is the JSON document, owned by the vendor package.
+	Doc []byte
+	// Keys are lookup and filter values. On Update they replace the old set.
+	Keys []Key
+}
+
+// Key is a named lookup value of a resource.
+type Key struct {
+	Name  string
+	Value string
+}
+
+// K is shorthand for building keys.
+func K(name, value string) Key { return Key{Name: name, Value: value} }
+
+const resourceCols = `seq, vendor, kind, id, parent, created_at, updated_at, doc`
+
+func scanResource(sc interface{ Scan(...any) error }) (Resource, int64, error) {
+	var r Resource
+	var seq, created, updated int64
+	if err := sc.Scan(&seq, &r.Vendor, &r.Kind, &r.ID, &r.Parent, &created, &updated, &r.Doc); err != nil {
+		return r, 0, err
+	}
+	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return r, seq, nil
+}
+
+// Get returns one resource by identity, or ErrNotFound.
+func (tx *Tx) Get(vendor, kind, id string) (*Resource, error) {
+	r, _, err := scanResource(tx.queryRow(`SELECT `+resourceCols+` FROM resources
+		WHERE workspace_id = ? AND vendor = ? AND kind = ? AND id = ?`, tx.ws, vendor, kind, id))
+	if err == sql.ErrNoRows {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", kind, id, err)
+	}
+	return &r, nil
+}
+
+// Lookup returns the oldest resource of a kind whose key name has value, or
+// ErrNotFound.
+func (tx *Tx) Lookup(vendor, kind, name, value string) (*Resource, error) {
+	r, _, err := scanResource(tx.queryRow(`SELECT r.seq, r.vendor, r.kind, r.id, r.parent, r.created_at, r.updated_at, r.doc
+		FROM resource_keys k JOIN resources r ON r.seq = k.seq
+		WHERE k.workspace_id = ? AND k.vendor = ? AND k.kind = ? AND k.name = ? AND k.value = ?
+		ORDER BY r.seq LIMIT 1`, tx.ws, vendor, kind, name, value))
+	if err == sql.ErrNoRows {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lookup %s by %s: %w", kind, name, err)
+	}
+	return &r, nil
+}
+
+// Insert stores a new resource. Zero timestamps become the transaction's
+// Now. It returns ErrConflict when the identity is taken.
+func (tx *Tx) Insert(r *Resource) error {
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = tx.now
+	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = r.CreatedAt
+	}
+	var seq int64
+	err := tx.queryRow(`INSERT INTO resources (workspace_id, vendor, kind, id, parent, created_at, updated_at, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		tx.ws, r.Vendor, r.Kind, r.ID, r.Parent, micros(r.CreatedAt), micros(r.UpdatedAt), r.Doc).Scan(&seq)
+	if err != nil {
+		return fmt.Errorf("insert %s %s: %w", r.Kind, r.ID, formatError(err))
+	}
+	return tx.insertKeys(seq, r)
+}
+
+func (tx *Tx) insertKeys(seq int64, r *Resource) error {
+	for _, k := range r.Keys {
+		if _, err := tx.exec(`INSERT INTO resource_keys (seq, workspace_id, vendor, kind, name, value) VALUES (?, ?, ?, ?, ?, ?)`,
+			seq, tx.ws, r.Vendor, r.Kind, k.Name, k.Value); err != nil {
+			return fmt.Errorf("insert %s key %s: %w", r.Kind, k.Name, err)
+		}
+	}
+	return nil
+}
+
+// Update replaces a resource's document, parent and keys, and sets UpdatedAt
+// to the transaction's Now unless it is later. It returns ErrNotFound when
+// the resource does not exist.
+func (tx *Tx) Update(r *Resource) error {
+	if r.UpdatedAt.Before(tx.now) {
+		r.UpdatedAt = tx.now
+	}
+	var seq, created int64
+	err := tx.queryRow(`UPDATE resources SET doc = ?, parent = ?, updated_at = ?
+		WHERE workspace_id = ? AND vendor = ? AND kind = ? AND id = ? RETURNING seq, created_at`,
+		r.Doc, r.Parent, micros(r.UpdatedAt), tx.ws, r.Vendor, r.Kind, r.ID).Scan(&seq, &created)
+	if err == sql.ErrNoRows {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("update %s %s: %w", r.Kind, r.ID, err)
+	}
+	r.CreatedAt = fromMicros(created)
+	if _, err := tx.exec(`DELETE FROM resource_keys WHERE seq = ?`, seq); err != nil {
+		return fmt.Errorf("update %s keys: %w", r.Kind, err)
+	}
+	return tx.insertKeys(seq, r)
+}
+
+// Delete removes a resource and its keys, or returns ErrNotFound.
+func (tx *Tx) Delete(vendor, kind, id string) error {
+	var seq int64
+	err := tx.queryRow(`DELETE FROM resources WHERE workspace_id = ? AND vendor = ? AND kind = ? AND id = ? RETURNING seq`,
+		tx.ws, vendor, kind, id).Scan(&seq)
+	if err == sql.ErrNoRows {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s %s: %w", kind, id, err)
+	}
+	if _, err := tx.exec(`DELETE FROM resource_keys WHERE seq = ?`, seq); err != nil {
+		return fmt.Errorf("delete %s keys: %w", kind, err)
+	}
+	return nil
+}
+
+// Op is a key filter comparison.
+type Op string
+
+// Key filter comparisons. Values compare as text; vendor packages store
+// times as fixed-width UTC text so that they order correctly.
+const (
+	OpIn       Op = "in"       // equals any of Values
+	OpContains Op = "contains" // contains Values[0], ignoring ASCII case
+	OpPrefix   Op = "prefix"   // starts with Values[0]
+	OpLess     Op = "<"        // less than Values[0]
+	OpGreater  Op = ">"        // greater than Values[0]
+)
+
+// Filter restricts a query to resources with a matching key.
+type Filter struct {
+	Name   string
+	Op     Op
+	Values []string
+	// Not inverts the filter: resources with no matching key.
+	Not bool
+}
+
+// Query selects resources of one kind.
+type Query struct {
+	Vendor, Kind string
+	// Parent, when HasParent, selects children of one parent.
+	Parent    string
+	HasParent bool
+	Filters   []Filter
+	// Time ranges on created_at and updated_at (exclusive; zero = open).
+	CreatedBefore, CreatedAfter time.Time
+	UpdatedBefore, UpdatedAfter time.Time
+	// OrderBy is "created_at" (default) or "updated_at"; Asc flips the
+	// default newest-first order. Ties break on insertion order.
+	OrderBy string
+	Asc     bool
+	Offset  int
+	// Limit of 0 means no limit.
+	Limit int
+	// Count asks for the total number of matches (ignoring Offset and Limit).
+	Count bool
+}
+
+// List returns the resources matching q and, when q.Count, the total.
+func (tx *Tx) List(q Query) ([]Resource, int, error) {
+	var where strings.Builder
+	args := []any{tx.ws, q.Vendor, q.Kind}
+	where.WriteString(`r.workspace_id = ? AND r.vendor = ? AND r.kind = ?`)
+	if q.HasParent {
+		where.WriteString(` AND r.parent = ?`)
+		args = append(args, q.Parent)
+	}
+	timeRange := func(col string, before, after time.Time) {
+		if !before.IsZero() {
+			where.WriteString(` AND r.` + col + ` < ?`)
+			args = append(args, micros(before))
+		}
+		if !after.IsZero() {
+			where.WriteString(` AND r.` + col + ` > ?`)
+			args = append(args, micros(after))
+		}
+	}
+	timeRange("created_at", q.CreatedBefore, q.CreatedAfter)
+	timeRange("updated_at", q.UpdatedBefore, q.UpdatedAfter)
+	for _, f := range q.Filters {
+		if len(f.Values) == 0 {
+			continue
+		}
+		cond, fargs := filterSQL(f)
+		if f.Not {
+			where.WriteString(` AND NOT EXISTS (SELECT 1 FROM resource_keys k WHERE k.seq = r.seq AND k.name = ? AND ` + cond + `)`)
+		} else {
+			where.WriteString(` AND EXISTS (SELECT 1 FROM resource_keys k WHERE k.seq = r.seq AND k.name = ? AND ` + cond + `)`)
+		}
+		args = append(args, f.Name)
+		args = append(args, fargs...)
+	}
+	total := 0
+	if q.Count {
+		if err := tx.queryRow(`SELECT COUNT(*) FROM resources r WHERE `+where.String(), args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count %s: %w", q.Kind, err)
+		}
+		if total == 0 || (q.Limit > 0 && q.Offset >= total) {
+			return nil, total, nil
+		}
+	}
+	order := "created_at"
+	if q.OrderBy == "updated_at" {
+		order = "updated_at"
+	}
+	dir := "DESC"
+	if q.Asc {
+		dir = "ASC"
+	}
+	sqlText := `SELECT ` + prefixed(resourceCols, "r.") + ` FROM resources r WHERE ` + where.String() +
+		` ORDER BY r.` + order + ` ` + dir + `, r.seq ` + dir
+	if q.Limit > 0 || q.Offset > 0 {
+		limit := q.Limit
+		if limit <= 0 {
+			limit = -1
+		}
+		sqlText += ` LIMIT ? OFFSET ?`
+		args = append(args, limit, q.Offset)
+	}
+	rows, err := tx.query(sqlText, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", q.Kind, err)
+	}
+	defer rows.Close()
+	var out []Resource
+	for rows.Next() {
+		r, _, err := scanResource(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list %s: %w", q.Kind, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", q.Kind, err)
+	}
+	if !q.Count {
+		total = len(out)
+	}
+	return out, total, nil
+}
+
+func filterSQL(f Filter) (string, []any) {
+	switch f.Op {
+	case OpContains:
+		return `k.value LIKE ? ESCAPE '\'`, []any{"%" + escapeLike(f.Values[0]) + "%"}
+	case OpPrefix:
+		return `k.value LIKE ? ESCAPE '\'`, []any{escapeLike(f.Values[0]) + "%"}
+	case OpLess:
+		return `k.value < ?`, []any{f.Values[0]}
+	case OpGreater:
+		return `k.value > ?`, []any{f.Values[0]}
+	default:
+		args := make([]any, len(f.Values))
+		for i, v := range f.Values {
+			args[i] = v
+		}
+		return `k.value IN (` + placeholders(len(f.Values)) + `)`, args
+	}
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func prefixed(cols, prefix string) string {
+	parts := strings.Split(cols, ", ")
+	for i, p := range parts {
+		parts[i] = prefix + p
+	}
+	return strings.Join(parts, ", ")
+}

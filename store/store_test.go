@@ -1,0 +1,112 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"vendorsim/store"
+)
+
+// MustOpenDB opens a database for a test: in memory, or a file in a
+// temporary directory when path is "file".
+func MustOpenDB(tb testing.TB, path string) *store.DB {
+	tb.Helper()
+	if path == "file" {
+		path = filepath.Join(tb.TempDir(), "test.db")
+	}
+	db := store.New(path)
+	if err := db.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustWorkspace(tb testing.TB, db *store.DB, id string) {
+	tb.Helper()
+	err := db.CreateWorkspace(context.Background(), store.Workspace{ID: id, Credentials: []store.Credential{{Vendor: "whippy", Credential: "key-" + id}}}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func TestResources(t *testing.T) {
+	for _, path := range []string{":memory:", "file"} {
+		t.Run(path, func(t *testing.T) {
+			db := MustOpenDB(t, path)
+			ctx := context.Background()
+			mustWorkspace(t, db, "a")
+			mustWorkspace(t, db, "b")
+			if ws, ok := db.Resolve("whippy", "key-a"); !ok || ws != "a" {
+				t.Fatalf("Resolve = %q, %v; want a, true", ws, ok)
+			}
+			err := db.Update(ctx, "a", func(tx *store.Tx) error {
+				for i, phone := range []string{"+14155550001", "+14155550002", "+14155550003"} {
+					r := &store.Resource{Vendor: "v", Kind: "contact", ID: phone, Doc: []byte(`{}`),
+						CreatedAt: tx.Now().Add(time.Duration(i) * time.Second),
+						Keys:      []store.Key{store.K("phone", phone), store.K("name", "name "+phone)}}
+					if err := tx.Insert(r); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.View(ctx, "a", func(tx *store.Tx) error {
+				got, total, err := tx.List(store.Query{Vendor: "v", Kind: "contact", Limit: 2, Count: true})
+				if err != nil {
+					return err
+				}
+				if total != 3 || len(got) != 2 || got[0].ID != "+14155550003" {
+					t.Errorf("List = %d items (first %v), total %d; want 2 newest-first of 3", len(got), got[0].ID, total)
+				}
+				got, _, err = tx.List(store.Query{Vendor: "v", Kind: "contact", Filters: []store.Filter{{Name: "name", Op: store.OpContains, Values: []string{"0002"}}}})
+				if err != nil {
+					return err
+				}
+				if len(got) != 1 || got[0].ID != "+14155550002" {
+					t.Errorf("List contains = %v; want the one contact", got)
+				}
+				r, err := tx.Lookup("v", "contact", "phone", "+14155550001")
+				if err != nil || r.ID != "+14155550001" {
+					t.Errorf("Lookup = %v, %v", r, err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.View(ctx, "b", func(tx *store.Tx) error {
+				_, err := tx.Get("v", "contact", "+14155550001")
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("Get in other workspace = %v; want ErrNotFound", err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Update(ctx, "a", func(tx *store.Tx) error {
+				return tx.Insert(&store.Resource{Vendor: "v", Kind: "contact", ID: "+14155550001", Doc: []byte(`{}`)})
+			})
+			if !errors.Is(err, store.ErrConflict) {
+				t.Errorf("duplicate Insert = %v; want ErrConflict", err)
+			}
+			if err := db.ResetWorkspace(ctx, "a", nil); err != nil {
+				t.Fatal(err)
+			}
+			db.View(ctx, "a", func(tx *store.Tx) error {
+				_, total, err := tx.List(store.Query{Vendor: "v", Kind: "contact", Count: true})
+				if err != nil || total != 0 {
+					t.Errorf("after reset total = %d, %v; want 0", total, err)
+				}
+				return nil
+			})
+		})
+	}
+}

@@ -1,0 +1,334 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Workspace sources.
+const (
+	SourceConfig = "config" // seeded from the configuration file
+	SourceAuto   = "auto"   // created on first use of an unknown credential
+	SourceAPI    = "api"    // created through the control API
+)
+
+// Workspace is a tenant.
+type Workspace struct {
+	ID     string
+	Name   string
+	Source string
+	// Seed is the JSON definition replayed when the workspace is reset.
+	Seed        []byte
+	ClockOffset time.Duration
+	CreatedAt   time.Time
+	Credentials []Credential
+}
+
+// Credential maps a vendor credential to a workspace.
+type Credential struct {
+	Vendor     string `json:"vendor"`
+	Credential string `json:"credential"`
+}
+
+// workspaceTables lists the tables whose rows belong to one workspace, in an
+// order that respects foreign keys when deleting.
+var workspaceTables = []string{"resource_keys", "resources", "counters", "journal", "attempts", "deliveries", "events", "webhooks", "jobs", "scenario_runs"}
+
+func (db *DB) loadCaches(ctx context.Context) error {
+	rows, err := db.writer.c.QueryContext(ctx, `SELECT id, clock_offset FROM workspaces`)
+	if err != nil {
+		return fmt.Errorf("load workspaces: %w", err)
+	}
+	offsets := map[string]time.Duration{}
+	for rows.Next() {
+		var id string
+		var off int64
+		if err := rows.Scan(&id, &off); err != nil {
+			rows.Close()
+			return fmt.Errorf("load workspaces: %w", err)
+		}
+		offsets[id] = time.Duration(off) * time.Microsecond
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load workspaces: %w", err)
+	}
+	rows, err = db.writer.c.QueryContext(ctx, `SELECT vendor, credential, workspace_id FROM credentials`)
+	if err != nil {
+		return fmt.Errorf("load credentials: %w", err)
+	}
+	defer rows.Close()
+	creds := map[credKey]string{}
+	for rows.Next() {
+		var k credKey
+		var ws string
+		if err := rows.Scan(&k.vendor, &k.credential, &ws); err != nil {
+			return fmt.Errorf("load credentials: %w", err)
+		}
+		creds[k] = ws
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load credentials: %w", err)
+	}
+	db.wsMu.Lock()
+	db.offsets, db.creds = offsets, creds
+	db.wsMu.Unlock()
+	return nil
+}
+
+// WorkspaceNow returns the virtual time of workspace ws: real time plus the
+// workspace's clock offset, in UTC, truncated to microseconds.
+func (db *DB) WorkspaceNow(ws string) time.Time {
+	db.wsMu.RLock()
+	off := db.offsets[ws]
+	db.wsMu.RUnlock()
+	return db.Now().Add(off).UTC().Truncate(time.Microsecond)
+}
+
+// ClockOffset returns how far workspace ws's clock is ahead of real time.
+func (db *DB) ClockOffset(ws string) time.Duration {
+	db.wsMu.RLock()
+	defer db.wsMu.RUnlock()
+	return db.offsets[ws]
+}
+
+// SetClockOffset moves workspace ws's clock to real time plus off. It returns
+// ErrNotFound for an unknown workspace.
+func (db *DB) SetClockOffset(ctx context.Context, ws string, off time.Duration) error {
+	err := db.Update(ctx, ws, func(tx *Tx) error {
+		res, err := tx.exec(`UPDATE workspaces SET clock_offset = ? WHERE id = ?`, off.Microseconds(), ws)
+		if err != nil {
+			return fmt.Errorf("set clock: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	db.wsMu.Lock()
+	db.offsets[ws] = off
+	db.wsMu.Unlock()
+	return nil
+}
+
+// Resolve returns the workspace of a vendor credential, from memory.
+func (db *DB) Resolve(vendor, credential string) (string, bool) {
+	db.wsMu.RLock()
+	defer db.wsMu.RUnlock()
+	ws, ok := db.creds[credKey{vendor, credential}]
+	return ws, ok
+}
+
+// CreateWorkspace creates ws with its credentials and runs seed in the same
+// transaction. It returns ErrConflict when the id or a credential is taken.
+func (db *DB) CreateWorkspace(ctx context.Context, ws Workspace, seed func(*Tx) error) error {
+	if ws.Seed == nil {
+		ws.Seed = []byte("{}")
+	}
+	if ws.Source == "" {
+		ws.Source = SourceAuto
+	}
+	err := db.Update(ctx, ws.ID, func(tx *Tx) error {
+		if _, err := tx.exec(`INSERT INTO workspaces (id, name, source, seed, clock_offset, created_at) VALUES (?, ?, ?, ?, 0, ?)`,
+			ws.ID, ws.Name, ws.Source, ws.Seed, micros(db.Now())); err != nil {
+			return fmt.Errorf("create workspace %s: %w", ws.ID, err)
+		}
+		for _, c := range ws.Credentials {
+			if err := tx.addCredential(c); err != nil {
+				return err
+			}
+		}
+		if seed != nil {
+			return seed(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	db.wsMu.Lock()
+	db.offsets[ws.ID] = 0
+	for _, c := range ws.Credentials {
+		db.creds[credKey{c.Vendor, c.Credential}] = ws.ID
+	}
+	db.wsMu.Unlock()
+	return nil
+}
+
+func (tx *Tx) addCredential(c Credential) error {
+	if _, err := tx.exec(`INSERT INTO credentials (vendor, credential, workspace_id, created_at) VALUES (?, ?, ?, ?)`,
+		c.Vendor, c.Credential, tx.ws, micros(tx.now)); err != nil {
+		return fmt.Errorf("add %s credential: %w", c.Vendor, err)
+	}
+	return nil
+}
+
+// AddCredential maps one more credential to the transaction's workspace (a
+// Zipwhip login creates a session, for example). Resolve sees it once the
+// transaction commits.
+func (tx *Tx) AddCredential(vendor, credential string) error {
+	if err := tx.addCredential(Credential{Vendor: vendor, Credential: credential}); err != nil {
+		return err
+	}
+	ws := tx.ws
+	tx.OnCommit(func() {
+		tx.db.wsMu.Lock()
+		tx.db.creds[credKey{vendor, credential}] = ws
+		tx.db.wsMu.Unlock()
+	})
+	return nil
+}
+
+// RemoveCredential drops a credential of the transaction's workspace.
+func (tx *Tx) RemoveCredential(vendor, credential string) error {
+	if _, err := tx.exec(`DELETE FROM credentials WHERE vendor = ? AND credential = ? AND workspace_id = ?`, vendor, credential, tx.ws); err != nil {
+		return fmt.Errorf("remove credential: %w", err)
+	}
+	ws := tx.ws
+	tx.OnCommit(func() {
+		tx.db.wsMu.Lock()
+		if tx.db.creds[credKey{vendor, credential}] == ws {
+			delete(tx.db.creds, credKey{vendor, credential})
+		}
+		tx.db.wsMu.Unlock()
+	})
+	return nil
+}
+
+// GetWorkspace returns one workspace with its credentials.
+func (db *DB) GetWorkspace(ctx context.Context, id string) (*Workspace, error) {
+	all, err := db.listWorkspaces(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, ErrNotFound
+	}
+	return &all[0], nil
+}
+
+// Workspaces lists all workspaces, oldest first, with their credentials.
+func (db *DB) Workspaces(ctx context.Context) ([]Workspace, error) {
+	return db.listWorkspaces(ctx, "")
+}
+
+func (db *DB) listWorkspaces(ctx context.Context, id string) ([]Workspace, error) {
+	q := `SELECT id, name, source, seed, clock_offset, created_at FROM workspaces`
+	args := []any{}
+	if id != "" {
+		q += ` WHERE id = ?`
+		args = append(args, id)
+	}
+	var out []Workspace
+	index := map[string]int{}
+	err := db.View(ctx, "", func(tx *Tx) error {
+		rows, err := tx.query(q+` ORDER BY created_at, id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var w Workspace
+			var off, created int64
+			if err := rows.Scan(&w.ID, &w.Name, &w.Source, &w.Seed, &off, &created); err != nil {
+				return err
+			}
+			w.ClockOffset = time.Duration(off) * time.Microsecond
+			w.CreatedAt = fromMicros(created)
+			index[w.ID] = len(out)
+			out = append(out, w)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	db.wsMu.RLock()
+	for k, ws := range db.creds {
+		if i, ok := index[ws]; ok {
+			out[i].Credentials = append(out[i].Credentials, Credential{Vendor: k.vendor, Credential: k.credential})
+		}
+	}
+	db.wsMu.RUnlock()
+	for i := range out {
+		sort.Slice(out[i].Credentials, func(a, b int) bool {
+			ca, cb := out[i].Credentials[a], out[i].Credentials[b]
+			if ca.Vendor != cb.Vendor {
+				return ca.Vendor < cb.Vendor
+			}
+			return ca.Credential < cb.Credential
+		})
+	}
+	return out, nil
+}
+
+// ResetWorkspace deletes everything workspace id holds except its identity
+// and credentials, sets its clock back to real time, and runs seed in the same
+// transaction.
+func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) error) error {
+	err := db.Update(ctx, id, func(tx *Tx) error {
+		var n int
+		if err := tx.queryRow(`SELECT COUNT(*) FROM workspaces WHERE id = ?`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		for _, t := range workspaceTables {
+			if _, err := tx.exec(`DELETE FROM `+t+` WHERE workspace_id = ?`, id); err != nil {
+				return fmt.Errorf("reset %s: %w", t, err)
+			}
+		}
+		if _, err := tx.exec(`UPDATE workspaces SET clock_offset = 0 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		tx.now = db.Now().UTC().Truncate(time.Microsecond)
+		if seed != nil {
+			return seed(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	db.wsMu.Lock()
+	db.offsets[id] = 0
+	db.wsMu.Unlock()
+	return nil
+}
+
+// DeleteAll deletes every workspace and everything in it.
+func (db *DB) DeleteAll(ctx context.Context) error {
+	err := db.Update(ctx, "", func(tx *Tx) error {
+		for _, t := range append(append([]string{}, workspaceTables...), "credentials", "workspaces") {
+			if _, err := tx.exec(`DELETE FROM ` + t); err != nil {
+				return fmt.Errorf("delete %s: %w", t, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	db.wsMu.Lock()
+	db.offsets = map[string]time.Duration{}
+	db.creds = map[credKey]string{}
+	db.wsMu.Unlock()
+	return nil
+}
+
+// NextSeq returns the next value (from 1) of the named per-workspace counter.
+func (tx *Tx) NextSeq(name string) (int64, error) {
+	var v int64
+	err := tx.queryRow(`INSERT INTO counters (workspace_id, name, value) VALUES (?, ?, 1)
+		ON CONFLICT (workspace_id, name) DO UPDATE SET value = value + 1 RETURNING value`, tx.ws, name).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("next %s: %w", name, err)
+	}
+	return v, nil
+}
