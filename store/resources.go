@@ -299,3 +299,69 @@ func prefixed(cols, prefix string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// UpdateDoc replaces a resource's document and sets UpdatedAt like Update,
+// leaving its keys alone. It returns ErrNotFound when the resource does not
+// exist.
+func (tx *Tx) UpdateDoc(r *Resource) error {
+	if r.UpdatedAt.Before(tx.now) {
+		r.UpdatedAt = tx.now
+	}
+	var created int64
+	err := tx.queryRow(`UPDATE resources SET doc = ?, updated_at = ?
+		WHERE workspace_id = ? AND vendor = ? AND kind = ? AND id = ? RETURNING created_at`,
+		r.Doc, micros(r.UpdatedAt), tx.ws, r.Vendor, r.Kind, r.ID).Scan(&created)
+	if err == sql.ErrNoRows {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("update %s %s: %w", r.Kind, r.ID, err)
+	}
+	r.CreatedAt = fromMicros(created)
+	return nil
+}
+
+// SetKeys replaces the values of the named keys of one resource (other keys
+// stay). Several keys with one name give it several values.
+func (tx *Tx) SetKeys(vendor, kind, id string, keys ...Key) error {
+	var seq int64
+	err := tx.queryRow(`SELECT seq FROM resources WHERE workspace_id = ? AND vendor = ? AND kind = ? AND id = ?`,
+		tx.ws, vendor, kind, id).Scan(&seq)
+	if err == sql.ErrNoRows {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("set %s keys: %w", kind, err)
+	}
+	done := map[string]bool{}
+	for _, k := range keys {
+		if !done[k.Name] {
+			done[k.Name] = true
+			if _, err := tx.exec(`DELETE FROM resource_keys WHERE seq = ? AND name = ?`, seq, k.Name); err != nil {
+				return fmt.Errorf("set %s keys: %w", kind, err)
+			}
+		}
+	}
+	return tx.insertKeys(seq, &Resource{Vendor: vendor, Kind: kind, Keys: keys})
+}
+
+// AddKeys adds key values to one resource, skipping values it already has.
+func (tx *Tx) AddKeys(vendor, kind, id string, keys ...Key) error {
+	var seq int64
+	err := tx.queryRow(`SELECT seq FROM resources WHERE workspace_id = ? AND vendor = ? AND kind = ? AND id = ?`,
+		tx.ws, vendor, kind, id).Scan(&seq)
+	if err == sql.ErrNoRows {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("add %s keys: %w", kind, err)
+	}
+	for _, k := range keys {
+		if _, err := tx.exec(`INSERT INTO resource_keys (seq, workspace_id, vendor, kind, name, value)
+			SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM resource_keys WHERE seq = ? AND name = ? AND value = ?)`,
+			seq, tx.ws, vendor, kind, k.Name, k.Value, seq, k.Name, k.Value); err != nil {
+			return fmt.Errorf("add %s key %s: %w", kind, k.Name, err)
+		}
+	}
+	return nil
+}

@@ -49,6 +49,9 @@ type DB struct {
 	// Now is the real ("base") clock. Workspace clocks are Now plus the
 	// workspace's offset. Set it before Open; tests replace it.
 	Now func() time.Time
+	// OnEnqueue, when set, runs after a transaction that enqueued
+	// deliveries or scheduled jobs commits (the dispatcher's wake-up).
+	OnEnqueue func()
 
 	pool *sql.DB
 	// writeMu serialises write transactions on writer (and, for an
@@ -235,6 +238,8 @@ type Tx struct {
 	now time.Time
 
 	onCommit []func()
+	// hooks memoises webhook subscriptions by vendor for Subscribers.
+	hooks map[string][]Webhook
 }
 
 // OnCommit registers fn to run after the transaction commits successfully.

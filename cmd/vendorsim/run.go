@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"vendorsim/internal/app"
+	"vendorsim/internal/config"
+)
+
+// run is the whole program; main only exits with its error.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "healthcheck":
+			return healthcheck(ctx, args[1:], getenv, stdout)
+		case "version":
+			fmt.Fprintln(stdout, "vendorsim", version)
+			return nil
+		}
+	}
+	cfg, err := loadConfig(args, getenv, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Server, stderr)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	// Listen first: the bound address is known (":0" works) and listen
+	// errors are synchronous. Until the app is open, every request gets a
+	// 503 "starting".
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
+	}
+	var handler atomic.Pointer[http.Handler]
+	var starting http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"error":{"code":"unavailable","message":"starting"}}`)
+	})
+	handler.Store(&starting)
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      cfg.Server.WriteTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "version", version, "db", cfg.Server.DB)
+
+	start := time.Now()
+	a := app.New(app.Options{Config: cfg, Version: version, Logger: log})
+	if err := a.Open(ctx); err != nil {
+		srv.Close()
+		return err
+	}
+	h := a.Handler()
+	handler.Store(&h)
+	log.Info("ready", "workspaces", len(cfg.Workspaces), "startup", time.Since(start).Round(time.Millisecond))
+
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if e := srv.Shutdown(shutdownCtx); e != nil && err == nil {
+		err = fmt.Errorf("shutdown: %w", e)
+	}
+	if e := a.Close(shutdownCtx); e != nil && err == nil {
+		err = fmt.Errorf("close: %w", e)
+	}
+	return err
+}
+
+// settings are the flags, each mirrored by VENDORSIM_<NAME>.
+type settings struct {
+	addr, db, configPath, logLevel, logFormat string
+	strictAuth                                bool
+	seed                                      int64
+	speed                                     float64
+}
+
+func newFlagSet(s *settings) *flag.FlagSet {
+	fs := flag.NewFlagSet("vendorsim", flag.ContinueOnError)
+	fs.StringVar(&s.addr, "addr", "", "listen address (default :8080; 127.0.0.1:0 picks a free port)")
+	fs.StringVar(&s.db, "db", "", `SQLite database file, or ":memory:" (default vendorsim.db)`)
+	fs.StringVar(&s.configPath, "config", "", "YAML configuration file")
+	fs.BoolVar(&s.strictAuth, "strict-auth", false, "accept only configured credentials")
+	fs.StringVar(&s.logLevel, "log-level", "", "debug, info, warn or error (default info)")
+	fs.StringVar(&s.logFormat, "log-format", "", "text or json (default text)")
+	fs.Int64Var(&s.seed, "seed", 0, "seed of generated fake data (default 1)")
+	fs.Float64Var(&s.speed, "speed", 0, "scenario speed: 2 runs timelines twice as fast (default 1)")
+	return fs
+}
+
+// loadConfig merges defaults, the config file, VENDORSIM_* variables and
+// flags, in rising precedence.
+func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (config.Config, error) {
+	var s settings
+	fs := newFlagSet(&s)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprintln(stdout, "Usage: vendorsim [flags] | vendorsim healthcheck [--addr ADDR] | vendorsim version")
+			fmt.Fprintln(stdout, "Every flag can also be set as VENDORSIM_<NAME> (e.g. VENDORSIM_STRICT_AUTH=true); flags win.")
+			fs.PrintDefaults()
+			return config.Config{}, err
+		}
+		return config.Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config.Config{}, fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	// Variables fill the flags that were not given.
+	for _, name := range []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed"} {
+		if set[name] {
+			continue
+		}
+		env := "VENDORSIM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		v := getenv(env)
+		if v == "" {
+			continue
+		}
+		if err := fs.Set(name, v); err != nil {
+			return config.Config{}, fmt.Errorf("%s: invalid value %q", env, v)
+		}
+		set[name] = true
+	}
+
+	cfg := config.Default()
+	if set["config"] {
+		var err error
+		if cfg, err = config.Load(s.configPath); err != nil {
+			return config.Config{}, err
+		}
+	}
+	if set["addr"] {
+		cfg.Server.Addr = s.addr
+	}
+	if set["db"] {
+		cfg.Server.DB = s.db
+	}
+	if set["strict-auth"] {
+		cfg.Server.StrictAuth = s.strictAuth
+	}
+	if set["log-level"] {
+		cfg.Server.LogLevel = s.logLevel
+	}
+	if set["log-format"] {
+		cfg.Server.LogFormat = s.logFormat
+	}
+	if set["seed"] {
+		cfg.Server.Seed = s.seed
+	}
+	if set["speed"] {
+		cfg.Scenarios.Speed = s.speed
+	}
+	if err := cfg.Validate(); err != nil {
+		return config.Config{}, err
+	}
+	return cfg, nil
+}
+
+func newLogger(s config.Server, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(s.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if s.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// healthcheck asks the local server whether it is ready, for container
+// health checks in images without curl.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", "", "address the server listens on (default $VENDORSIM_ADDR or :8080)")
+	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for an answer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a := *addr
+	if a == "" {
+		a = getenv("VENDORSIM_ADDR")
+	}
+	if a == "" {
+		a = ":8080"
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return fmt.Errorf("healthcheck: address %q: %w", a, err)
+	}
+	if _, err := strconv.Atoi(port); err != nil || port == "0" {
+		return fmt.Errorf("healthcheck: address %q has no fixed port", a)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/_sandbox/health", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: not ready (HTTP %d)", resp.StatusCode)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}

@@ -1,0 +1,126 @@
+// Package app assembles vendorsim from its parts: the store, the vendor
+// mocks, the control API, the journal and the scenario engine. cmd/vendorsim
+// runs it as a process; tests run it on httptest servers.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"vendorsim/internal/config"
+	"vendorsim/mocks"
+	"vendorsim/mocks/sandbox"
+	"vendorsim/mocks/whippy"
+	"vendorsim/specs"
+	"vendorsim/store"
+)
+
+// Options configure an App.
+type Options struct {
+	Config  config.Config
+	Version string
+	Logger  *slog.Logger
+	// Now replaces the real clock (tests).
+	Now func() time.Time
+}
+
+// App is a running vendorsim, without its listener.
+type App struct {
+	cfg     config.Config
+	version string
+	log     *slog.Logger
+
+	DB         *store.DB
+	Workspaces *mocks.Workspaces
+	Journal    *mocks.Journal
+	Server     *mocks.Server
+	Sandbox    *sandbox.Sandbox
+	Whippy     *whippy.Mock
+}
+
+// New returns an App that is not yet open.
+func New(opts Options) *App {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger}
+	a.DB = store.New(opts.Config.Server.DB)
+	if opts.Now != nil {
+		a.DB.Now = opts.Now
+	}
+	return a
+}
+
+// Open opens the database (running migrations), loads and validates the
+// specs, builds the routes, seeds the configured workspaces and starts the
+// background workers. On error it closes what it opened.
+func (a *App) Open(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			a.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := a.DB.Open(ctx); err != nil {
+		return err
+	}
+	cfg := a.cfg
+	a.Workspaces = &mocks.Workspaces{DB: a.DB, Strict: cfg.Server.StrictAuth, Config: cfg.Workspaces}
+	if !cfg.Server.Journal.Disabled {
+		a.Journal = mocks.NewJournal(a.DB, mocks.JournalOptions{
+			BodyLimit: cfg.Server.Journal.BodyLimit,
+			Retention: cfg.Server.Journal.Retention,
+			MaxAge:    cfg.Server.Journal.MaxAge,
+			Logger:    a.log,
+		})
+		a.Journal.Open()
+	}
+	a.Whippy = whippy.New(whippy.Deps{DB: a.DB, Workspaces: a.Workspaces, Config: cfg.Whippy, Logger: a.log})
+	a.Workspaces.Seeders = []mocks.Seeder{a.Whippy.Seed}
+	a.Sandbox = sandbox.New(sandbox.Deps{DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version})
+
+	whippyDoc, err := specs.Load(ctx, "whippy")
+	if err != nil {
+		return err
+	}
+	sandboxDoc, err := specs.Load(ctx, "sandbox")
+	if err != nil {
+		return err
+	}
+	a.Server, err = mocks.NewServer(mocks.Options{
+		Logger:       a.log,
+		Faker:        mocks.NewFaker(cfg.Server.Seed),
+		Journal:      a.Journal,
+		MaxBodyBytes: cfg.Server.MaxBodyBytes,
+	},
+		a.Whippy.API(whippyDoc, "/whippy/v1", cfg.Server.Hosts.Whippy),
+		a.Sandbox.API(sandboxDoc, "/_sandbox"),
+	)
+	if err != nil {
+		return fmt.Errorf("build routes: %w", err)
+	}
+	if err := a.Workspaces.EnsureConfigured(ctx); err != nil {
+		return fmt.Errorf("seed workspaces: %w", err)
+	}
+	a.Sandbox.SetReady()
+	return nil
+}
+
+// Handler returns the HTTP handler of every API.
+func (a *App) Handler() http.Handler { return a.Server }
+
+// Close stops the background workers and closes the database.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	if a.Journal != nil {
+		errs = append(errs, a.Journal.Close(ctx))
+	}
+	errs = append(errs, a.DB.Close())
+	return errors.Join(errs...)
+}

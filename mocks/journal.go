@@ -1,0 +1,177 @@
+package mocks
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"vendorsim/store"
+)
+
+// Journal records served requests off the request path: Record only queues
+// an entry, and one goroutine writes queued entries in batches.
+type Journal struct {
+	db        *store.DB
+	log       *slog.Logger
+	bodyLimit int
+	retention int
+	maxAge    time.Duration
+
+	queue   chan store.JournalEntry
+	flushes chan chan error
+	dropped atomic.Int64
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// JournalOptions configure a Journal.
+type JournalOptions struct {
+	// BodyLimit caps stored request and response bodies (bytes).
+	BodyLimit int
+	// Retention is how many entries to keep (0 keeps all).
+	Retention int
+	// MaxAge prunes older entries (0 keeps them).
+	MaxAge time.Duration
+	// QueueSize bounds entries waiting to be written; when full, entries
+	// are dropped and counted rather than slowing requests down.
+	QueueSize int
+	Logger    *slog.Logger
+}
+
+const journalBatch = 512
+
+// NewJournal returns a journal writing to db. Call Open to start it.
+func NewJournal(db *store.DB, opts JournalOptions) *Journal {
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 16384
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Journal{
+		db:        db,
+		log:       opts.Logger.With("component", "journal"),
+		bodyLimit: opts.BodyLimit,
+		retention: opts.Retention,
+		maxAge:    opts.MaxAge,
+		queue:     make(chan store.JournalEntry, opts.QueueSize),
+		flushes:   make(chan chan error),
+	}
+}
+
+// Open starts the writer.
+func (j *Journal) Open() {
+	ctx, cancel := context.WithCancel(context.Background())
+	j.cancel = cancel
+	j.wg.Add(1)
+	go func() {
+		defer j.wg.Done()
+		j.loop(ctx)
+	}()
+}
+
+// Close writes what is queued and stops the writer.
+func (j *Journal) Close(ctx context.Context) error {
+	err := j.Flush(ctx)
+	if j.cancel != nil {
+		j.cancel()
+	}
+	j.wg.Wait()
+	return err
+}
+
+// Record queues e. It never blocks.
+func (j *Journal) Record(e store.JournalEntry) {
+	select {
+	case j.queue <- e:
+	default:
+		if j.dropped.Add(1)%1000 == 1 {
+			j.log.Warn("journal queue full, dropping entries", "dropped", j.dropped.Load())
+		}
+	}
+}
+
+// Dropped reports how many entries were dropped because the queue was full.
+func (j *Journal) Dropped() int64 { return j.dropped.Load() }
+
+// Flush returns once every entry recorded before the call is written, so a
+// reader of the journal sees its own requests.
+func (j *Journal) Flush(ctx context.Context) error {
+	done := make(chan error, 1)
+	select {
+	case j.flushes <- done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (j *Journal) loop(ctx context.Context) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	batch := make([]store.JournalEntry, 0, journalBatch)
+	written := 0
+	write := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := j.db.AppendJournal(context.WithoutCancel(ctx), batch)
+		if err != nil {
+			j.log.Error("write journal", "entries", len(batch), "err", err)
+		}
+		written += len(batch)
+		batch = batch[:0]
+		// Prune about every retention/4 entries so the table stays near
+		// its bound without a prune per batch.
+		if (j.retention > 0 && written >= max(j.retention/4, journalBatch)) || (j.maxAge > 0 && written >= journalBatch*8) {
+			written = 0
+			var before time.Time
+			if j.maxAge > 0 {
+				before = time.Now().Add(-j.maxAge)
+			}
+			if err := j.db.PruneJournal(context.WithoutCancel(ctx), j.retention, before); err != nil {
+				j.log.Error("prune journal", "err", err)
+			}
+		}
+		return err
+	}
+	drain := func() {
+		for {
+			select {
+			case e := <-j.queue:
+				batch = append(batch, e)
+				if len(batch) == journalBatch {
+					write()
+				}
+			default:
+				return
+			}
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			drain()
+			write()
+			return
+		case e := <-j.queue:
+			batch = append(batch, e)
+			if len(batch) == journalBatch {
+				write()
+			}
+		case done := <-j.flushes:
+			drain()
+			done <- write()
+		case <-tick.C:
+			write()
+		}
+	}
+}

@@ -1,0 +1,21 @@
+package mocks
+
+import (
+	"time"
+
+	"vendorsim/store"
+)
+
+// Scenarios starts timelines of scheduled steps. The scenario engine
+// implements it; vendor packages call it inside their store transaction, so
+// that a state change and the timeline it starts commit together.
+type Scenarios interface {
+	// Start schedules the named scenario to begin at at (in the workspace's
+	// virtual time) with params passed to every step, and returns the run's
+	// id.
+	Start(tx *store.Tx, name string, at time.Time, params map[string]string) (string, error)
+	// ForNumber returns the scenario that a magic number selects for a
+	// vendor's trigger (for example "sms" for an outbound SMS), or def when
+	// the number is not magic.
+	ForNumber(vendor, trigger, number, def string) string
+}

@@ -1,0 +1,263 @@
+package whippy
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"vendorsim/internal/phone"
+	"vendorsim/mocks"
+	"vendorsim/store"
+)
+
+// recipient is one entry of a campaign's or sequence's "to".
+type recipient struct {
+	Phone     string `json:"phone"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+}
+
+// campaignInput is the body of a campaign send.
+type campaignInput struct {
+	From        string      `json:"from"`
+	To          []recipient `json:"to"`
+	Title       string      `json:"title"`
+	Body        *string     `json:"body"`
+	Attachments []string    `json:"attachments"`
+	ScheduleAt  string      `json:"schedule_at"`
+}
+
+// CampaignAccepted is the 202 body of a campaign send.
+type CampaignAccepted struct {
+	Message       string `json:"message"`
+	CampaignID    string `json:"campaign_id"`
+	ContactsCount int    `json:"contacts_count"`
+	InvalidCount  int    `json:"invalid_count"`
+}
+
+// validRecipients normalises recipients' phones, dropping the invalid ones
+// (and repeats) as Whippy does, and counts what it dropped.
+func validRecipients(to []recipient) (valid []recipient, dropped int) {
+	seen := map[string]bool{}
+	for _, rc := range to {
+		p, ok := phone.Normalize(rc.Phone)
+		if !ok || seen[p] {
+			dropped++
+			continue
+		}
+		seen[p] = true
+		rc.Phone = p
+		valid = append(valid, rc)
+	}
+	return valid, dropped
+}
+
+// sendCampaign serves POST /messaging/sms/campaign and POST /campaigns/sms:
+// 202 once the campaign is stored; every valid recipient gets a contact, a
+// conversation and a message. Invalid numbers are dropped; none left is a
+// 422.
+func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
+	var in campaignInput
+	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := m.checkBody(sendSMS, in.Body, in.Attachments); err != nil {
+		return err
+	}
+	valid, dropped := validRecipients(in.To)
+	if len(valid) == 0 {
+		return invalid("to", "to has no valid phone numbers (%d dropped)", dropped)
+	}
+	var accepted CampaignAccepted
+	err := m.update(r.Context(), func(tx *store.Tx) error {
+		ch, err := m.fromChannel(tx, sendSMS, in.From)
+		if err != nil {
+			return err
+		}
+		var scheduleAt time.Time
+		if in.ScheduleAt != "" {
+			if scheduleAt, err = parseTime("schedule_at", in.ScheduleAt); err != nil {
+				return err
+			}
+		}
+		now := tx.Now()
+		title := strings.TrimSpace(in.Title)
+		if title == "" {
+			title = "Campaign " + now.Format("2006-01-02 15:04")
+		}
+		status := "in_progress"
+		if scheduleAt.After(now) {
+			status = "scheduled"
+		}
+		atts := make([]Attachment, 0, len(in.Attachments))
+		for _, a := range in.Attachments {
+			atts = append(atts, Attachment{URL: a, ContentType: contentType(a)})
+		}
+		camp := &Campaign{
+			ID: newID(), Title: title, Body: in.Body, Status: status, ChannelID: &ch.ID, Attachments: atts,
+			SlatedMessages: len(valid), ContactsCount: len(valid), CreatedAt: ts(now), UpdatedAt: ts(now),
+		}
+		if !scheduleAt.IsZero() {
+			camp.ScheduleAt = tsPtr(scheduleAt)
+		}
+		if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindCampaign, ID: camp.ID, Doc: mustJSON(camp),
+			Keys: []store.Key{store.K("title", strings.ToLower(title)), store.K("status", status)}}); err != nil {
+			return err
+		}
+		if err := m.emit(tx, "campaign.created", campaignEvent(camp)); err != nil {
+			return err
+		}
+		// Whippy tags every contact of an upload with a tag that carries
+		// the upload's time.
+		tag := uploadTag(tx, now)
+		for i, rc := range valid {
+			c, err := m.recipientContact(tx, rc, fmt.Sprintf("to.%d.", i))
+			if err != nil {
+				return err
+			}
+			if err := m.tagContact(tx, c, tag); err != nil {
+				return err
+			}
+			ccID := newID()
+			msg, _, err := m.deliver(tx, &outbound{kind: sendSMS, channel: ch, contact: c, to: *c.Phone, body: in.Body,
+				attachments: in.Attachments, scheduleAt: scheduleAt, campaignID: &camp.ID, campaignCID: &ccID})
+			if err != nil {
+				return err
+			}
+			cc := CampaignContact{ID: ccID, CampaignID: camp.ID, Contact: c.summary(), MessageID: &msg.ID,
+				DeliveryStatus: &msg.DeliveryStatus, CreatedAt: ts(now), UpdatedAt: ts(now)}
+			if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindCampaignContact, ID: cc.ID, Parent: camp.ID,
+				Doc: mustJSON(cc), CreatedAt: now.Add(microsteps(i)), Keys: []store.Key{store.K("message", msg.ID)}}); err != nil {
+				return err
+			}
+		}
+		accepted = CampaignAccepted{
+			Message:    fmt.Sprintf("Campaign accepted: %d contacts will receive it", len(valid)),
+			CampaignID: camp.ID, ContactsCount: len(valid), InvalidCount: dropped,
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeData(w, http.StatusAccepted, accepted)
+	return nil
+}
+
+// recipientContact returns the contact of a campaign or sequence
+// recipient, creating it with the recipient's names.
+func (m *Mock) recipientContact(tx *store.Tx, rc recipient, field string) (*Contact, error) {
+	c, _, err := m.createContactAt(tx, &contactInput{Phone: rc.Phone, Email: rc.Email, Name: rc.Name, FirstName: rc.FirstName, LastName: rc.LastName}, nil, field+"phone")
+	return c, err
+}
+
+// uploadTag is the tag Whippy puts on the contacts of one upload.
+func uploadTag(tx *store.Tx, now time.Time) map[string]any {
+	name := "upload-" + now.Format("2006-01-02T15:04:05Z")
+	return map[string]any{
+		"id": stableUUID(tx.Workspace(), "tag", name), "name": name, "color": "#00bcd4", "type": "upload", "state": "active",
+		"created_at": ts(now), "updated_at": ts(now),
+	}
+}
+
+func (m *Mock) tagContact(tx *store.Tx, c *Contact, tag map[string]any) error {
+	for _, t := range c.ContactTags {
+		if t["tag_id"] == tag["id"] {
+			return nil
+		}
+	}
+	c.ContactTags = append(c.ContactTags, map[string]any{
+		"id": newID(), "contact_id": c.ID, "tag_id": tag["id"], "tag": tag,
+		"created_at": tag["created_at"], "updated_at": tag["updated_at"],
+	})
+	return m.saveContact(tx, c)
+}
+
+// campaignEvent is the payload of campaign webhooks: a subset of the
+// campaign.
+func campaignEvent(c *Campaign) map[string]any {
+	return map[string]any{
+		"id": c.ID, "title": c.Title, "body": c.Body, "status": c.Status, "attachments": c.Attachments,
+		"schedule_at": c.ScheduleAt, "created_at": c.CreatedAt, "updated_at": c.UpdatedAt,
+	}
+}
+
+// listCampaigns serves GET /campaigns, newest first.
+func (m *Mock) listCampaigns(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	limit, offset := page(q, "limit", "offset")
+	query := store.Query{Vendor: Vendor, Kind: kindCampaign, Limit: limit, Offset: offset, Count: true}
+	if t := strings.TrimSpace(q.Get("title")); t != "" {
+		query.Filters = append(query.Filters, store.Filter{Name: "title", Op: store.OpContains, Values: []string{strings.ToLower(t)}})
+	}
+	if st := values(q, "status[]", "status"); len(st) > 0 {
+		query.Filters = append(query.Filters, store.Filter{Name: "status", Values: st})
+	}
+	return m.writeQuery(w, r, query)
+}
+
+// writeQuery lists a query's resources as {"data":[...],"total":N}.
+func (m *Mock) writeQuery(w http.ResponseWriter, r *http.Request, query store.Query) error {
+	var rs []store.Resource
+	var total int
+	err := m.view(r.Context(), func(tx *store.Tx) (err error) {
+		rs, total, err = tx.List(query)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	writeList(w, rs, total)
+	return nil
+}
+
+// getByID answers GET /<kind>s/{id} with the stored document.
+func (m *Mock) getByID(kind, what string) mocks.Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var doc []byte
+		err := m.view(r.Context(), func(tx *store.Tx) error {
+			res, err := tx.Get(Vendor, kind, mocks.PathParam(r, "id"))
+			if errors.Is(err, store.ErrNotFound) {
+				return notFound(what)
+			}
+			if err != nil {
+				return err
+			}
+			doc = res.Doc
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		writeDataRaw(w, http.StatusOK, doc)
+		return nil
+	}
+}
+
+// listCampaignContacts serves GET /campaigns/{id}/contacts.
+func (m *Mock) listCampaignContacts(w http.ResponseWriter, r *http.Request) error {
+	limit, offset := page(r.URL.Query(), "limit", "offset")
+	id := mocks.PathParam(r, "id")
+	var rs []store.Resource
+	var total int
+	err := m.view(r.Context(), func(tx *store.Tx) error {
+		if _, err := tx.Get(Vendor, kindCampaign, id); errors.Is(err, store.ErrNotFound) {
+			return notFound("Campaign")
+		} else if err != nil {
+			return err
+		}
+		var err error
+		rs, total, err = tx.List(store.Query{Vendor: Vendor, Kind: kindCampaignContact, Parent: id, HasParent: true,
+			Limit: limit, Offset: offset, Count: true, Asc: true})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	writeList(w, rs, total)
+	return nil
+}

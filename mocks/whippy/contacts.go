@@ -1,0 +1,539 @@
+package whippy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"vendorsim/internal/phone"
+	"vendorsim/mocks"
+	"vendorsim/store"
+)
+
+// contactInput is the body of POST /contacts and one item of an upsert.
+type contactInput struct {
+	Phone              string            `json:"phone"`
+	Email              string            `json:"email"`
+	Name               string            `json:"name"`
+	FirstName          string            `json:"first_name"`
+	LastName           string            `json:"last_name"`
+	ExternalID         string            `json:"external_id"`
+	OptInTo            []json.RawMessage `json:"opt_in_to"`
+	OptInToAllChannels bool              `json:"opt_in_to_all_channels"`
+	BirthDate          *BirthDate        `json:"birth_date"`
+	Address            *addressInput     `json:"address"`
+	DefaultChannelID   string            `json:"default_channel_id"`
+	Language           string            `json:"language"`
+}
+
+// addressInput accepts both postal_code and post_code (Whippy's own code
+// uses both spellings).
+type addressInput struct {
+	AddressLineOne *string `json:"address_line_one"`
+	AddressLineTwo *string `json:"address_line_two"`
+	City           *string `json:"city"`
+	Country        *string `json:"country"`
+	PostalCode     *string `json:"postal_code"`
+	PostCode       *string `json:"post_code"`
+	State          *string `json:"state"`
+}
+
+func (a *addressInput) address() *Address {
+	if a == nil {
+		return nil
+	}
+	out := &Address{AddressLineOne: a.AddressLineOne, AddressLineTwo: a.AddressLineTwo, City: a.City, Country: a.Country, PostalCode: a.PostalCode, State: a.State}
+	if out.PostalCode == nil {
+		out.PostalCode = a.PostCode
+	}
+	return out
+}
+
+// normalizePhone returns number in E.164 or a 422 naming field.
+func normalizePhone(field, number string) (string, error) {
+	p, ok := phone.Normalize(number)
+	if !ok {
+		return "", invalid(field, "%s is not a valid phone number (use E.164, e.g. +14155552671)", field)
+	}
+	return p, nil
+}
+
+// createContact returns the contact with in's phone, creating it when none
+// exists. created reports whether it did. extraOptIns are channel ids to
+// opt the new contact into (a send opts in to its channel).
+func (m *Mock) createContact(tx *store.Tx, in *contactInput, extraOptIns []string) (*Contact, bool, error) {
+	return m.createContactAt(tx, in, extraOptIns, "phone")
+}
+
+func (m *Mock) createContactAt(tx *store.Tx, in *contactInput, extraOptIns []string, field string) (*Contact, bool, error) {
+	p, err := normalizePhone(field, in.Phone)
+	if err != nil {
+		return nil, false, err
+	}
+	if r, err := tx.Lookup(Vendor, kindContact, "phone", p); err == nil {
+		c, err := decode[Contact](r)
+		return c, false, err
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, false, err
+	}
+	optIns, err := m.optInChannels(tx, in.OptInTo, in.OptInToAllChannels, strings.TrimSuffix(field, "phone")+"opt_in_to")
+	if err != nil {
+		return nil, false, err
+	}
+	c := m.newContact(tx, in)
+	c.Phone = &p
+	for _, ch := range append(optIns, extraOptIns...) {
+		addOptIn(tx, c, ch)
+	}
+	if err := m.insertContact(tx, c); err != nil {
+		return nil, false, err
+	}
+	return c, true, nil
+}
+
+// newContact builds a contact from in (without phone and opt-ins).
+func (m *Mock) newContact(tx *store.Tx, in *contactInput) *Contact {
+	now := ts(tx.Now())
+	c := &Contact{
+		ID:                       newID(),
+		Email:                    strPtr(strings.TrimSpace(in.Email)),
+		ExternalID:               strPtr(in.ExternalID),
+		State:                    "open",
+		Language:                 strPtr(in.Language),
+		DefaultChannelID:         strPtr(in.DefaultChannelID),
+		Address:                  in.Address.address(),
+		BirthDate:                in.BirthDate,
+		CommunicationPreferences: []CommPref{},
+		ContactTags:              []map[string]any{},
+		Notes:                    []map[string]any{},
+		CreatedAt:                now,
+		UpdatedAt:                now,
+	}
+	setNames(c, in.Name, in.FirstName, in.LastName)
+	return c
+}
+
+// setNames fills name, first_name and last_name from whichever are given.
+func setNames(c *Contact, name, first, last string) {
+	name, first, last = strings.TrimSpace(name), strings.TrimSpace(first), strings.TrimSpace(last)
+	if name == "" && (first != "" || last != "") {
+		name = strings.TrimSpace(first + " " + last)
+	}
+	if name != "" && first == "" && last == "" {
+		first, last, _ = strings.Cut(name, " ")
+	}
+	if name != "" {
+		c.Name = strPtr(name)
+	}
+	if first != "" {
+		c.FirstName = strPtr(first)
+	}
+	if last != "" {
+		c.LastName = strPtr(strings.TrimSpace(last))
+	}
+}
+
+func addOptIn(tx *store.Tx, c *Contact, channelID string) {
+	for _, p := range c.CommunicationPreferences {
+		if p.ChannelID == channelID {
+			return
+		}
+	}
+	now := tsSeconds(tx.Now())
+	c.CommunicationPreferences = append(c.CommunicationPreferences, CommPref{
+		ID: newID(), ChannelID: channelID, ContactID: c.ID, OptIn: true,
+		OptInDate: &now, CreatedAt: now, UpdatedAt: now,
+	})
+}
+
+// optInChannels resolves opt_in_to (channel ids, or {id, phone} objects) and
+// opt_in_to_all_channels to channel ids.
+func (m *Mock) optInChannels(tx *store.Tx, items []json.RawMessage, all bool, field string) ([]string, error) {
+	if all {
+		chans, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindChannel, Asc: true})
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]string, len(chans))
+		for i, ch := range chans {
+			ids[i] = ch.ID
+		}
+		return ids, nil
+	}
+	var ids []string
+	for i, raw := range items {
+		var ref struct {
+			ID    string `json:"id"`
+			Phone string `json:"phone"`
+		}
+		if err := json.Unmarshal(raw, &ref.ID); err != nil {
+			if err := json.Unmarshal(raw, &ref); err != nil {
+				return nil, invalid(field, "%s.%d must be a channel id or an object with id or phone", field, i)
+			}
+		}
+		ch, err := m.channelByRef(tx, ref.ID, ref.Phone)
+		if err != nil {
+			return nil, invalid(field, "%s.%d does not name a channel of this organization", field, i)
+		}
+		ids = append(ids, ch.ID)
+	}
+	return ids, nil
+}
+
+func (m *Mock) insertContact(tx *store.Tx, c *Contact) error {
+	r := &store.Resource{Vendor: Vendor, Kind: kindContact, ID: c.ID, Doc: mustJSON(c), Keys: c.keys(nil)}
+	if err := tx.Insert(r); err != nil {
+		return err
+	}
+	return m.emit(tx, "contact.created", c)
+}
+
+// saveContact writes a changed contact and emits contact.updated.
+func (m *Mock) saveContact(tx *store.Tx, c *Contact) error {
+	c.UpdatedAt = ts(tx.Now())
+	channels, err := m.contactChannels(tx, c.ID)
+	if err != nil {
+		return err
+	}
+	r := &store.Resource{Vendor: Vendor, Kind: kindContact, ID: c.ID, Doc: mustJSON(c), Keys: c.keys(channels)}
+	if err := tx.Update(r); err != nil {
+		return err
+	}
+	return m.emit(tx, "contact.updated", c)
+}
+
+// contactChannels lists the channels on which the contact has a
+// conversation.
+func (m *Mock) contactChannels(tx *store.Tx, contactID string) ([]string, error) {
+	convs, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindConversation,
+		Filters: []store.Filter{{Name: "contact", Values: []string{contactID}}}})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range convs {
+		c, err := decode[Conversation](&r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c.ChannelID)
+	}
+	return out, nil
+}
+
+func (m *Mock) getContactRecord(tx *store.Tx, id string) (*Contact, error) {
+	r, err := tx.Get(Vendor, kindContact, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("Contact")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decode[Contact](r)
+}
+
+// listContacts serves GET /contacts.
+func (m *Mock) listContacts(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	limit, offset := page(q, "limit", "offset")
+	query := store.Query{Vendor: Vendor, Kind: kindContact, Limit: limit, Offset: offset, Count: true}
+	if v := strings.TrimSpace(q.Get("name")); v != "" {
+		query.Filters = append(query.Filters, store.Filter{Name: "name", Op: store.OpContains, Values: []string{strings.ToLower(v)}})
+	}
+	if v := strings.TrimSpace(q.Get("email")); v != "" {
+		query.Filters = append(query.Filters, store.Filter{Name: "email", Op: store.OpContains, Values: []string{strings.ToLower(v)}})
+	}
+	if v := strings.TrimSpace(q.Get("phone")); v != "" {
+		if p, ok := phone.Normalize(v); ok {
+			query.Filters = append(query.Filters, store.Filter{Name: "phone", Values: []string{p}})
+		} else {
+			query.Filters = append(query.Filters, store.Filter{Name: "phone", Op: store.OpContains, Values: []string{v}})
+		}
+	}
+	var err error
+	if query.CreatedBefore, query.CreatedAfter, err = timeRange(q, "created_at"); err != nil {
+		return err
+	}
+	var rs []store.Resource
+	var total int
+	err = m.view(r.Context(), func(tx *store.Tx) error {
+		ids, none, err := m.channelFilter(tx, values(q, "channels[][id]"), values(q, "channels[][phone]"))
+		if err != nil || none {
+			return err
+		}
+		if len(ids) > 0 {
+			query.Filters = append(query.Filters, store.Filter{Name: "channel", Values: ids})
+		}
+		rs, total, err = tx.List(query)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	writeList(w, rs, total)
+	return nil
+}
+
+// channelFilter turns channels[][id] and channels[][phone] into channel
+// ids. none reports that phones were given but none is a channel, so
+// nothing can match.
+func (m *Mock) channelFilter(tx *store.Tx, ids, phones []string) (out []string, none bool, err error) {
+	out = append(out, ids...)
+	for _, p := range phones {
+		n, ok := phone.Normalize(p)
+		if !ok {
+			continue
+		}
+		if r, err := tx.Lookup(Vendor, kindChannel, "phone", n); err == nil {
+			out = append(out, r.ID)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, false, err
+		}
+	}
+	return out, len(phones) > 0 && len(out) == len(ids) && len(ids) == 0, nil
+}
+
+// createContactHandler serves POST /contacts: 201 with the new contact, or
+// 200 with the existing contact of that phone, unchanged.
+func (m *Mock) createContactHandler(w http.ResponseWriter, r *http.Request) error {
+	var in contactInput
+	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	var c *Contact
+	var created bool
+	err := m.update(r.Context(), func(tx *store.Tx) (err error) {
+		c, created, err = m.createContact(tx, &in, nil)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !created {
+		writeData(w, http.StatusOK, c)
+		return nil
+	}
+	writeData(w, http.StatusCreated, struct {
+		*Contact
+		Conversations []Conversation `json:"conversations"`
+	}{c, []Conversation{}})
+	return nil
+}
+
+// getContact serves GET /contacts/{id}.
+func (m *Mock) getContact(w http.ResponseWriter, r *http.Request) error {
+	var doc []byte
+	err := m.view(r.Context(), func(tx *store.Tx) error {
+		res, err := tx.Get(Vendor, kindContact, mocks.PathParam(r, "id"))
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("Contact")
+		}
+		if err != nil {
+			return err
+		}
+		doc = res.Doc
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeDataRaw(w, http.StatusOK, doc)
+	return nil
+}
+
+// contactUpdate is the body of PUT /contacts/{id}; absent fields stay.
+type contactUpdate struct {
+	Phone      *string       `json:"phone"`
+	Email      *string       `json:"email"`
+	Name       *string       `json:"name"`
+	FirstName  *string       `json:"first_name"`
+	LastName   *string       `json:"last_name"`
+	ExternalID *string       `json:"external_id"`
+	Address    *addressInput `json:"address"`
+	BirthDate  *BirthDate    `json:"birth_date"`
+	Language   *string       `json:"language"`
+}
+
+// apply changes c; field prefixes error field names (for upserts).
+func (u *contactUpdate) apply(tx *store.Tx, c *Contact, field string) error {
+	if u.Phone != nil {
+		p, err := normalizePhone(field+"phone", *u.Phone)
+		if err != nil {
+			return err
+		}
+		if c.Phone == nil || p != *c.Phone {
+			if other, err := tx.Lookup(Vendor, kindContact, "phone", p); err == nil && other.ID != c.ID {
+				return invalid(field+"phone", "%sphone has already been taken by another contact", field)
+			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			c.Phone = &p
+		}
+	}
+	if u.Email != nil {
+		c.Email = strPtr(strings.TrimSpace(*u.Email))
+	}
+	if u.ExternalID != nil {
+		c.ExternalID = strPtr(*u.ExternalID)
+	}
+	if u.Language != nil {
+		c.Language = strPtr(*u.Language)
+	}
+	if u.Address != nil {
+		c.Address = u.Address.address()
+	}
+	if u.BirthDate != nil {
+		c.BirthDate = u.BirthDate
+	}
+	if u.Name != nil || u.FirstName != nil || u.LastName != nil {
+		name, first, last := deref(u.Name), deref(u.FirstName), deref(u.LastName)
+		if u.Name != nil && u.FirstName == nil && u.LastName == nil {
+			c.FirstName, c.LastName = nil, nil
+		}
+		if u.Name == nil && (u.FirstName != nil || u.LastName != nil) {
+			if u.FirstName == nil {
+				first = deref(c.FirstName)
+			}
+			if u.LastName == nil {
+				last = deref(c.LastName)
+			}
+			c.Name = nil
+		}
+		setNames(c, name, first, last)
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// updateContact serves PUT /contacts/{id}.
+func (m *Mock) updateContact(w http.ResponseWriter, r *http.Request) error {
+	var in contactUpdate
+	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	var c *Contact
+	err := m.update(r.Context(), func(tx *store.Tx) (err error) {
+		if c, err = m.getContactRecord(tx, mocks.PathParam(r, "id")); err != nil {
+			return err
+		}
+		if err := in.apply(tx, c, ""); err != nil {
+			return err
+		}
+		return m.saveContact(tx, c)
+	})
+	if err != nil {
+		return err
+	}
+	writeData(w, http.StatusOK, c)
+	return nil
+}
+
+// deleteContact serves DELETE /contacts/{id}: the contact goes, with its
+// conversations and their messages.
+func (m *Mock) deleteContact(w http.ResponseWriter, r *http.Request) error {
+	id := mocks.PathParam(r, "id")
+	err := m.update(r.Context(), func(tx *store.Tx) error {
+		if err := tx.Delete(Vendor, kindContact, id); errors.Is(err, store.ErrNotFound) {
+			return notFound("Contact")
+		} else if err != nil {
+			return err
+		}
+		convs, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindConversation, Filters: []store.Filter{{Name: "contact", Values: []string{id}}}})
+		if err != nil {
+			return err
+		}
+		for _, cv := range convs {
+			msgs, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindMessage, Parent: cv.ID, HasParent: true})
+			if err != nil {
+				return err
+			}
+			for _, msg := range msgs {
+				if err := tx.Delete(Vendor, kindMessage, msg.ID); err != nil {
+					return err
+				}
+			}
+			if err := tx.Delete(Vendor, kindConversation, cv.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeData(w, http.StatusOK, map[string]string{"id": id})
+	return nil
+}
+
+// upsertInput is the body of POST /contacts/upsert.
+type upsertInput struct {
+	Contacts           []json.RawMessage `json:"contacts"`
+	OptInToAllChannels bool              `json:"opt_in_to_all_channels"`
+	OptInTo            []json.RawMessage `json:"opt_in_to"`
+}
+
+// upsertContacts serves POST /contacts/upsert: each contact is matched by
+// phone (then external_id) and updated, or created.
+func (m *Mock) upsertContacts(w http.ResponseWriter, r *http.Request) error {
+	var in upsertInput
+	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	var out []*Contact
+	err := m.update(r.Context(), func(tx *store.Tx) error {
+		for i, raw := range in.Contacts {
+			field := fmt.Sprintf("contacts.%d.", i)
+			var ci contactInput
+			var cu contactUpdate
+			if json.Unmarshal(raw, &ci) != nil || json.Unmarshal(raw, &cu) != nil {
+				return invalid(field, "contacts.%d must be a contact object", i)
+			}
+			p, err := normalizePhone(field+"phone", ci.Phone)
+			if err != nil {
+				return err
+			}
+			existing, err := tx.Lookup(Vendor, kindContact, "phone", p)
+			if errors.Is(err, store.ErrNotFound) && ci.ExternalID != "" {
+				existing, err = tx.Lookup(Vendor, kindContact, "external_id", ci.ExternalID)
+			}
+			switch {
+			case err == nil:
+				c, err := decode[Contact](existing)
+				if err != nil {
+					return err
+				}
+				if err := cu.apply(tx, c, field); err != nil {
+					return err
+				}
+				if err := m.saveContact(tx, c); err != nil {
+					return err
+				}
+				out = append(out, c)
+			case errors.Is(err, store.ErrNotFound):
+				ci.OptInTo = append(ci.OptInTo, in.OptInTo...)
+				ci.OptInToAllChannels = ci.OptInToAllChannels || in.OptInToAllChannels
+				c, _, err := m.createContactAt(tx, &ci, nil, field+"phone")
+				if err != nil {
+					return err
+				}
+				out = append(out, c)
+			default:
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeDocs(w, http.StatusOK, out, len(out))
+	return nil
+}

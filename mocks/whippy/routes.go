@@ -1,0 +1,58 @@
+package whippy
+
+import "vendorsim/mocks"
+
+// handlers lists Whippy's stateful surface by operationId. Operations of the
+// spec not listed here (automation templates, custom objects) answer from
+// the spec's examples.
+func (m *Mock) handlers() map[string]mocks.Handler {
+	return map[string]mocks.Handler{
+		"sendSms":         m.sendSMSHandler,
+		"sendEmail":       m.sendEmailHandler,
+		"sendFax":         m.sendFaxHandler,
+		"sendNote":        m.sendNoteHandler,
+		"sendCampaign":    m.sendCampaign,
+		"sendSmsCampaign": m.sendCampaign,
+
+		"listContacts":         m.listContacts,
+		"createContact":        m.createContactHandler,
+		"getContact":           m.getContact,
+		"updateContact":        m.updateContact,
+		"deleteContact":        m.deleteContact,
+		"upsertContacts":       m.upsertContacts,
+		"listContactSequences": m.listContactSequences,
+
+		"listConversations":  m.listConversations,
+		"getConversation":    m.getConversation,
+		"updateConversation": m.updateConversation,
+
+		"listCampaigns":        m.listCampaigns,
+		"getCampaign":          m.getByID(kindCampaign, "Campaign"),
+		"listCampaignContacts": m.listCampaignContacts,
+
+		"listSequences":        m.listSequences,
+		"getSequence":          m.getByID(kindSequence, "Sequence"),
+		"addSequenceContacts":  m.addSequenceContacts,
+		"listSequenceContacts": m.listSequenceContacts,
+		"listSequenceRuns":     m.listSequenceRuns,
+
+		"listChannels":    m.listChannels,
+		"getChannel":      m.getByID(kindChannel, "Channel"),
+		"listUsers":       m.listUsers,
+		"getOrganization": m.getOrganization,
+
+		"createCustomEvent":      m.createCustomEvent,
+		"createCustomEventsBulk": m.createCustomEventsBulk,
+
+		"createDeveloperApplication": m.createApplication,
+		"listDeveloperApplications":  m.listApplications,
+		"getDeveloperApplication":    m.getByID(kindApplication, "Developer application"),
+		"updateDeveloperApplication": m.updateApplication,
+		"createDeveloperEndpoint":    m.createEndpoint,
+		"listDeveloperEndpoints":     m.listEndpoints,
+		"getDeveloperEndpoint":       m.getByID(kindEndpoint, "Endpoint"),
+		"updateDeveloperEndpoint":    m.updateEndpoint,
+		"deleteDeveloperEndpoint":    m.deleteEndpoint,
+		"deleteWebhook":              m.deleteEndpoint,
+	}
+}

@@ -1,0 +1,329 @@
+// Package whippy emulates the Whippy REST API (api.whippy.co/v1): SMS, email,
+// fax and notes, contacts, conversations, campaigns, sequences, channels,
+// users, custom events and the developer applications and endpoints that
+// register webhooks.
+//
+// The behaviour follows the facts gathered in the project's vendor notes; the
+// facts marked there as inferred (initial delivery status, body limit, rate
+// limits, signature format, retry policy) come from config.Whippy.
+package whippy
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/brianvoe/gofakeit/v7"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
+
+	"vendorsim/internal/config"
+	"vendorsim/mocks"
+	"vendorsim/store"
+)
+
+// Deps are what the mock needs.
+type Deps struct {
+	DB         *store.DB
+	Workspaces *mocks.Workspaces
+	Config     config.Whippy
+	Logger     *slog.Logger
+	// Scenarios starts message timelines; nil leaves messages as sent.
+	Scenarios mocks.Scenarios
+}
+
+// Mock is the Whippy emulation.
+type Mock struct {
+	db      *store.DB
+	ws      *mocks.Workspaces
+	cfg     config.Whippy
+	log     *slog.Logger
+	scen    mocks.Scenarios
+	limiter *rateLimiter
+}
+
+// New returns the Whippy mock.
+func New(d Deps) *Mock {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := &Mock{db: d.DB, ws: d.Workspaces, cfg: d.Config, log: d.Logger.With("vendor", Vendor), scen: d.Scenarios}
+	if d.Config.RateLimit.Enabled {
+		m.limiter = newRateLimiter(d.Config.RateLimit)
+	}
+	return m
+}
+
+// API describes the Whippy API for the pipeline: served under prefix and on
+// the given vendor hosts with the vendor's /v1 base path.
+func (m *Mock) API(doc *openapi3.T, prefix string, hosts []string) *mocks.API {
+	api := &mocks.API{
+		Name:             Vendor,
+		Doc:              doc,
+		Prefix:           prefix,
+		Hosts:            hosts,
+		HostPrefix:       "/v1",
+		Authenticate:     m.authenticate,
+		Handlers:         m.handlers(),
+		WriteError:       writeError,
+		ValidationStatus: http.StatusUnprocessableEntity,
+	}
+	if m.limiter != nil {
+		api.Wrap = m.limiter.wrap
+	}
+	return api
+}
+
+// authenticate resolves the workspace from X-WHIPPY-KEY (header names are
+// case-insensitive; Whippy's docs spell it X-Whippy-Key).
+func (m *Mock) authenticate(r *http.Request) (string, error) {
+	key := strings.TrimSpace(r.Header.Get("X-Whippy-Key"))
+	if key == "" {
+		// Whippy's own tooling also accepts a bearer token.
+		if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
+			key = strings.TrimSpace(strings.TrimPrefix(auth, "Bearer "))
+		}
+	}
+	if key == "" {
+		return "", errUnauthenticated
+	}
+	ws, err := m.ws.Resolve(r.Context(), Vendor, key)
+	if errors.Is(err, mocks.ErrUnknownCredential) {
+		return "", errUnauthenticated
+	}
+	if err != nil {
+		return "", err
+	}
+	return ws, nil
+}
+
+// apiKey returns the key the request authenticated with.
+func apiKey(r *http.Request) string {
+	if key := strings.TrimSpace(r.Header.Get("X-Whippy-Key")); key != "" {
+		return key
+	}
+	return strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+}
+
+var errUnauthenticated = &mocks.Error{Status: http.StatusUnauthorized, Message: "Not authenticated"}
+
+// writeError writes Whippy's error envelope:
+// {"errors":[{"description":"..."}],"status":N}.
+func writeError(w http.ResponseWriter, r *http.Request, e *mocks.Error) {
+	msg := e.Message
+	if e.Status == http.StatusNotFound && msg == "" {
+		msg = "Not found"
+	}
+	mocks.WriteJSON(w, e.Status, map[string]any{
+		"errors": []map[string]string{{"description": msg}},
+		"status": e.Status,
+	})
+}
+
+// stableUUID derives a UUID (version 4 layout) from parts, so that seeded
+// resources keep their ids across resets.
+func stableUUID(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	sum[6] = (sum[6] & 0x0f) | 0x40
+	sum[8] = (sum[8] & 0x3f) | 0x80
+	id, _ := uuid.FromBytes(sum[:16])
+	return id.String()
+}
+
+func newID() string { return uuid.NewString() }
+
+// seedFaker returns a faker seeded from the workspace id, so seed data is
+// the same every time a workspace is created or reset.
+func seedFaker(ws string) *gofakeit.Faker {
+	sum := sha256.Sum256([]byte("whippy-seed\x00" + ws))
+	var s uint64
+	for _, b := range sum[:8] {
+		s = s<<8 | uint64(b)
+	}
+	if s == 0 {
+		s = 1
+	}
+	return gofakeit.New(s)
+}
+
+// Seed writes the workspace's Whippy organization, channels, users and
+// contacts. An empty section gets defaults: one phone channel, one admin
+// user, an organization named after a fake company, and one sequence.
+func (m *Mock) Seed(tx *store.Tx, def config.Workspace) error {
+	ws := tx.Workspace()
+	f := seedFaker(ws)
+	s := def.Whippy
+	org := Organization{ID: stableUUID(ws, "organization"), Name: f.Company()}
+	if s.Organization != nil {
+		if s.Organization.ID != "" {
+			org.ID = s.Organization.ID
+		}
+		if s.Organization.Name != "" {
+			org.Name = s.Organization.Name
+		}
+	}
+	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindOrganization, ID: org.ID, Doc: mustJSON(org)}); err != nil {
+		return err
+	}
+	chans := s.Channels
+	if len(chans) == 0 {
+		chans = []config.Channel{{Name: f.City() + " Office", Type: "phone", Phone: defaultChannelPhone(ws)}}
+	}
+	var userChans []UserChannel
+	for i, c := range chans {
+		ch := seedChannel(ws, i, c, f)
+		if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindChannel, ID: ch.ID, Doc: mustJSON(ch),
+			CreatedAt: tx.Now().Add(microsteps(i)), Keys: channelKeys(ch)}); err != nil {
+			return fmt.Errorf("seed channel %d: %w", i, err)
+		}
+		userChans = append(userChans, UserChannel{ID: ch.ID, Name: ch.Name, Phone: ch.Phone, Address: ch.Address, State: "enabled", Type: ch.Type})
+	}
+	users := s.Users
+	if len(users) == 0 {
+		users = []config.User{{Name: f.Name(), Role: "admin"}}
+	}
+	for i, u := range users {
+		user := User{ID: u.ID, Name: u.Name, Email: u.Email, Phone: strPtr(u.Phone), Role: u.Role, State: "enabled", Channels: userChans}
+		if user.ID == 0 {
+			id, err := tx.NextSeq("whippy.user")
+			if err != nil {
+				return err
+			}
+			user.ID = id
+		}
+		if user.Name == "" {
+			user.Name = f.Name()
+		}
+		if user.Email == "" {
+			user.Email = strings.ToLower(strings.ReplaceAll(user.Name, " ", ".")) + "@example.com"
+		}
+		if user.Role == "" {
+			user.Role = "user"
+		}
+		if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindUser, ID: fmt.Sprint(user.ID), Doc: mustJSON(user),
+			CreatedAt: tx.Now().Add(microsteps(i)), Keys: userKeys(&user)}); err != nil {
+			return fmt.Errorf("seed user %d: %w", i, err)
+		}
+	}
+	for i, c := range s.Contacts {
+		in := contactInput{Phone: c.Phone, Name: c.Name, Email: c.Email}
+		if _, _, err := m.createContact(tx, &in, nil); err != nil {
+			return fmt.Errorf("seed contact %d: %w", i, err)
+		}
+	}
+	if err := seedSequence(tx, ws); err != nil {
+		return err
+	}
+	for i, a := range s.Applications {
+		key := a.APIKey
+		if key == "" && len(s.APIKeys) > 0 {
+			key = s.APIKeys[0]
+		}
+		app, err := m.insertApplication(tx, key, applicationInput{Name: a.Name})
+		if err != nil {
+			return fmt.Errorf("seed application %d: %w", i, err)
+		}
+		for j, e := range a.Endpoints {
+			if _, err := m.insertEndpoint(tx, app, endpointInput{URL: e.URL, EventTypes: e.EventTypes}); err != nil {
+				return fmt.Errorf("seed application %d endpoint %d: %w", i, j, err)
+			}
+		}
+	}
+	return nil
+}
+
+// defaultChannelPhone derives a workspace's default channel number: a San
+// Francisco 555 number outside the magic range 555-0100..0199.
+func defaultChannelPhone(ws string) string {
+	sum := sha256.Sum256([]byte("channel\x00" + ws))
+	n := 2000 + (int(sum[0])<<8|int(sum[1]))%8000
+	return fmt.Sprintf("+1415555%04d", n)
+}
+
+func seedChannel(ws string, i int, c config.Channel, f *gofakeit.Faker) Channel {
+	ch := Channel{
+		ID:                        c.ID,
+		Name:                      c.Name,
+		Type:                      c.Type,
+		Timezone:                  strPtr(c.Timezone),
+		Address:                   strPtr(c.Address),
+		SendAutomaticResponseWhen: "never",
+		State:                     "enabled",
+		OpeningHours:              []OpeningHours{},
+	}
+	if ch.ID == "" {
+		ch.ID = stableUUID(ws, "channel", fmt.Sprint(i))
+	}
+	if ch.Type == "" {
+		ch.Type = "phone"
+	}
+	if ch.Type == "email" {
+		ch.Email = strPtr(c.Email)
+	} else {
+		ch.Phone = strPtr(c.Phone)
+	}
+	if ch.Name == "" {
+		ch.Name = f.City() + " Office"
+	}
+	if ch.Timezone == nil {
+		ch.Timezone = strPtr("America/Los_Angeles")
+	}
+	if ch.Address == nil {
+		ch.Address = strPtr(f.Street() + ", " + f.City())
+	}
+	for _, d := range []string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"} {
+		ch.OpeningHours = append(ch.OpeningHours, OpeningHours{Weekday: d, OpensAt: "09:00", ClosesAt: "17:00", State: "open"})
+	}
+	return ch
+}
+
+func channelKeys(ch Channel) []store.Key {
+	ks := []store.Key{store.K("type", ch.Type)}
+	if ch.Phone != nil {
+		ks = append(ks, store.K("phone", *ch.Phone))
+	}
+	if ch.Email != nil {
+		ks = append(ks, store.K("email", strings.ToLower(*ch.Email)))
+	}
+	return ks
+}
+
+func userKeys(u *User) []store.Key {
+	return []store.Key{
+		store.K("name", strings.ToLower(u.Name)),
+		store.K("email", strings.ToLower(u.Email)),
+		store.K("role", u.Role),
+		store.K("state", u.State),
+	}
+}
+
+// microsteps spaces seeded rows by a microsecond each so that they list in
+// seed order.
+func microsteps(i int) time.Duration { return time.Duration(i) * time.Microsecond }
+
+// organization returns the workspace's organization.
+func organization(tx *store.Tx) (*Organization, error) {
+	list, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindOrganization, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return decode[Organization](&list[0])
+}
+
+// view runs fn in a read transaction of the request's workspace.
+func (m *Mock) view(ctx context.Context, fn func(*store.Tx) error) error {
+	return m.db.View(ctx, mocks.Workspace(ctx), fn)
+}
+
+// update runs fn in a write transaction of the request's workspace.
+func (m *Mock) update(ctx context.Context, fn func(*store.Tx) error) error {
+	return m.db.Update(ctx, mocks.Workspace(ctx), fn)
+}

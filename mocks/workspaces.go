@@ -1,0 +1,183 @@
+package mocks
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"vendorsim/internal/config"
+	"vendorsim/store"
+)
+
+// ErrUnknownCredential means a credential maps to no workspace and strict
+// authentication forbids creating one.
+var ErrUnknownCredential = errors.New("unknown credential")
+
+// Seeder writes one vendor's part of a workspace's seed data (channels,
+// users, accounts...), given the workspace's definition. Sections of the
+// definition that are empty get the vendor's defaults.
+type Seeder func(tx *store.Tx, ws config.Workspace) error
+
+// Workspaces resolves vendor credentials to workspaces, creating isolated
+// workspaces on first use unless Strict, and seeds and resets them.
+type Workspaces struct {
+	DB *store.DB
+	// Strict accepts only credentials that are configured.
+	Strict bool
+	// Seeders run, in order, whenever a workspace is created or reset.
+	Seeders []Seeder
+	// Config lists the configured workspaces, recreated by ResetAll.
+	Config []config.Workspace
+
+	mu sync.Mutex // serialises creation
+}
+
+// AutoID is the id of the workspace created on first use of a credential.
+// It is stable, so a test that reuses its key finds its workspace again
+// after a reset of everything.
+func AutoID(vendor, credential string) string {
+	sum := sha256.Sum256([]byte(vendor + "\x00" + credential))
+	return "auto-" + hex.EncodeToString(sum[:6])
+}
+
+// Resolve returns the workspace of a vendor credential. An unknown
+// credential gets a new, seeded workspace of its own, or ErrUnknownCredential
+// when Strict.
+func (w *Workspaces) Resolve(ctx context.Context, vendor, credential string) (string, error) {
+	if ws, ok := w.DB.Resolve(vendor, credential); ok {
+		return ws, nil
+	}
+	if w.Strict || credential == "" {
+		return "", ErrUnknownCredential
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ws, ok := w.DB.Resolve(vendor, credential); ok {
+		return ws, nil
+	}
+	def := config.Workspace{ID: AutoID(vendor, credential)}
+	switch vendor {
+	case "whippy":
+		def.Whippy.APIKeys = []string{credential}
+	case "whereby":
+		def.Whereby.APIKeys = []string{credential}
+	}
+	creds := []store.Credential{{Vendor: vendor, Credential: credential}}
+	if err := w.create(ctx, def, store.SourceAuto, creds); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			// The id exists (its credential was dropped): map the credential
+			// to it.
+			err = w.DB.Update(ctx, def.ID, func(tx *store.Tx) error { return tx.AddCredential(vendor, credential) })
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return def.ID, nil
+}
+
+// Credentials lists the credentials a workspace definition configures.
+func Credentials(ws config.Workspace) []store.Credential {
+	var out []store.Credential
+	for _, k := range ws.Whippy.APIKeys {
+		out = append(out, store.Credential{Vendor: "whippy", Credential: k})
+	}
+	for _, k := range ws.Whereby.APIKeys {
+		out = append(out, store.Credential{Vendor: "whereby", Credential: k})
+	}
+	for _, a := range ws.Zipwhip.Accounts {
+		out = append(out, store.Credential{Vendor: "zipwhip-login", Credential: a.Username})
+		if a.Session != "" {
+			out = append(out, store.Credential{Vendor: "zipwhip", Credential: a.Session})
+		}
+	}
+	return out
+}
+
+// Create creates a workspace from a definition (source store.SourceAPI or
+// store.SourceConfig). It returns store.ErrConflict when the id or a
+// credential is taken.
+func (w *Workspaces) Create(ctx context.Context, def config.Workspace, source string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.create(ctx, def, source, Credentials(def))
+}
+
+func (w *Workspaces) create(ctx context.Context, def config.Workspace, source string, creds []store.Credential) error {
+	seed, err := json.Marshal(def)
+	if err != nil {
+		return fmt.Errorf("encode workspace %s: %w", def.ID, err)
+	}
+	ws := store.Workspace{ID: def.ID, Name: def.Name, Source: source, Seed: seed, Credentials: creds}
+	return w.DB.CreateWorkspace(ctx, ws, w.seed(def))
+}
+
+func (w *Workspaces) seed(def config.Workspace) func(*store.Tx) error {
+	return func(tx *store.Tx) error {
+		for _, s := range w.Seeders {
+			if err := s(tx, def); err != nil {
+				return fmt.Errorf("seed workspace %s: %w", def.ID, err)
+			}
+		}
+		return nil
+	}
+}
+
+// EnsureConfigured creates the configured workspaces that do not exist yet.
+// Existing ones keep their data; credentials added to the configuration
+// since are mapped.
+func (w *Workspaces) EnsureConfigured(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, def := range w.Config {
+		_, err := w.DB.GetWorkspace(ctx, def.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			if err := w.create(ctx, def, store.SourceConfig, Credentials(def)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, c := range Credentials(def) {
+			if ws, ok := w.DB.Resolve(c.Vendor, c.Credential); ok {
+				if ws != def.ID {
+					return fmt.Errorf("workspace %s: %s credential is already used by workspace %s", def.ID, c.Vendor, ws)
+				}
+				continue
+			}
+			if err := w.DB.Update(ctx, def.ID, func(tx *store.Tx) error { return tx.AddCredential(c.Vendor, c.Credential) }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Reset empties workspace id and replays its seed. It returns
+// store.ErrNotFound for an unknown workspace.
+func (w *Workspaces) Reset(ctx context.Context, id string) error {
+	ws, err := w.DB.GetWorkspace(ctx, id)
+	if err != nil {
+		return err
+	}
+	var def config.Workspace
+	if err := json.Unmarshal(ws.Seed, &def); err != nil {
+		return fmt.Errorf("decode seed of workspace %s: %w", id, err)
+	}
+	def.ID = id
+	return w.DB.ResetWorkspace(ctx, id, w.seed(def))
+}
+
+// ResetAll deletes every workspace and recreates the configured ones.
+func (w *Workspaces) ResetAll(ctx context.Context) error {
+	if err := w.DB.DeleteAll(ctx); err != nil {
+		return err
+	}
+	return w.EnsureConfigured(ctx)
+}
