@@ -19,3 +19,7 @@ type Scenarios interface {
 	// the number is not magic.
 	ForNumber(vendor, trigger, number, def string) string
 }
+
+// Action is one kind of scenario step, supplied by a vendor package: it
+// changes state and emits events inside its workspace's transaction.
+type Action func(tx *store.Tx, params map[string]string) error

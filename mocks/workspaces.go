@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"vendorsim/internal/config"
@@ -121,6 +122,20 @@ func (w *Workspaces) seed(def config.Workspace) func(*store.Tx) error {
 		for _, s := range w.Seeders {
 			if err := s(tx, def); err != nil {
 				return fmt.Errorf("seed workspace %s: %w", def.ID, err)
+			}
+		}
+		for i, h := range def.Webhooks {
+			secret := h.Secret
+			if secret == "" && h.Vendor == "whippy" && len(def.Whippy.APIKeys) > 0 {
+				// Whippy signs with an API key.
+				secret = def.Whippy.APIKeys[0]
+			}
+			err := tx.PutWebhook(&store.Webhook{
+				ID: fmt.Sprintf("cfg_%s_%d", def.ID, i), Vendor: h.Vendor, URL: h.URL, Method: strings.ToUpper(h.Method),
+				Events: h.Events, Secret: secret, Active: true, Source: store.WebhookFromConfig,
+			})
+			if err != nil {
+				return fmt.Errorf("seed workspace %s webhook %d: %w", def.ID, i, err)
 			}
 		}
 		return nil

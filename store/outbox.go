@@ -1,7 +1,10 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -70,4 +73,463 @@ func (tx *Tx) Enqueue(ev Event, hooks []Webhook) error {
 		tx.OnCommit(tx.db.OnEnqueue)
 	}
 	return nil
+}
+
+// Delivery is one event on its way to one webhook.
+type Delivery struct {
+	ID          int64
+	EventID     string
+	WorkspaceID string
+	Vendor      string
+	EventType   string
+	WebhookID   string
+	URL         string
+	Method      string
+	Secret      string
+	State       string
+	Attempts    int
+	// DueAt is when the next attempt is due, in the workspace's virtual
+	// time; FirstAttemptAt is when the first one was made (virtual).
+	DueAt          time.Time
+	FirstAttemptAt time.Time
+	LastStatus     int
+	LastError      string
+	ReplayOf       int64
+	CreatedAt      time.Time
+	Body           []byte
+	AttemptLog     []Attempt
+}
+
+// Attempt is one HTTP try of a delivery.
+type Attempt struct {
+	DeliveryID int64
+	N          int
+	// At is real time; VirtualAt the workspace's virtual time.
+	At              time.Time
+	VirtualAt       time.Time
+	RequestHeaders  []byte
+	Status          int
+	Latency         time.Duration
+	ResponseHeaders []byte
+	ResponseBody    []byte
+	Error           string
+}
+
+// Outcome is how an attempt ends for its delivery.
+type Outcome struct {
+	Attempt Attempt
+	// State is DeliveryDelivered, DeliveryDead or DeliveryPending (retry
+	// at NextDue, virtual time).
+	State   string
+	NextDue time.Time
+}
+
+// Claim selects due work.
+type Claim struct {
+	// Workspace limits the claim to one workspace ("" for all).
+	Workspace string
+	// Exclude skips these workspaces.
+	Exclude []string
+	// Cutoff, with Workspace, claims what is due at or before this virtual
+	// time; otherwise due means at or before each workspace's now.
+	Cutoff time.Time
+	Limit  int
+	// Lease is how long the claim holds against other claimers.
+	Lease time.Duration
+}
+
+func (c Claim) where(table string, real int64) whereClause {
+	var b []string
+	args := []any{}
+	b = append(b, "(t.state = ? OR (t.state = ? AND t.lease_until < ?))")
+	pending, running := DeliveryPending, DeliverySending
+	if table == "jobs" {
+		pending, running = JobPending, JobRunning
+	}
+	args = append(args, pending, running, real)
+	if c.Workspace != "" {
+		b = append(b, "t.workspace_id = ?")
+		args = append(args, c.Workspace)
+	}
+	if len(c.Exclude) > 0 {
+		b = append(b, "t.workspace_id NOT IN ("+placeholders(len(c.Exclude))+")")
+		for _, ws := range c.Exclude {
+			args = append(args, ws)
+		}
+	}
+	if c.Workspace != "" && !c.Cutoff.IsZero() {
+		b = append(b, "t.due_at <= ?")
+		args = append(args, micros(c.Cutoff))
+	} else {
+		b = append(b, "t.due_at <= ? + w.clock_offset")
+		args = append(args, real)
+	}
+	return whereClause{joinAnd(b), args}
+}
+
+type whereClause struct {
+	sql  string
+	args []any
+}
+
+func joinAnd(conds []string) string {
+	out := ""
+	for i, c := range conds {
+		if i > 0 {
+			out += " AND "
+		}
+		out += c
+	}
+	return out
+}
+
+// ClaimDeliveries marks up to c.Limit due deliveries as sending, oldest due
+// first, and returns them with their bodies.
+func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error) {
+	if c.Limit <= 0 {
+		c.Limit = 100
+	}
+	real := micros(db.Now())
+	w := c.where("deliveries", real)
+	where, args := w.sql, w.args
+	lease := real + c.Lease.Microseconds()
+	var out []Delivery
+	err := db.Update(ctx, "", func(tx *Tx) error {
+		rows, err := tx.query(`UPDATE deliveries SET state = ?, lease_until = ? WHERE id IN (
+			SELECT t.id FROM deliveries t JOIN workspaces w ON w.id = t.workspace_id WHERE `+where+`
+			ORDER BY t.due_at, t.id LIMIT ?)
+			RETURNING `+deliveryCols, append(append([]any{DeliverySending, lease}, args...), c.Limit)...)
+		if err != nil {
+			return err
+		}
+		out, err = scanDeliveries(rows)
+		if err != nil {
+			return err
+		}
+		return tx.loadBodies(out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	sortDeliveries(out)
+	return out, nil
+}
+
+const deliveryCols = `id, event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, state, attempts, due_at, first_attempt_at, last_status, last_error, replay_of, created_at`
+
+func scanDeliveries(rows *sql.Rows) ([]Delivery, error) {
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		var due, first, created int64
+		if err := rows.Scan(&d.ID, &d.EventID, &d.WorkspaceID, &d.Vendor, &d.EventType, &d.WebhookID, &d.URL, &d.Method, &d.Secret,
+			&d.State, &d.Attempts, &due, &first, &d.LastStatus, &d.LastError, &d.ReplayOf, &created); err != nil {
+			return nil, err
+		}
+		d.DueAt, d.FirstAttemptAt, d.CreatedAt = fromMicros(due), fromMicros(first), fromMicros(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func sortDeliveries(ds []Delivery) {
+	sort.Slice(ds, func(i, j int) bool {
+		if !ds[i].DueAt.Equal(ds[j].DueAt) {
+			return ds[i].DueAt.Before(ds[j].DueAt)
+		}
+		return ds[i].ID < ds[j].ID
+	})
+}
+
+// loadBodies fills the event bodies of ds.
+func (tx *Tx) loadBodies(ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := map[string]bool{}
+	var args []any
+	for _, d := range ds {
+		if !ids[d.EventID] {
+			ids[d.EventID] = true
+			args = append(args, d.EventID)
+		}
+	}
+	bodies := map[string][]byte{}
+	for start := 0; start < len(args); start += 500 {
+		chunk := args[start:min(len(args), start+500)]
+		rows, err := tx.c.c.QueryContext(tx.ctx, `SELECT id, body FROM events WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			var body []byte
+			if err := rows.Scan(&id, &body); err != nil {
+				rows.Close()
+				return err
+			}
+			bodies[id] = body
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for i := range ds {
+		ds[i].Body = bodies[ds[i].EventID]
+	}
+	return nil
+}
+
+// RecordOutcomes stores attempts and moves their deliveries on, in one
+// transaction. Deliveries deleted meanwhile (a reset) are skipped.
+func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	return db.Update(ctx, "", func(tx *Tx) error {
+		for _, o := range outs {
+			a := o.Attempt
+			res, err := tx.exec(`UPDATE deliveries SET state = ?, attempts = ?, due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END,
+				first_attempt_at = CASE WHEN first_attempt_at = 0 THEN ? ELSE first_attempt_at END,
+				lease_until = 0, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?`,
+				o.State, a.N, micros(o.NextDue), micros(o.NextDue), micros(a.VirtualAt), a.Status, a.Error, micros(a.At), a.DeliveryID)
+			if err != nil {
+				return fmt.Errorf("record attempt: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			if _, err := tx.exec(`INSERT INTO attempts (delivery_id, workspace_id, n, at, virtual_at, request_headers, status, latency_us, response_headers, response_body, error)
+				SELECT id, workspace_id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
+				a.N, micros(a.At), micros(a.VirtualAt), nonNil(a.RequestHeaders, "{}"), a.Status, a.Latency.Microseconds(),
+				nonNil(a.ResponseHeaders, "{}"), nonNil(a.ResponseBody, ""), a.Error, a.DeliveryID); err != nil {
+				return fmt.Errorf("record attempt: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeliveryFilter selects deliveries. Zero fields do not filter.
+type DeliveryFilter struct {
+	WorkspaceID string
+	Vendor      string
+	EventType   string
+	State       string
+	// Endpoint matches a webhook id or a URL.
+	Endpoint string
+	EventID  string
+	Limit    int
+	Offset   int
+}
+
+// Deliveries lists deliveries matching f, oldest first, with their
+// attempts and bodies, and the total number that match.
+func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, int, error) {
+	var conds []string
+	var args []any
+	add := func(cond string, vals ...any) {
+		conds = append(conds, cond)
+		args = append(args, vals...)
+	}
+	if f.WorkspaceID != "" {
+		add("workspace_id = ?", f.WorkspaceID)
+	}
+	if f.Vendor != "" {
+		add("vendor = ?", f.Vendor)
+	}
+	if f.EventType != "" {
+		add("event_type = ?", f.EventType)
+	}
+	if f.State != "" {
+		add("state = ?", f.State)
+	}
+	if f.Endpoint != "" {
+		add("(webhook_id = ? OR url = ?)", f.Endpoint, f.Endpoint)
+	}
+	if f.EventID != "" {
+		add("event_id = ?", f.EventID)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + joinAnd(conds)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var out []Delivery
+	var total int
+	err := db.View(ctx, "", func(tx *Tx) error {
+		if err := tx.queryRow(`SELECT COUNT(*) FROM deliveries`+where, args...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.query(`SELECT `+deliveryCols+` FROM deliveries`+where+` ORDER BY id LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+		if err != nil {
+			return err
+		}
+		if out, err = scanDeliveries(rows); err != nil {
+			return err
+		}
+		if err := tx.loadBodies(out); err != nil {
+			return err
+		}
+		return tx.loadAttempts(out)
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list deliveries: %w", err)
+	}
+	return out, total, nil
+}
+
+// GetDelivery returns one delivery of workspace ws ("" for any), or
+// ErrNotFound.
+func (db *DB) GetDelivery(ctx context.Context, ws string, id int64) (*Delivery, error) {
+	var d *Delivery
+	err := db.View(ctx, ws, func(tx *Tx) error {
+		rows, err := tx.query(`SELECT `+deliveryCols+` FROM deliveries WHERE id = ? AND (? = '' OR workspace_id = ?)`, id, ws, ws)
+		if err != nil {
+			return err
+		}
+		ds, err := scanDeliveries(rows)
+		if err != nil {
+			return err
+		}
+		if len(ds) == 0 {
+			return ErrNotFound
+		}
+		if err := tx.loadBodies(ds); err != nil {
+			return err
+		}
+		if err := tx.loadAttempts(ds); err != nil {
+			return err
+		}
+		d = &ds[0]
+		return nil
+	})
+	return d, err
+}
+
+func (tx *Tx) loadAttempts(ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	index := map[int64]int{}
+	args := make([]any, 0, len(ds))
+	for i, d := range ds {
+		index[d.ID] = i
+		args = append(args, d.ID)
+	}
+	for start := 0; start < len(args); start += 500 {
+		chunk := args[start:min(len(args), start+500)]
+		rows, err := tx.c.c.QueryContext(tx.ctx, `SELECT delivery_id, n, at, virtual_at, request_headers, status, latency_us, response_headers, response_body, error
+			FROM attempts WHERE delivery_id IN (`+placeholders(len(chunk))+`) ORDER BY delivery_id, n`, chunk...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var a Attempt
+			var at, vat, lat int64
+			if err := rows.Scan(&a.DeliveryID, &a.N, &at, &vat, &a.RequestHeaders, &a.Status, &lat, &a.ResponseHeaders, &a.ResponseBody, &a.Error); err != nil {
+				rows.Close()
+				return err
+			}
+			a.At, a.VirtualAt, a.Latency = fromMicros(at), fromMicros(vat), time.Duration(lat)*time.Microsecond
+			i := index[a.DeliveryID]
+			ds[i].AttemptLog = append(ds[i].AttemptLog, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Replay queues a new delivery of the same event to the same webhook, due
+// now in the workspace's time, and returns it.
+func (db *DB) Replay(ctx context.Context, ws string, id int64) (*Delivery, error) {
+	var newID int64
+	err := db.Update(ctx, ws, func(tx *Tx) error {
+		err := tx.queryRow(`INSERT INTO deliveries (event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, state, due_at, replay_of, created_at, updated_at)
+			SELECT event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, ?, ?, id, ?, ? FROM deliveries WHERE id = ? AND (? = '' OR workspace_id = ?)
+			RETURNING id`, DeliveryPending, micros(tx.now), micros(tx.now), micros(tx.now), id, ws, ws).Scan(&newID)
+		if err == sql.ErrNoRows {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if db.OnEnqueue != nil {
+			tx.OnCommit(db.OnEnqueue)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.GetDelivery(ctx, ws, newID)
+}
+
+// NextDue returns the earliest real time at which pending work (deliveries
+// or jobs) falls due, across workspaces not in exclude; false when there is
+// none.
+func (db *DB) NextDue(ctx context.Context, exclude []string) (time.Time, bool, error) {
+	var next sql.NullInt64
+	cond, args := "", []any{}
+	if len(exclude) > 0 {
+		cond = " AND t.workspace_id NOT IN (" + placeholders(len(exclude)) + ")"
+		for _, ws := range exclude {
+			args = append(args, ws)
+		}
+	}
+	err := db.View(ctx, "", func(tx *Tx) error {
+		return tx.queryRow(`SELECT MIN(due) FROM (
+			SELECT MIN(t.due_at - w.clock_offset) AS due FROM deliveries t JOIN workspaces w ON w.id = t.workspace_id WHERE t.state = 'pending'`+cond+`
+			UNION ALL
+			SELECT MIN(t.due_at - w.clock_offset) FROM jobs t JOIN workspaces w ON w.id = t.workspace_id WHERE t.state = 'pending'`+cond+`)`,
+			append(append([]any{}, args...), args...)...).Scan(&next)
+	})
+	if err != nil || !next.Valid {
+		return time.Time{}, false, err
+	}
+	return fromMicros(next.Int64), true, nil
+}
+
+// NextDueIn returns the earliest virtual due time of pending work in one
+// workspace; false when there is none.
+func (db *DB) NextDueIn(ctx context.Context, ws string) (time.Time, bool, error) {
+	var next sql.NullInt64
+	err := db.View(ctx, ws, func(tx *Tx) error {
+		return tx.queryRow(`SELECT MIN(due) FROM (
+			SELECT MIN(due_at) AS due FROM deliveries WHERE workspace_id = ? AND state IN ('pending', 'sending')
+			UNION ALL
+			SELECT MIN(due_at) FROM jobs WHERE workspace_id = ? AND state IN ('pending', 'running'))`, ws, ws).Scan(&next)
+	})
+	if err != nil || !next.Valid {
+		return time.Time{}, false, err
+	}
+	return fromMicros(next.Int64), true, nil
+}
+
+// Unclaim returns work claimed by a process that stopped (after a crash,
+// leases of the previous run would otherwise delay it) to pending.
+func (db *DB) Unclaim(ctx context.Context) error {
+	return db.Update(ctx, "", func(tx *Tx) error {
+		if _, err := tx.exec(`UPDATE deliveries SET state = ?, lease_until = 0 WHERE state = ?`, DeliveryPending, DeliverySending); err != nil {
+			return err
+		}
+		_, err := tx.exec(`UPDATE jobs SET state = ?, lease_until = 0 WHERE state = ?`, JobPending, JobRunning)
+		return err
+	})
+}
+
+// PendingDeliveries counts deliveries not yet delivered or dead, in ws ("" for all).
+func (db *DB) PendingDeliveries(ctx context.Context, ws string) (int, error) {
+	var n int
+	err := db.View(ctx, ws, func(tx *Tx) error {
+		return tx.queryRow(`SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'sending') AND (? = '' OR workspace_id = ?)`, ws, ws).Scan(&n)
+	})
+	return n, err
 }

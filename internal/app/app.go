@@ -15,6 +15,7 @@ import (
 	"vendorsim/mocks"
 	"vendorsim/mocks/sandbox"
 	"vendorsim/mocks/whippy"
+	"vendorsim/scenarios"
 	"vendorsim/specs"
 	"vendorsim/store"
 )
@@ -40,6 +41,7 @@ type App struct {
 	Server     *mocks.Server
 	Sandbox    *sandbox.Sandbox
 	Whippy     *whippy.Mock
+	Engine     *scenarios.Engine
 }
 
 // New returns an App that is not yet open.
@@ -81,9 +83,27 @@ func (a *App) Open(ctx context.Context) (err error) {
 		})
 		a.Journal.Open()
 	}
-	a.Whippy = whippy.New(whippy.Deps{DB: a.DB, Workspaces: a.Workspaces, Config: cfg.Whippy, Logger: a.log})
+	a.Engine = &scenarios.Engine{
+		DB:           a.DB,
+		Logger:       a.log,
+		Speed:        cfg.Scenarios.Speed,
+		Concurrency:  cfg.Scenarios.Concurrency,
+		PollInterval: cfg.Scenarios.PollInterval,
+		Actions:      map[string]scenarios.Action{},
+		Vendors:      vendorPolicies(cfg),
+	}
+	a.Whippy = whippy.New(whippy.Deps{DB: a.DB, Workspaces: a.Workspaces, Config: cfg.Whippy, Logger: a.log, Scenarios: a.Engine})
+	for name, act := range a.Whippy.Actions() {
+		a.Engine.Actions[name] = scenarios.Action(act)
+	}
+	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions); err != nil {
+		return err
+	}
 	a.Workspaces.Seeders = []mocks.Seeder{a.Whippy.Seed}
-	a.Sandbox = sandbox.New(sandbox.Deps{DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version})
+	a.Sandbox = sandbox.New(sandbox.Deps{
+		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine,
+		Simulators: map[string]mocks.Handler{"simulateWhippyInbound": a.Whippy.SimulateInbound},
+	})
 
 	whippyDoc, err := specs.Load(ctx, "whippy")
 	if err != nil {
@@ -108,8 +128,34 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err := a.Workspaces.EnsureConfigured(ctx); err != nil {
 		return fmt.Errorf("seed workspaces: %w", err)
 	}
+	a.DB.OnEnqueue = a.Engine.Wake
+	if err := a.Engine.Open(ctx); err != nil {
+		return err
+	}
 	a.Sandbox.SetReady()
 	return nil
+}
+
+// vendorPolicies is how each vendor's webhooks are signed and retried.
+func vendorPolicies(cfg config.Config) map[string]scenarios.VendorPolicy {
+	whereby := config.Signature{Header: "Whereby-Signature", TimestampKey: "t", SignatureKey: "v1", Encoding: "hex", TimestampUnit: "s"}
+	return map[string]scenarios.VendorPolicy{
+		"whippy": {
+			Retry:  cfg.Whippy.Retry,
+			Signer: mocks.NewSigner(cfg.Whippy.Signature),
+			Header: http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Whippy-Webhooks/1.0"}},
+		},
+		"zipwhip": {
+			Retry:  cfg.Zipwhip.Retry,
+			Signer: mocks.NewSigner(cfg.Zipwhip.Signature),
+			Header: http.Header{"Content-Type": {"application/json;charset=UTF-8"}, "User-Agent": {"Apache-HttpClient/4.5.7 (Java/1.8.0_201)"}},
+		},
+		"whereby": {
+			Retry:  cfg.Whereby.Retry,
+			Signer: mocks.NewSigner(whereby),
+			Header: http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Whereby-Webhooks/1.0"}},
+		},
+	}
 }
 
 // Handler returns the HTTP handler of every API.
@@ -118,6 +164,9 @@ func (a *App) Handler() http.Handler { return a.Server }
 // Close stops the background workers and closes the database.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
+	if a.Engine != nil {
+		errs = append(errs, a.Engine.Close(ctx))
+	}
 	if a.Journal != nil {
 		errs = append(errs, a.Journal.Close(ctx))
 	}

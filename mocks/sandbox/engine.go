@@ -1,21 +1,411 @@
 package sandbox
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
+	"vendorsim/internal/phone"
 	"vendorsim/mocks"
+	"vendorsim/scenarios"
+	"vendorsim/store"
 )
 
-// Engine is the scenario engine and webhook dispatcher, as the control API
-// uses it.
-type Engine interface {
-	// Pause holds deliveries and steps of workspace ws ("" for all) until
-	// the returned func is called.
-	Pause(ws string) (resume func())
-}
-
 func (s *Sandbox) engineHandlers() map[string]mocks.Handler {
-	return map[string]mocks.Handler{}
+	return map[string]mocks.Handler{
+		"listDeliveries":       s.listDeliveries,
+		"getDelivery":          s.getDelivery,
+		"replayDelivery":       s.replayDelivery,
+		"flushDeliveries":      s.flushDeliveries,
+		"listWebhooks":         s.requireWorkspace(s.listWebhooks),
+		"createWebhook":        s.requireWorkspace(s.createWebhook),
+		"deleteSandboxWebhook": s.requireWorkspace(s.deleteWebhook),
+		"getClock":             s.requireWorkspace(s.getClock),
+		"advanceClock":         s.requireWorkspace(s.advanceClock),
+		"listScenarios":        s.listScenarios,
+		"runScenario":          s.requireWorkspace(s.runScenario),
+		"getScenarioRun":       s.requireWorkspace(s.getScenarioRun),
+		"listMagicNumbers":     s.listMagicNumbers,
+	}
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// headerMap decodes a stored header set, never nil.
+func headerMap(b []byte) map[string][]string {
+	m := map[string][]string{}
+	if len(b) > 0 {
+		json.Unmarshal(b, &m)
+	}
+	return m
+}
+
+type attemptView struct {
+	N               int                 `json:"n"`
+	At              string              `json:"at"`
+	VirtualAt       string              `json:"virtual_at"`
+	Status          int                 `json:"status"`
+	LatencyMS       float64             `json:"latency_ms"`
+	RequestHeaders  map[string][]string `json:"request_headers"`
+	ResponseHeaders map[string][]string `json:"response_headers"`
+	ResponseBody    string              `json:"response_body"`
+	Error           string              `json:"error"`
+}
+
+type deliveryView struct {
+	ID          int64         `json:"id"`
+	EventID     string        `json:"event_id"`
+	WorkspaceID string        `json:"workspace_id"`
+	Vendor      string        `json:"vendor"`
+	EventType   string        `json:"event_type"`
+	WebhookID   string        `json:"webhook_id"`
+	URL         string        `json:"url"`
+	Method      string        `json:"method"`
+	State       string        `json:"state"`
+	Attempts    int           `json:"attempts"`
+	DueAt       string        `json:"due_at"`
+	LastStatus  int           `json:"last_status"`
+	LastError   string        `json:"last_error"`
+	ReplayOf    int64         `json:"replay_of"`
+	CreatedAt   string        `json:"created_at"`
+	Body        string        `json:"body"`
+	AttemptLog  []attemptView `json:"attempt_log"`
+}
+
+func deliveryOf(d *store.Delivery) deliveryView {
+	v := deliveryView{
+		ID: d.ID, EventID: d.EventID, WorkspaceID: d.WorkspaceID, Vendor: d.Vendor, EventType: d.EventType, WebhookID: d.WebhookID,
+		URL: d.URL, Method: d.Method, State: d.State, Attempts: d.Attempts, DueAt: ts(d.DueAt), LastStatus: d.LastStatus,
+		LastError: d.LastError, ReplayOf: d.ReplayOf, CreatedAt: ts(d.CreatedAt), Body: string(d.Body), AttemptLog: []attemptView{},
+	}
+	for _, a := range d.AttemptLog {
+		v.AttemptLog = append(v.AttemptLog, attemptView{
+			N: a.N, At: ts(a.At), VirtualAt: ts(a.VirtualAt), Status: a.Status, LatencyMS: float64(a.Latency.Microseconds()) / 1000,
+			RequestHeaders: headerMap(a.RequestHeaders), ResponseHeaders: headerMap(a.ResponseHeaders), ResponseBody: string(a.ResponseBody), Error: a.Error,
+		})
+	}
+	return v
+}
+
+// listDeliveries serves GET /deliveries.
+func (s *Sandbox) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.DeliveryFilter{
+		WorkspaceID: mocks.Workspace(r.Context()), Vendor: q.Get("vendor"), EventType: q.Get("event_type"),
+		State: q.Get("state"), Endpoint: q.Get("endpoint"),
+	}
+	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	f.Offset, _ = strconv.Atoi(q.Get("offset"))
+	ds, total, err := s.d.DB.Deliveries(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]deliveryView, 0, len(ds))
+	for i := range ds {
+		out = append(out, deliveryOf(&ds[i]))
+	}
+	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": out, "total": total})
+	return nil
+}
+
+func deliveryID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(mocks.PathParam(r, "id"), 10, 64)
+	if err != nil {
+		return 0, mocks.FieldErrorf(http.StatusUnprocessableEntity, "id", "id must be an integer")
+	}
+	return id, nil
+}
+
+// getDelivery serves GET /deliveries/{id}.
+func (s *Sandbox) getDelivery(w http.ResponseWriter, r *http.Request) error {
+	id, err := deliveryID(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.d.DB.GetDelivery(r.Context(), mocks.Workspace(r.Context()), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return mocks.Errorf(http.StatusNotFound, "no delivery %d", id)
+	}
+	if err != nil {
+		return err
+	}
+	mocks.WriteJSON(w, http.StatusOK, deliveryOf(d))
+	return nil
+}
+
+// replayDelivery serves POST /deliveries/{id}/replay.
+func (s *Sandbox) replayDelivery(w http.ResponseWriter, r *http.Request) error {
+	id, err := deliveryID(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.d.Engine.Replay(r.Context(), mocks.Workspace(r.Context()), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return mocks.Errorf(http.StatusNotFound, "no delivery %d", id)
+	}
+	if err != nil {
+		return err
+	}
+	mocks.WriteJSON(w, http.StatusAccepted, deliveryOf(d))
+	return nil
+}
+
+// flushDeliveries serves POST /deliveries/flush.
+func (s *Sandbox) flushDeliveries(w http.ResponseWriter, r *http.Request) error {
+	sum, err := s.d.Engine.Flush(r.Context(), mocks.Workspace(r.Context()))
+	if err != nil {
+		return err
+	}
+	mocks.WriteJSON(w, http.StatusOK, sum)
+	return nil
+}
+
+type webhookView struct {
+	ID        string   `json:"id"`
+	Vendor    string   `json:"vendor"`
+	URL       string   `json:"url"`
+	Method    string   `json:"method"`
+	Events    []string `json:"events"`
+	Active    bool     `json:"active"`
+	Source    string   `json:"source"`
+	Owner     string   `json:"owner,omitempty"`
+	Secret    string   `json:"secret,omitempty"`
+	CreatedAt string   `json:"created_at"`
+}
+
+func webhookOf(h *store.Webhook, withSecret bool) webhookView {
+	v := webhookView{ID: h.ID, Vendor: h.Vendor, URL: h.URL, Method: h.Method, Events: h.Events, Active: h.Active,
+		Source: h.Source, Owner: h.Owner, CreatedAt: ts(h.CreatedAt)}
+	if v.Events == nil {
+		v.Events = []string{}
+	}
+	if withSecret {
+		v.Secret = h.Secret
+	}
+	return v
+}
+
+// listWebhooks serves GET /webhooks.
+func (s *Sandbox) listWebhooks(w http.ResponseWriter, r *http.Request) error {
+	var hooks []store.Webhook
+	err := s.d.DB.View(r.Context(), mocks.Workspace(r.Context()), func(tx *store.Tx) (err error) {
+		hooks, err = tx.Webhooks(r.URL.Query().Get("vendor"))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	out := make([]webhookView, 0, len(hooks))
+	for i := range hooks {
+		out = append(out, webhookOf(&hooks[i], false))
+	}
+	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+// createWebhook serves POST /webhooks.
+func (s *Sandbox) createWebhook(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Vendor string   `json:"vendor"`
+		URL    string   `json:"url"`
+		Events []string `json:"events"`
+		Secret string   `json:"secret"`
+		Method string   `json:"method"`
+	}
+	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if !validURL(in.URL) {
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "url", "url must be an http or https URL")
+	}
+	if in.Secret == "" {
+		// Whippy signs with the API key; others get a generated secret.
+		in.Secret = r.Header.Get("X-Whippy-Key")
+		if in.Vendor != "whippy" || in.Secret == "" {
+			in.Secret = randomHex(24)
+		}
+	}
+	h := &store.Webhook{ID: "wh_" + randomHex(8), Vendor: in.Vendor, URL: in.URL, Method: in.Method, Events: in.Events,
+		Secret: in.Secret, Active: true, Source: store.WebhookFromSandbox}
+	err := s.d.DB.Update(r.Context(), mocks.Workspace(r.Context()), func(tx *store.Tx) error { return tx.PutWebhook(h) })
+	if err != nil {
+		return err
+	}
+	mocks.WriteJSON(w, http.StatusCreated, webhookOf(h, true))
+	return nil
+}
+
+// deleteWebhook serves DELETE /webhooks/{id}.
+func (s *Sandbox) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	id := mocks.PathParam(r, "id")
+	err := s.d.DB.Update(r.Context(), mocks.Workspace(r.Context()), func(tx *store.Tx) error { return tx.DeleteWebhook(id) })
+	if errors.Is(err, store.ErrNotFound) {
+		return mocks.Errorf(http.StatusNotFound, "no webhook %q", id)
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func validURL(s string) bool {
+	return (strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) && len(s) > len("https://")
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type clockView struct {
+	WorkspaceID   string             `json:"workspace_id"`
+	Now           string             `json:"now"`
+	RealNow       string             `json:"real_now"`
+	OffsetSeconds float64            `json:"offset_seconds"`
+	Ran           *scenarios.Summary `json:"ran,omitempty"`
+}
+
+func (s *Sandbox) clock(ws string) clockView {
+	return clockView{WorkspaceID: ws, Now: ts(s.d.DB.WorkspaceNow(ws)), RealNow: ts(s.d.DB.Now()), OffsetSeconds: s.d.DB.ClockOffset(ws).Seconds()}
+}
+
+// getClock serves GET /clock.
+func (s *Sandbox) getClock(w http.ResponseWriter, r *http.Request) error {
+	mocks.WriteJSON(w, http.StatusOK, s.clock(mocks.Workspace(r.Context())))
+	return nil
+}
+
+// advanceClock serves POST /clock/advance.
+func (s *Sandbox) advanceClock(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		By string `json:"by"`
+	}
+	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(in.By))
+	if err != nil || d < 0 {
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "by", "by must be a positive duration such as 90s, 15m or 72h")
+	}
+	ws := mocks.Workspace(r.Context())
+	sum, err := s.d.Engine.Advance(r.Context(), ws, d)
+	if err != nil {
+		return err
+	}
+	v := s.clock(ws)
+	v.Ran = &sum
+	mocks.WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// listScenarios serves GET /scenarios.
+func (s *Sandbox) listScenarios(w http.ResponseWriter, r *http.Request) error {
+	all := s.d.Engine.Library.All()
+	for _, sc := range all {
+		if sc.Params == nil {
+			sc.Params = []string{}
+		}
+	}
+	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": all})
+	return nil
+}
+
+// runScenario serves POST /scenarios/{name}/run.
+func (s *Sandbox) runScenario(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Params  map[string]string `json:"params"`
+		StartAt string            `json:"start_at"`
+	}
+	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	name := mocks.PathParam(r, "name")
+	if _, ok := s.d.Engine.Library.Get(name); !ok {
+		return mocks.Errorf(http.StatusNotFound, "no scenario %q (GET /_sandbox/scenarios lists them)", name)
+	}
+	var at time.Time
+	if in.StartAt != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339Nano, in.StartAt); err != nil {
+			return mocks.FieldErrorf(http.StatusUnprocessableEntity, "start_at", "start_at must be an RFC 3339 time")
+		}
+	}
+	ws := mocks.Workspace(r.Context())
+	var runID string
+	err := s.d.DB.Update(r.Context(), ws, func(tx *store.Tx) (err error) {
+		runID, err = s.d.Engine.Start(tx, name, at, in.Params)
+		return err
+	})
+	if errors.Is(err, scenarios.ErrMissingParam) {
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "params", "%s", err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeRun(w, r, ws, runID, http.StatusAccepted)
+}
+
+// getScenarioRun serves GET /scenarios/runs/{id}.
+func (s *Sandbox) getScenarioRun(w http.ResponseWriter, r *http.Request) error {
+	return s.writeRun(w, r, mocks.Workspace(r.Context()), mocks.PathParam(r, "id"), http.StatusOK)
+}
+
+func (s *Sandbox) writeRun(w http.ResponseWriter, r *http.Request, ws, id string, status int) error {
+	var run *store.Run
+	var jobs []store.Job
+	err := s.d.DB.View(r.Context(), ws, func(tx *store.Tx) (err error) {
+		run, jobs, err = tx.GetRun(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return mocks.Errorf(http.StatusNotFound, "no scenario run %q in this workspace", id)
+	}
+	if err != nil {
+		return err
+	}
+	params := map[string]string{}
+	json.Unmarshal(run.Params, &params)
+	type stepView struct {
+		Step   int    `json:"step"`
+		Action string `json:"action"`
+		State  string `json:"state"`
+		DueAt  string `json:"due_at"`
+		Error  string `json:"error"`
+	}
+	steps := []stepView{}
+	for _, j := range jobs {
+		steps = append(steps, stepView{Step: j.Step, Action: j.Kind, State: j.State, DueAt: ts(j.DueAt), Error: j.LastError})
+	}
+	mocks.WriteJSON(w, status, map[string]any{"id": run.ID, "scenario": run.Name, "workspace_id": run.WorkspaceID,
+		"state": run.State, "params": params, "steps": steps})
+	return nil
+}
+
+// listMagicNumbers serves GET /magic-numbers.
+func (s *Sandbox) listMagicNumbers(w http.ResponseWriter, r *http.Request) error {
+	type view struct {
+		Suffix      string `json:"suffix"`
+		Example     string `json:"example"`
+		Vendor      string `json:"vendor"`
+		Trigger     string `json:"trigger"`
+		Scenario    string `json:"scenario"`
+		Description string `json:"description"`
+	}
+	out := []view{}
+	for _, m := range s.d.Engine.MagicNumbers() {
+		example := "+1206555" + "01" + m.Suffix
+		if _, ok := phone.Magic(example); !ok {
+			continue
+		}
+		out = append(out, view{Suffix: "01" + m.Suffix, Example: example, Vendor: m.Vendor, Trigger: m.Trigger, Scenario: m.Scenario, Description: m.Description})
+	}
+	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}

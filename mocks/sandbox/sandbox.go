@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"vendorsim/mocks"
+	"vendorsim/scenarios"
 	"vendorsim/store"
 )
 
@@ -25,7 +26,7 @@ type Deps struct {
 	Journal    *mocks.Journal
 	Version    string
 	// Engine runs deliveries and scenarios; nil disables those endpoints.
-	Engine Engine
+	Engine *scenarios.Engine
 	// Simulators are vendor-side simulations by operationId (inbound
 	// messages, room participants...), supplied by the vendor packages.
 	Simulators map[string]mocks.Handler

@@ -1,0 +1,285 @@
+// Package apptest runs a whole vendorsim on an httptest server with an
+// in-memory store, and gives tests a client that validates every response
+// against the spec of the API that answered it.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"vendorsim/internal/app"
+	"vendorsim/internal/config"
+	"vendorsim/specs"
+)
+
+// Server is a running vendorsim.
+type Server struct {
+	*httptest.Server
+	App *app.App
+	tb  testing.TB
+	// apis maps local prefixes to the spec routers that validate answers.
+	apis []apiSpec
+}
+
+type apiSpec struct {
+	name   string
+	prefix string
+	doc    *openapi3.T
+	router routers.Router
+}
+
+// Option changes the configuration of a test server.
+type Option func(*config.Config)
+
+// WithConfig applies fn to the configuration.
+func WithConfig(fn func(*config.Config)) Option { return Option(fn) }
+
+// New starts a vendorsim with an in-memory database and the default
+// configuration changed by opts. It is closed when the test ends.
+func New(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	cfg := config.Default()
+	cfg.Server.DB = ":memory:"
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		tb.Fatalf("config: %v", err)
+	}
+	a := app.New(app.Options{Config: cfg, Version: "test"})
+	if err := a.Open(context.Background()); err != nil {
+		tb.Fatalf("open app: %v", err)
+	}
+	s := &Server{Server: httptest.NewServer(a.Handler()), App: a, tb: tb}
+	tb.Cleanup(func() {
+		s.Server.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a.Close(ctx)
+	})
+	for _, m := range []struct{ name, prefix string }{
+		{"whippy", "/whippy/v1"}, {"zipwhip", "/zipwhip"}, {"whereby", "/whereby/v1"}, {"sandbox", "/_sandbox"},
+	} {
+		doc, err := specs.Load(context.Background(), m.name)
+		if err != nil {
+			continue // not every vendor is served yet
+		}
+		doc.Servers = openapi3.Servers{{URL: s.URL + m.prefix}}
+		r, err := gorillamux.NewRouter(doc)
+		if err != nil {
+			tb.Fatalf("router for %s: %v", m.name, err)
+		}
+		s.apis = append(s.apis, apiSpec{name: m.name, prefix: m.prefix, doc: doc, router: r})
+	}
+	return s
+}
+
+// Response is an answer that passed spec validation.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test on error.
+func (r *Response) JSON(tb testing.TB, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		tb.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Map decodes the body as a JSON object.
+func (r *Response) Map(tb testing.TB) map[string]any {
+	tb.Helper()
+	var m map[string]any
+	r.JSON(tb, &m)
+	return m
+}
+
+// Request describes a call.
+type Request struct {
+	Method string
+	Path   string
+	Header http.Header
+	// Body is sent as is when it is a string or []byte, else as JSON.
+	Body any
+}
+
+// Do sends req and validates the answer against the spec of the API it
+// was sent to; a response that does not match fails the test.
+func (s *Server) Do(tb testing.TB, req Request) *Response {
+	tb.Helper()
+	var body io.Reader
+	var raw []byte
+	switch b := req.Body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if raw != nil {
+		body = bytes.NewReader(raw)
+	}
+	hr, err := http.NewRequest(req.Method, s.URL+req.Path, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
+		}
+	}
+	if raw != nil && hr.Header.Get("Content-Type") == "" {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := s.Client().Do(hr)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", req.Method, req.Path, err)
+	}
+	defer resp.Body.Close()
+	out := &Response{Status: resp.StatusCode, Header: resp.Header}
+	if out.Body, err = io.ReadAll(resp.Body); err != nil {
+		tb.Fatal(err)
+	}
+	// Validate against a request rebuilt with the same inputs (the body was
+	// consumed by the client).
+	vr, _ := http.NewRequest(req.Method, s.URL+req.Path, bytes.NewReader(raw))
+	vr.Header = hr.Header.Clone()
+	if err := s.Validate(vr, out); err != nil {
+		tb.Fatalf("%s %s answered %d %s\nwhich does not match the spec: %v", req.Method, req.Path, out.Status, clip(out.Body), err)
+	}
+	return out
+}
+
+// Validate checks a response to req against the spec: the operation's
+// declared statuses, headers and body schema; for requests that match no
+// operation (404, 405), the API's error schema.
+func (s *Server) Validate(req *http.Request, resp *Response) error {
+	if resp.Status >= 500 {
+		return fmt.Errorf("server error %d", resp.Status)
+	}
+	api := s.apiFor(req.URL.Path)
+	if api == nil {
+		return fmt.Errorf("no API serves %s", req.URL.Path)
+	}
+	opts := &openapi3filter.Options{
+		IncludeResponseStatus: true,
+		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+		SchemaValidationOptions: []openapi3.SchemaValidationOption{
+			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC4122)),
+		},
+	}
+	route, params, err := api.router.FindRoute(req)
+	if err != nil {
+		if resp.Status != http.StatusNotFound && resp.Status != http.StatusMethodNotAllowed {
+			return fmt.Errorf("no operation for %s %s, yet status %d", req.Method, req.URL.Path, resp.Status)
+		}
+		return validateError(api.doc, resp.Body)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts},
+		Status:                 resp.Status,
+		Header:                 resp.Header,
+		Body:                   io.NopCloser(bytes.NewReader(resp.Body)),
+		Options:                opts,
+	}
+	return openapi3filter.ValidateResponse(context.Background(), in)
+}
+
+// validateError checks body against the document's Error schema.
+func validateError(doc *openapi3.T, body []byte) error {
+	ref := doc.Components.Schemas["Error"]
+	if ref == nil {
+		return fmt.Errorf("spec has no Error schema")
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Errorf("error body is not JSON: %w", err)
+	}
+	return ref.Value.VisitJSON(v)
+}
+
+func (s *Server) apiFor(path string) *apiSpec {
+	for i := range s.apis {
+		if strings.HasPrefix(path, s.apis[i].prefix+"/") || path == s.apis[i].prefix {
+			return &s.apis[i]
+		}
+	}
+	return nil
+}
+
+func clip(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "…"
+	}
+	return string(b)
+}
+
+// Whippy returns a client for the Whippy API with its own API key, and so
+// its own workspace.
+func (s *Server) Whippy(key string) *Client {
+	return &Client{s: s, prefix: "/whippy/v1", header: http.Header{"X-Whippy-Key": {key}}}
+}
+
+// Sandbox returns a client for the control API acting on the workspace of
+// the given header (or on all workspaces with no header).
+func (s *Server) Sandbox(header http.Header) *Client {
+	return &Client{s: s, prefix: "/_sandbox", header: header}
+}
+
+// Client calls one API with fixed headers.
+type Client struct {
+	s      *Server
+	prefix string
+	header http.Header
+}
+
+// Header returns the client's headers.
+func (c *Client) Header() http.Header { return c.header }
+
+// Do sends a request under the client's prefix with its headers.
+func (c *Client) Do(tb testing.TB, method, path string, body any) *Response {
+	tb.Helper()
+	return c.s.Do(tb, Request{Method: method, Path: c.prefix + path, Header: c.header.Clone(), Body: body})
+}
+
+// Get sends a GET.
+func (c *Client) Get(tb testing.TB, path string) *Response {
+	tb.Helper()
+	return c.Do(tb, http.MethodGet, path, nil)
+}
+
+// Post sends a POST with a JSON body.
+func (c *Client) Post(tb testing.TB, path string, body any) *Response {
+	tb.Helper()
+	return c.Do(tb, http.MethodPost, path, body)
+}
+
+// Want fails the test unless r has status want.
+func Want(tb testing.TB, r *Response, want int) *Response {
+	tb.Helper()
+	if r.Status != want {
+		tb.Fatalf("status %d, want %d; body %s", r.Status, want, clip(r.Body))
+	}
+	return r
+}

@@ -1,0 +1,126 @@
+package whippy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"vendorsim/mocks"
+	"vendorsim/store"
+)
+
+// Actions are the scenario steps Whippy timelines use.
+func (m *Mock) Actions() map[string]mocks.Action {
+	return map[string]mocks.Action{
+		"whippy.message.status": m.actionStatus,
+		"whippy.message.reply":  m.actionReply,
+	}
+}
+
+// actionStatus sets message_id's delivery_status to status and emits
+// message.updated; a campaign recipient follows its message.
+func (m *Mock) actionStatus(tx *store.Tx, p map[string]string) error {
+	msg, err := m.message(tx, p["message_id"])
+	if err != nil {
+		return err
+	}
+	if p["status"] == "" {
+		return errors.New("whippy.message.status needs a status")
+	}
+	msg.DeliveryStatus = p["status"]
+	msg.UpdatedAt = ts(tx.Now())
+	if err := tx.UpdateDoc(&store.Resource{Vendor: Vendor, Kind: kindMessage, ID: msg.ID, Doc: mustJSON(msg)}); err != nil {
+		return err
+	}
+	if msg.CampaignContactID != nil {
+		if err := m.syncCampaignContact(tx, msg); err != nil {
+			return err
+		}
+	}
+	return m.emit(tx, "message.updated", msg)
+}
+
+func (m *Mock) message(tx *store.Tx, id string) (*Message, error) {
+	r, err := tx.Get(Vendor, kindMessage, id)
+	if err != nil {
+		return nil, fmt.Errorf("message %s: %w", id, err)
+	}
+	return decode[Message](r)
+}
+
+// syncCampaignContact copies a campaign message's status to its recipient
+// row and the campaign's counters.
+func (m *Mock) syncCampaignContact(tx *store.Tx, msg *Message) error {
+	r, err := tx.Get(Vendor, kindCampaignContact, *msg.CampaignContactID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cc, err := decode[CampaignContact](r)
+	if err != nil {
+		return err
+	}
+	cc.DeliveryStatus = &msg.DeliveryStatus
+	cc.UpdatedAt = ts(tx.Now())
+	if err := tx.UpdateDoc(&store.Resource{Vendor: Vendor, Kind: kindCampaignContact, ID: cc.ID, Doc: mustJSON(cc)}); err != nil {
+		return err
+	}
+	cr, err := tx.Get(Vendor, kindCampaign, cc.CampaignID)
+	if err != nil {
+		return err
+	}
+	camp, err := decode[Campaign](cr)
+	if err != nil {
+		return err
+	}
+	switch msg.DeliveryStatus {
+	case "delivered", "delivery_unconfirmed", "sent":
+		if msg.DeliveryStatus != "sent" {
+			camp.SentMessages++
+			camp.SlatedMessages = max(0, camp.SlatedMessages-1)
+		}
+	case "failed", "sending_failed", "delivery_failed":
+		camp.FailedDeliveries++
+		camp.SlatedMessages = max(0, camp.SlatedMessages-1)
+	default:
+		return nil
+	}
+	status := camp.Status
+	if camp.SlatedMessages == 0 && camp.Status == "in_progress" {
+		camp.Status = "completed"
+	}
+	camp.UpdatedAt = ts(tx.Now())
+	if err := tx.UpdateDoc(&store.Resource{Vendor: Vendor, Kind: kindCampaign, ID: camp.ID, Doc: mustJSON(camp)}); err != nil {
+		return err
+	}
+	if status != camp.Status {
+		if err := tx.SetKeys(Vendor, kindCampaign, camp.ID, store.K("status", camp.Status)); err != nil {
+			return err
+		}
+		return m.emit(tx, "campaign.updated", campaignEvent(camp))
+	}
+	return nil
+}
+
+// actionReply makes the recipient of message_id answer with body.
+func (m *Mock) actionReply(tx *store.Tx, p map[string]string) error {
+	msg, err := m.message(tx, p["message_id"])
+	if err != nil {
+		return err
+	}
+	_, _, err = m.receive(tx, msg.To, msg.ChannelID, p["body"], nil)
+	return err
+}
+
+// optOutWords and optInWords are the carrier keywords a reply is checked
+// for.
+var (
+	optOutWords = map[string]bool{"STOP": true, "STOPALL": true, "UNSUBSCRIBE": true, "CANCEL": true, "END": true, "QUIT": true}
+	optInWords  = map[string]bool{"START": true, "UNSTOP": true, "YES": true}
+)
+
+func keyword(body string) string {
+	return strings.ToUpper(strings.Trim(strings.TrimSpace(body), ".!"))
+}

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Job states.
+const (
+	JobPending = "pending"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
+// Job is one scheduled scenario step.
+type Job struct {
+	ID          int64
+	WorkspaceID string
+	Vendor      string
+	// Kind names the action to run.
+	Kind    string
+	Payload []byte
+	RunID   string
+	Step    int
+	State   string
+	// DueAt is in the workspace's virtual time.
+	DueAt     time.Time
+	Attempts  int
+	LastError string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Run is one started scenario.
+type Run struct {
+	ID          string
+	WorkspaceID string
+	Name        string
+	Vendor      string
+	Params      []byte
+	State       string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Run states.
+const (
+	RunRunning = "running"
+	RunDone    = "done"
+	RunFailed  = "failed"
+)
+
+// Schedule adds a pending job to the transaction's workspace.
+func (tx *Tx) Schedule(j *Job) error {
+	j.WorkspaceID, j.State = tx.ws, JobPending
+	j.CreatedAt, j.UpdatedAt = tx.now, tx.now
+	if j.Payload == nil {
+		j.Payload = []byte("{}")
+	}
+	err := tx.queryRow(`INSERT INTO jobs (workspace_id, vendor, kind, payload, run_id, step, state, due_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		tx.ws, j.Vendor, j.Kind, j.Payload, j.RunID, j.Step, j.State, micros(j.DueAt), micros(tx.now), micros(tx.now)).Scan(&j.ID)
+	if err != nil {
+		return fmt.Errorf("schedule %s: %w", j.Kind, err)
+	}
+	if tx.db.OnEnqueue != nil {
+		tx.OnCommit(tx.db.OnEnqueue)
+	}
+	return nil
+}
+
+// FinishJob marks a job done or failed (with its error).
+func (tx *Tx) FinishJob(id int64, state, errText string) error {
+	_, err := tx.exec(`UPDATE jobs SET state = ?, last_error = ?, attempts = attempts + 1, lease_until = 0, updated_at = ? WHERE id = ?`,
+		state, errText, micros(tx.now), id)
+	if err != nil {
+		return fmt.Errorf("finish job: %w", err)
+	}
+	return nil
+}
+
+const jobCols = `id, workspace_id, vendor, kind, payload, run_id, step, state, due_at, attempts, last_error, created_at, updated_at`
+
+func scanJobs(rows *sql.Rows) ([]Job, error) {
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		var j Job
+		var due, created, updated int64
+		if err := rows.Scan(&j.ID, &j.WorkspaceID, &j.Vendor, &j.Kind, &j.Payload, &j.RunID, &j.Step, &j.State, &due,
+			&j.Attempts, &j.LastError, &created, &updated); err != nil {
+			return nil, err
+		}
+		j.DueAt, j.CreatedAt, j.UpdatedAt = fromMicros(due), fromMicros(created), fromMicros(updated)
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// ClaimJobs marks up to c.Limit due jobs as running, oldest due first.
+func (db *DB) ClaimJobs(ctx context.Context, c Claim) ([]Job, error) {
+	if c.Limit <= 0 {
+		c.Limit = 100
+	}
+	real := micros(db.Now())
+	w := c.where("jobs", real)
+	var out []Job
+	err := db.Update(ctx, "", func(tx *Tx) error {
+		rows, err := tx.query(`UPDATE jobs SET state = ?, lease_until = ? WHERE id IN (
+			SELECT t.id FROM jobs t JOIN workspaces w ON w.id = t.workspace_id WHERE `+w.sql+`
+			ORDER BY t.due_at, t.id LIMIT ?) RETURNING `+jobCols,
+			append(append([]any{JobRunning, real + c.Lease.Microseconds()}, w.args...), c.Limit)...)
+		if err != nil {
+			return err
+		}
+		out, err = scanJobs(rows)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim jobs: %w", err)
+	}
+	sortJobs(out)
+	return out, nil
+}
+
+func sortJobs(js []Job) {
+	for i := 1; i < len(js); i++ {
+		for k := i; k > 0 && (js[k].DueAt.Before(js[k-1].DueAt) || (js[k].DueAt.Equal(js[k-1].DueAt) && js[k].ID < js[k-1].ID)); k-- {
+			js[k], js[k-1] = js[k-1], js[k]
+		}
+	}
+}
+
+// StartRun records a started scenario in the transaction's workspace.
+func (tx *Tx) StartRun(r *Run) error {
+	r.WorkspaceID, r.State, r.CreatedAt, r.UpdatedAt = tx.ws, RunRunning, tx.now, tx.now
+	_, err := tx.exec(`INSERT INTO scenario_runs (id, workspace_id, name, vendor, params, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, tx.ws, r.Name, r.Vendor, r.Params, r.State, micros(tx.now), micros(tx.now))
+	if err != nil {
+		return fmt.Errorf("start run: %w", formatError(err))
+	}
+	return nil
+}
+
+// SetRunState changes a run's state.
+func (tx *Tx) SetRunState(id, state string) error {
+	_, err := tx.exec(`UPDATE scenario_runs SET state = ?, updated_at = ? WHERE id = ? AND workspace_id = ?`, state, micros(tx.now), id, tx.ws)
+	return err
+}
+
+// GetRun returns a run of the transaction's workspace and its jobs so far,
+// or ErrNotFound.
+func (tx *Tx) GetRun(id string) (*Run, []Job, error) {
+	var r Run
+	var created, updated int64
+	err := tx.queryRow(`SELECT id, workspace_id, name, vendor, params, state, created_at, updated_at FROM scenario_runs WHERE id = ? AND workspace_id = ?`,
+		id, tx.ws).Scan(&r.ID, &r.WorkspaceID, &r.Name, &r.Vendor, &r.Params, &r.State, &created, &updated)
+	if err == sql.ErrNoRows {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("get run: %w", err)
+	}
+	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
+	rows, err := tx.query(`SELECT `+jobCols+` FROM jobs WHERE run_id = ? ORDER BY step, id`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	jobs, err := scanJobs(rows)
+	return &r, jobs, err
+}
