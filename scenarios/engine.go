@@ -375,7 +375,9 @@ func (e *Engine) tick() bool {
 }
 
 // endpointKey groups deliveries that must go out one at a time, in order.
-func endpointKey(d *store.Delivery) string { return d.WorkspaceID + "\x00" + d.WebhookID + "\x00" + d.URL }
+func endpointKey(d *store.Delivery) string {
+	return d.WorkspaceID + "\x00" + d.WebhookID + "\x00" + d.URL
+}
 
 // submit queues claimed deliveries behind their endpoint's earlier ones.
 // done, if set, receives each outcome once it is recorded.

@@ -128,11 +128,11 @@ func (m *Mock) getConversation(w http.ResponseWriter, r *http.Request) error {
 
 // conversationUpdate is the body of PUT /conversations/{id}.
 type conversationUpdate struct {
-	Status         *string  `json:"status"`
-	UnreadCount    *int     `json:"unread_count"`
-	AssignedUserID *int64   `json:"assigned_user_id"`
-	AssignedUsers  []int64  `json:"assigned_users"`
-	AssignedTeamID *string  `json:"assigned_team_id"`
+	Status         *string `json:"status"`
+	UnreadCount    *int    `json:"unread_count"`
+	AssignedUserID *int64  `json:"assigned_user_id"`
+	AssignedUsers  []int64 `json:"assigned_users"`
+	AssignedTeamID *string `json:"assigned_team_id"`
 }
 
 // updateConversation serves PUT /conversations/{id}: status, unread count
