@@ -64,6 +64,9 @@ type Engine struct {
 	// WallNow is the clock of signature timestamps: always real time, so
 	// receivers' freshness checks pass after a clock advance.
 	WallNow func() time.Time
+	// Manual runs no background loop: steps and deliveries happen only in
+	// Flush and Advance, so a test or QA session moves time by hand.
+	Manual bool
 
 	log  *slog.Logger
 	wake chan struct{}
@@ -159,9 +162,12 @@ func (e *Engine) Open(ctx context.Context) error {
 		return fmt.Errorf("release claimed work: %w", err)
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	e.wg.Add(2)
+	e.wg.Add(1)
 	go func() { defer e.wg.Done(); e.record() }()
-	go func() { defer e.wg.Done(); e.loop() }()
+	if !e.Manual {
+		e.wg.Add(1)
+		go func() { defer e.wg.Done(); e.loop() }()
+	}
 	return nil
 }
 

@@ -89,6 +89,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		Speed:        cfg.Scenarios.Speed,
 		Concurrency:  cfg.Scenarios.Concurrency,
 		PollInterval: cfg.Scenarios.PollInterval,
+		Manual:       cfg.Scenarios.Manual,
 		Actions:      map[string]scenarios.Action{},
 		Vendors:      vendorPolicies(cfg),
 	}

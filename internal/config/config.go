@@ -151,6 +151,9 @@ type Scenarios struct {
 	Speed float64 `yaml:"speed"`
 	// Dir is a directory of extra scenario YAML files.
 	Dir string `yaml:"dir"`
+	// Manual stops background work: scenario steps and webhook deliveries
+	// run only on POST /_sandbox/deliveries/flush and /_sandbox/clock/advance.
+	Manual bool `yaml:"manual"`
 	// Dispatcher settings.
 	Concurrency  int           `yaml:"concurrency"`
 	PollInterval time.Duration `yaml:"poll_interval"`
