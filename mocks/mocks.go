@@ -24,11 +24,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -367,6 +369,11 @@ func (o *op) validate(r *http.Request, ri *requestInfo) error {
 			r.Header.Set("Content-Type", ct)
 		}
 	}
+	// openapi3filter decodes only the first JSON value of a body, so
+	// `{"a":1} {"a":2}` would pass validation and reach the handler.
+	if o.hasBody && len(ri.body) > 0 && isJSON(r.Header.Get("Content-Type")) && !json.Valid(ri.body) {
+		return &Error{Status: o.api.ValidationStatus, Message: "request body is not valid JSON"}
+	}
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: mux.Vars(r),
@@ -623,7 +630,11 @@ func WriteRaw(w http.ResponseWriter, status int, body []byte) {
 
 // DecodeJSON decodes the request body into v. The body has already passed
 // validation, so a failure here means the spec is looser than the handler;
-// it is reported as a validation error of the whole body.
+// it is reported as a validation error naming the field when there is one.
+//
+// JSON Schema counts 2.0 and 2e0 as integers, so a body the spec accepts
+// may hold them where the handler has an int: they are decoded as the
+// integers they are.
 func DecodeJSON(r *http.Request, v any) error {
 	body := Body(r)
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -631,15 +642,75 @@ func DecodeJSON(r *http.Request, v any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		api := info(r.Context()).api
-		status := http.StatusUnprocessableEntity
-		if api != nil {
-			status = api.ValidationStatus
+	err := dec.Decode(v)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && strings.HasPrefix(te.Value, "number") {
+		if b, ok := integralNumbers(body); ok && json.Unmarshal(b, v) == nil {
+			return nil
 		}
-		return &Error{Status: status, Message: "request body does not match the expected shape", Err: err}
 	}
-	return nil
+	if err == nil {
+		return nil
+	}
+	status := http.StatusUnprocessableEntity
+	if api := info(r.Context()).api; api != nil {
+		status = api.ValidationStatus
+	}
+	e := &Error{Status: status, Message: "request body does not match the expected shape", Err: err}
+	if errors.As(err, &te) && te.Field != "" {
+		e.Field, e.Message = te.Field, te.Field+" has the wrong type"
+		if strings.HasPrefix(te.Value, "number") {
+			e.Message = te.Field + " is out of range"
+		}
+	}
+	return e
+}
+
+// integralNumbers rewrites the numbers of a JSON document that are whole
+// but written with a fraction or an exponent (2.0, 2e0) as integers. It
+// reports false when the document has none.
+func integralNumbers(body []byte) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if dec.Decode(&doc) != nil {
+		return nil, false
+	}
+	changed := false
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				v[k] = walk(x)
+			}
+		case []any:
+			for i, x := range v {
+				v[i] = walk(x)
+			}
+		case json.Number:
+			if !strings.ContainsAny(string(v), ".eE") {
+				return v
+			}
+			f, _, err := big.ParseFloat(string(v), 10, 256, big.ToNearestEven)
+			if err != nil || !f.IsInt() {
+				return v
+			}
+			i, acc := f.Int64()
+			if acc != big.Exact {
+				return v
+			}
+			changed = true
+			return json.Number(strconv.FormatInt(i, 10))
+		}
+		return v
+	}
+	doc = walk(doc)
+	if !changed {
+		return nil, false
+	}
+	b, err := json.Marshal(doc)
+	return b, err == nil
 }
 
 func hostOnly(hostport string) string {

@@ -40,20 +40,24 @@ type CampaignAccepted struct {
 }
 
 // validRecipients normalises recipients' phones, dropping the invalid ones
-// (and repeats) as Whippy does, and counts what it dropped.
-func validRecipients(to []recipient) (valid []recipient, dropped int) {
+// as Whippy does, and counts them. A number given twice is messaged once
+// (its first entry wins) and is not counted as invalid.
+func validRecipients(to []recipient) (valid []recipient, invalid int) {
 	seen := map[string]bool{}
 	for _, rc := range to {
 		p, ok := phone.Normalize(rc.Phone)
-		if !ok || seen[p] {
-			dropped++
+		if !ok {
+			invalid++
+			continue
+		}
+		if seen[p] {
 			continue
 		}
 		seen[p] = true
 		rc.Phone = p
 		valid = append(valid, rc)
 	}
-	return valid, dropped
+	return valid, invalid
 }
 
 // sendCampaign serves POST /messaging/sms/campaign and POST /campaigns/sms:

@@ -190,12 +190,26 @@ func (m *Mock) insertContact(tx *store.Tx, c *Contact) error {
 	return m.emit(tx, "contact.created", c)
 }
 
-// saveContact writes a changed contact and emits contact.updated.
+// saveContact writes a changed contact, brings the contact keys of its
+// conversations up to date (the conversation filters match the contact as
+// it is now) and emits contact.updated.
 func (m *Mock) saveContact(tx *store.Tx, c *Contact) error {
 	c.UpdatedAt = ts(tx.Now())
-	channels, err := m.contactChannels(tx, c.ID)
+	convs, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindConversation,
+		Filters: []store.Filter{{Name: "contact", Values: []string{c.ID}}}})
 	if err != nil {
 		return err
+	}
+	var channels []string
+	for _, r := range convs {
+		conv, err := decode[Conversation](&r)
+		if err != nil {
+			return err
+		}
+		channels = append(channels, conv.ChannelID)
+		if err := tx.SetKeys(Vendor, kindConversation, conv.ID, conversationContactKeys(c)...); err != nil {
+			return err
+		}
 	}
 	r := &store.Resource{Vendor: Vendor, Kind: kindContact, ID: c.ID, Doc: mustJSON(c), Keys: c.keys(channels)}
 	if err := tx.Update(r); err != nil {
@@ -204,23 +218,19 @@ func (m *Mock) saveContact(tx *store.Tx, c *Contact) error {
 	return m.emit(tx, "contact.updated", c)
 }
 
-// contactChannels lists the channels on which the contact has a
-// conversation.
-func (m *Mock) contactChannels(tx *store.Tx, contactID string) ([]string, error) {
-	convs, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindConversation,
-		Filters: []store.Filter{{Name: "contact", Values: []string{contactID}}}})
-	if err != nil {
-		return nil, err
+// conversationContactKeys are the keys that filter conversations on their
+// contact. Every name is present, empty when the contact has no such value
+// (no filter matches an empty value), so that SetKeys clears old values.
+func conversationContactKeys(c *Contact) []store.Key {
+	email := ""
+	if c.Email != nil {
+		email = strings.ToLower(*c.Email)
 	}
-	var out []string
-	for _, r := range convs {
-		c, err := decode[Conversation](&r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c.ChannelID)
+	return []store.Key{
+		store.K("contact_phone", deref(c.Phone)),
+		store.K("contact_email", email),
+		store.K("contact_name", strings.ToLower(c.displayName())),
 	}
-	return out, nil
 }
 
 func (m *Mock) getContactRecord(tx *store.Tx, id string) (*Contact, error) {
@@ -388,19 +398,19 @@ func (u *contactUpdate) apply(tx *store.Tx, c *Contact, field string) error {
 		c.BirthDate = u.BirthDate
 	}
 	if u.Name != nil || u.FirstName != nil || u.LastName != nil {
+		// Given fields replace the stored ones and "" clears one. A name
+		// alone brings its parts along; otherwise a part not given stays,
+		// and without a name the name is rebuilt from the parts.
 		name, first, last := deref(u.Name), deref(u.FirstName), deref(u.LastName)
-		if u.Name != nil && u.FirstName == nil && u.LastName == nil {
-			c.FirstName, c.LastName = nil, nil
-		}
-		if u.Name == nil && (u.FirstName != nil || u.LastName != nil) {
+		if u.Name == nil || u.FirstName != nil || u.LastName != nil {
 			if u.FirstName == nil {
 				first = deref(c.FirstName)
 			}
 			if u.LastName == nil {
 				last = deref(c.LastName)
 			}
-			c.Name = nil
 		}
+		c.Name, c.FirstName, c.LastName = nil, nil, nil
 		setNames(c, name, first, last)
 	}
 	return nil

@@ -2,6 +2,7 @@ package whippy
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -203,7 +204,13 @@ func (m *Mock) updateConversation(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// hasNull reports whether the JSON object body sets key to null.
+// hasNull reports whether the JSON object body sets key to null (however
+// it is spaced).
 func hasNull(body []byte, key string) bool {
-	return bytes.Contains(bytes.ReplaceAll(body, []byte(" "), nil), []byte(`"`+key+`":null`))
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return false
+	}
+	v, ok := fields[key]
+	return ok && string(bytes.TrimSpace(v)) == "null"
 }

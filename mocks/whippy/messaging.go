@@ -328,19 +328,10 @@ func (m *Mock) conversationFor(tx *store.Tx, c *Contact, ch *Channel, status str
 		ID: newID(), Status: status, ChannelID: ch.ID, ChannelType: chType, ContactID: c.ID,
 		Language: strPtr("en"), ContactLanguage: strPtr("en"), CreatedAt: now, UpdatedAt: now,
 	}
-	keys := []store.Key{
+	keys := append([]store.Key{
 		store.K("contact_channel", c.ID+":"+ch.ID), store.K("contact", c.ID), store.K("channel", ch.ID),
 		store.K("status", status), store.K("type", chType), store.K("unread_count", "0"),
-	}
-	if c.Phone != nil {
-		keys = append(keys, store.K("contact_phone", *c.Phone))
-	}
-	if c.Email != nil {
-		keys = append(keys, store.K("contact_email", strings.ToLower(*c.Email)))
-	}
-	if name := c.displayName(); name != "" {
-		keys = append(keys, store.K("contact_name", strings.ToLower(name)))
-	}
+	}, conversationContactKeys(c)...)
 	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindConversation, ID: conv.ID, Doc: mustJSON(conv), Keys: keys}); err != nil {
 		return nil, false, err
 	}
