@@ -72,6 +72,10 @@ type API struct {
 	// Wrap, when set, wraps every operation's handler (stateful or not);
 	// rate limiting uses it.
 	Wrap func(operationID string, h Handler) Handler
+	// Cacheable lists read operations whose answers depend only on the
+	// request and the workspace's stored data; they are served from memory
+	// while the workspace sees no write (Options.Generation).
+	Cacheable map[string]bool
 	// NoJournal keeps this API's requests out of the journal.
 	NoJournal bool
 	// MaxBodyBytes overrides the server's body limit for this API.
@@ -88,6 +92,9 @@ type Options struct {
 	// answer the request itself (fault injection); it returns true when it
 	// did.
 	Intercept func(w http.ResponseWriter, r *http.Request) bool
+	// Generation, when set, enables the read cache: it must change whenever
+	// a workspace's stored data may have changed (store.DB.Generation).
+	Generation func(workspace string) uint64
 }
 
 // Server routes requests to APIs. It implements http.Handler.
@@ -97,6 +104,7 @@ type Server struct {
 	router *mux.Router
 	apis   []*API
 	hosts  map[string]*API
+	cache  *readCache
 }
 
 // NewServer builds the routes of every API from its document. It fails when
@@ -117,6 +125,7 @@ func NewServer(opts Options, apis ...*API) (*Server, error) {
 		log:    opts.Logger.With("component", "http"),
 		router: mux.NewRouter(),
 		hosts:  map[string]*API{},
+		cache:  newReadCache(8192),
 	}
 	// Vendor paths may legitimately hold "//" (Whereby room names start
 	// with "/"): keep paths as sent.
@@ -200,6 +209,9 @@ func (s *Server) mount(api *API) error {
 					return fmt.Errorf("%s: %w", o.id, err)
 				}
 				h = fb
+			}
+			if api.Cacheable[o.id] && s.opts.Generation != nil {
+				h = s.cached(o.id, h)
 			}
 			if api.Wrap != nil {
 				h = api.Wrap(o.id, h)

@@ -89,7 +89,19 @@ func (tx *Tx) Insert(r *Resource) error {
 	if err != nil {
 		return fmt.Errorf("insert %s %s: %w", r.Kind, r.ID, formatError(err))
 	}
+	if err := tx.addCount(r.Vendor, r.Kind, 1); err != nil {
+		return err
+	}
 	return tx.insertKeys(seq, r)
+}
+
+// addCount keeps resource_counts in step with inserts and deletes.
+func (tx *Tx) addCount(vendor, kind string, d int) error {
+	if _, err := tx.exec(`INSERT INTO resource_counts (workspace_id, vendor, kind, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT (workspace_id, vendor, kind) DO UPDATE SET n = n + excluded.n`, tx.ws, vendor, kind, d); err != nil {
+		return fmt.Errorf("count %s: %w", kind, err)
+	}
+	return nil
 }
 
 func (tx *Tx) insertKeys(seq int64, r *Resource) error {
@@ -140,7 +152,7 @@ func (tx *Tx) Delete(vendor, kind, id string) error {
 	if _, err := tx.exec(`DELETE FROM resource_keys WHERE seq = ?`, seq); err != nil {
 		return fmt.Errorf("delete %s keys: %w", kind, err)
 	}
-	return nil
+	return tx.addCount(vendor, kind, -1)
 }
 
 // Op is a key filter comparison.
@@ -222,7 +234,14 @@ func (tx *Tx) List(q Query) ([]Resource, int, error) {
 	}
 	total := 0
 	if q.Count {
-		if err := tx.queryRow(`SELECT COUNT(*) FROM resources r WHERE `+where.String(), args...).Scan(&total); err != nil {
+		var err error
+		if q.unfiltered() {
+			err = tx.queryRow(`SELECT COALESCE((SELECT n FROM resource_counts WHERE workspace_id = ? AND vendor = ? AND kind = ?), 0)`,
+				tx.ws, q.Vendor, q.Kind).Scan(&total)
+		} else {
+			err = tx.queryRow(`SELECT COUNT(*) FROM resources r WHERE `+where.String(), args...).Scan(&total)
+		}
+		if err != nil {
 			return nil, 0, fmt.Errorf("count %s: %w", q.Kind, err)
 		}
 		if total == 0 || (q.Limit > 0 && q.Offset >= total) {
@@ -267,6 +286,19 @@ func (tx *Tx) List(q Query) ([]Resource, int, error) {
 		total = len(out)
 	}
 	return out, total, nil
+}
+
+// unfiltered reports whether q selects every resource of its kind.
+func (q *Query) unfiltered() bool {
+	if q.HasParent || !q.CreatedBefore.IsZero() || !q.CreatedAfter.IsZero() || !q.UpdatedBefore.IsZero() || !q.UpdatedAfter.IsZero() {
+		return false
+	}
+	for _, f := range q.Filters {
+		if len(f.Values) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func filterSQL(f Filter) (string, []any) {

@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -63,6 +64,11 @@ type DB struct {
 	wsMu    sync.RWMutex
 	offsets map[string]time.Duration // workspace clock offsets
 	creds   map[credKey]string       // credential -> workspace id
+
+	// gens counts committed writes per workspace, and epoch writes that
+	// may touch every workspace, for read caches (see Generation).
+	gens  sync.Map // string -> *atomic.Uint64
+	epoch atomic.Uint64
 }
 
 type credKey struct{ vendor, credential string }
@@ -117,7 +123,7 @@ func (db *DB) Open(ctx context.Context) error {
 	nReaders := 0
 	if !memory {
 		u := url.URL{Scheme: "file", Opaque: db.Path}
-		dsn = u.String() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(normal)&_pragma=foreign_keys(1)"
+		dsn = u.String() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(normal)&_pragma=foreign_keys(1)&_pragma=mmap_size(268435456)"
 		nReaders = max(2, runtime.GOMAXPROCS(0)*2)
 	}
 	pool, err := sql.Open("sqlite", dsn)
@@ -329,10 +335,36 @@ func (db *DB) run(ctx context.Context, c *conn, begin, ws string, fn func(*Tx) e
 		tx.exec("ROLLBACK")
 		return formatError(fmt.Errorf("commit: %w", err))
 	}
+	if begin != "BEGIN" && ws != "" {
+		db.bump(ws)
+	}
 	for _, f := range tx.onCommit {
 		f()
 	}
 	return nil
+}
+
+// Generation returns a value that changes whenever a write transaction in
+// workspace ws (or one that may span workspaces) commits. A reader that
+// takes the generation before reading can reuse what it read for as long as
+// the generation stays the same.
+func (db *DB) Generation(ws string) uint64 {
+	g := db.epoch.Load() << 40
+	if c, ok := db.gens.Load(ws); ok {
+		g += c.(*atomic.Uint64).Load()
+	}
+	return g
+}
+
+// bump records a committed write in ws. Transactions without a workspace
+// (journal, outbox bookkeeping) do not change vendor resources; DeleteAll
+// moves the epoch instead.
+func (db *DB) bump(ws string) {
+	c, ok := db.gens.Load(ws)
+	if !ok {
+		c, _ = db.gens.LoadOrStore(ws, new(atomic.Uint64))
+	}
+	c.(*atomic.Uint64).Add(1)
 }
 
 // formatError translates driver errors into the package's sentinels.

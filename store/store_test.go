@@ -110,3 +110,41 @@ func TestResources(t *testing.T) {
 		})
 	}
 }
+
+func TestListTotalFollowsInsertsAndDeletes(t *testing.T) {
+	db := MustOpenDB(t, ":memory:")
+	ctx := context.Background()
+	mustWorkspace(t, db, "a")
+	total := func() int {
+		var n int
+		db.View(ctx, "a", func(tx *store.Tx) error {
+			_, n, _ = tx.List(store.Query{Vendor: "v", Kind: "k", Count: true, Limit: 1})
+			return nil
+		})
+		return n
+	}
+	db.Update(ctx, "a", func(tx *store.Tx) error {
+		for _, id := range []string{"1", "2", "3"} {
+			if err := tx.Insert(&store.Resource{Vendor: "v", Kind: "k", ID: id, Doc: []byte("{}")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return nil
+	})
+	if n := total(); n != 3 {
+		t.Fatalf("total %d after 3 inserts, want 3", n)
+	}
+	// A failed transaction leaves the count alone.
+	db.Update(ctx, "a", func(tx *store.Tx) error {
+		tx.Insert(&store.Resource{Vendor: "v", Kind: "k", ID: "4", Doc: []byte("{}")})
+		return errors.New("roll back")
+	})
+	db.Update(ctx, "a", func(tx *store.Tx) error { return tx.Delete("v", "k", "2") })
+	if n := total(); n != 2 {
+		t.Fatalf("total %d after a rollback and a delete, want 2", n)
+	}
+	db.ResetWorkspace(ctx, "a", nil)
+	if n := total(); n != 0 {
+		t.Fatalf("total %d after reset, want 0", n)
+	}
+}

@@ -119,6 +119,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		Faker:        mocks.NewFaker(cfg.Server.Seed),
 		Journal:      a.Journal,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Generation:   a.DB.Generation,
 	},
 		a.Whippy.API(whippyDoc, "/whippy/v1", cfg.Server.Hosts.Whippy),
 		a.Sandbox.API(sandboxDoc, "/_sandbox"),

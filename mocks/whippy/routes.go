@@ -56,3 +56,13 @@ func (m *Mock) handlers() map[string]mocks.Handler {
 		"deleteWebhook":              m.deleteEndpoint,
 	}
 }
+
+// cacheable are the reads whose answers depend only on the request and the
+// workspace's data.
+var cacheable = map[string]bool{
+	"listContacts": true, "getContact": true, "listConversations": true, "getConversation": true,
+	"listCampaigns": true, "getCampaign": true, "listCampaignContacts": true,
+	"listSequences": true, "getSequence": true, "listSequenceContacts": true, "listSequenceRuns": true,
+	"listChannels": true, "getChannel": true, "listUsers": true, "getOrganization": true,
+	"listDeveloperApplications": true, "getDeveloperApplication": true, "listDeveloperEndpoints": true, "getDeveloperEndpoint": true,
+}

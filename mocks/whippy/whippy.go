@@ -72,6 +72,7 @@ func (m *Mock) API(doc *openapi3.T, prefix string, hosts []string) *mocks.API {
 		Handlers:         m.handlers(),
 		WriteError:       writeError,
 		ValidationStatus: http.StatusUnprocessableEntity,
+		Cacheable:        cacheable,
 	}
 	if m.limiter != nil {
 		api.Wrap = m.limiter.wrap

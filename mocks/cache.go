@@ -1,0 +1,93 @@
+package mocks
+
+import (
+	"bytes"
+	"net/http"
+	"sync"
+)
+
+// readCache keeps answers of read operations per workspace, tagged with the
+// store generation they were read at (see store.DB.Generation). An entry is
+// used only while its workspace's generation is unchanged, so every write
+// invalidates everything read before it.
+type readCache struct {
+	mu  sync.RWMutex
+	m   map[string]cachedAnswer
+	max int
+}
+
+type cachedAnswer struct {
+	gen         uint64
+	contentType string
+	body        []byte
+}
+
+func newReadCache(max int) *readCache {
+	return &readCache{m: make(map[string]cachedAnswer), max: max}
+}
+
+func (c *readCache) get(key string, gen uint64) (cachedAnswer, bool) {
+	c.mu.RLock()
+	a, ok := c.m[key]
+	c.mu.RUnlock()
+	return a, ok && a.gen == gen
+}
+
+func (c *readCache) put(key string, a cachedAnswer) {
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		// Crude but bounded: start over rather than track recency.
+		c.m = make(map[string]cachedAnswer, c.max)
+	}
+	c.m[key] = a
+	c.mu.Unlock()
+}
+
+// captureWriter holds a handler's answer so that it can be cached.
+type captureWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (cw *captureWriter) Header() http.Header { return cw.header }
+func (cw *captureWriter) WriteHeader(code int) {
+	if cw.status == 0 {
+		cw.status = code
+	}
+}
+func (cw *captureWriter) Write(b []byte) (int, error) {
+	if cw.status == 0 {
+		cw.status = http.StatusOK
+	}
+	return cw.body.Write(b)
+}
+
+// cached serves h's 200 answers from the cache while the workspace's data
+// is unchanged.
+func (s *Server) cached(op string, h Handler) Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		ws := Workspace(r.Context())
+		gen := s.opts.Generation(ws)
+		key := ws + "\x00" + op + "\x00" + r.URL.EscapedPath() + "?" + r.URL.RawQuery
+		if a, ok := s.cache.get(key, gen); ok {
+			w.Header().Set("Content-Type", a.contentType)
+			w.WriteHeader(http.StatusOK)
+			w.Write(a.body)
+			return nil
+		}
+		cw := &captureWriter{header: w.Header()}
+		if err := h(cw, r); err != nil {
+			return err
+		}
+		if cw.status == 0 {
+			cw.status = http.StatusOK
+		}
+		w.WriteHeader(cw.status)
+		w.Write(cw.body.Bytes())
+		if cw.status == http.StatusOK {
+			s.cache.put(key, cachedAnswer{gen: gen, contentType: cw.header.Get("Content-Type"), body: bytes.Clone(cw.body.Bytes())})
+		}
+		return nil
+	}
+}
