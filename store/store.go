@@ -55,11 +55,14 @@ type DB struct {
 	OnEnqueue func()
 
 	pool *sql.DB
-	// writeMu serialises write transactions on writer (and, for an
-	// in-memory database, every transaction: there is one connection).
-	writeMu sync.Mutex
-	writer  *conn
-	readers chan *conn
+	// writer is the connection of the writer goroutine (see Update), and,
+	// for an in-memory database, of every transaction.
+	writer     *conn
+	readers    chan *conn
+	queue      chan *writeReq
+	stopping   chan struct{}
+	stopped    chan struct{}
+	writerDone chan struct{}
 
 	wsMu    sync.RWMutex
 	offsets map[string]time.Duration // workspace clock offsets
@@ -123,7 +126,7 @@ func (db *DB) Open(ctx context.Context) error {
 	nReaders := 0
 	if !memory {
 		u := url.URL{Scheme: "file", Opaque: db.Path}
-		dsn = u.String() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(normal)&_pragma=foreign_keys(1)&_pragma=mmap_size(268435456)"
+		dsn = u.String() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(normal)&_pragma=foreign_keys(1)"
 		nReaders = max(2, runtime.GOMAXPROCS(0)*2)
 	}
 	pool, err := sql.Open("sqlite", dsn)
@@ -154,6 +157,9 @@ func (db *DB) Open(ctx context.Context) error {
 		}
 		db.readers <- &conn{c: c, stmts: map[string]*sql.Stmt{}}
 	}
+	db.queue = make(chan *writeReq, 1024)
+	db.stopping, db.stopped, db.writerDone = make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go db.write()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return err
@@ -177,13 +183,17 @@ func (db *DB) Close() error {
 			}
 		}
 	}
+	if db.stopping != nil {
+		close(db.stopped)
+		close(db.stopping)
+		<-db.writerDone
+		db.stopping = nil
+	}
 	if db.writer != nil {
-		db.writeMu.Lock()
 		if e := db.writer.close(); e != nil {
 			err = e
 		}
 		db.writer = nil
-		db.writeMu.Unlock()
 	}
 	if db.pool != nil {
 		if e := db.pool.Close(); e != nil {
@@ -287,26 +297,23 @@ func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 }
 
 // Update runs fn in a write transaction in workspace ws and commits it when fn
-// returns nil. Writes are serialised.
+// returns nil; when fn fails, nothing it did is kept.
+//
+// Writes are group-committed: one writer goroutine runs queued updates one
+// after another, each inside its own SAVEPOINT, and commits them together.
+// An update that fails rolls back to its savepoint without touching the
+// others; Update returns only once its work is committed (or not). fn must
+// not call Update or View itself.
 func (db *DB) Update(ctx context.Context, ws string, fn func(*Tx) error) error {
-	db.writeMu.Lock()
-	defer db.writeMu.Unlock()
-	if db.writer == nil {
-		return errors.New("database is closed")
-	}
-	return db.run(ctx, db.writer, "BEGIN IMMEDIATE", ws, fn)
+	return db.submit(ctx, ws, fn, true)
 }
 
 // View runs fn in a read-only transaction in workspace ws. On a file database
-// views run concurrently with each other and with a writer.
+// views run concurrently with each other and with the writer.
 func (db *DB) View(ctx context.Context, ws string, fn func(*Tx) error) error {
 	if cap(db.readers) == 0 {
-		db.writeMu.Lock()
-		defer db.writeMu.Unlock()
-		if db.writer == nil {
-			return errors.New("database is closed")
-		}
-		return db.run(ctx, db.writer, "BEGIN", ws, fn)
+		// An in-memory database has one connection: the writer's.
+		return db.submit(ctx, ws, fn, false)
 	}
 	var c *conn
 	select {
@@ -315,33 +322,180 @@ func (db *DB) View(ctx context.Context, ws string, fn func(*Tx) error) error {
 		return ctx.Err()
 	}
 	defer func() { db.readers <- c }()
-	return db.run(ctx, c, "BEGIN", ws, fn)
-}
-
-func (db *DB) run(ctx context.Context, c *conn, begin, ws string, fn func(*Tx) error) error {
 	tx := &Tx{ctx: ctx, db: db, c: c, ws: ws, now: db.WorkspaceNow(ws)}
-	if _, err := tx.exec(begin); err != nil {
+	if _, err := tx.exec("BEGIN"); err != nil {
 		return formatError(fmt.Errorf("begin: %w", err))
 	}
-	if err := fn(tx); err != nil {
-		// Roll back even when ctx is done, so the connection is clean for
-		// the next transaction.
-		tx.ctx = context.WithoutCancel(ctx)
-		tx.exec("ROLLBACK")
-		return formatError(err)
+	err := fn(tx)
+	tx.ctx = context.WithoutCancel(ctx)
+	if _, cerr := tx.exec("COMMIT"); cerr != nil && err == nil {
+		err = fmt.Errorf("end read: %w", cerr)
 	}
-	if _, err := tx.exec("COMMIT"); err != nil {
-		tx.ctx = context.WithoutCancel(ctx)
-		tx.exec("ROLLBACK")
-		return formatError(fmt.Errorf("commit: %w", err))
+	return formatError(err)
+}
+
+var errClosed = errors.New("database is closed")
+
+// writeReq is one queued Update (or, in memory, View).
+type writeReq struct {
+	ctx   context.Context
+	ws    string
+	fn    func(*Tx) error
+	write bool
+	tx    *Tx
+	err   error
+	panic any
+	done  chan struct{}
+}
+
+func (db *DB) submit(ctx context.Context, ws string, fn func(*Tx) error, write bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	if begin != "BEGIN" && ws != "" {
-		db.bump(ws)
+	req := &writeReq{ctx: ctx, ws: ws, fn: fn, write: write, done: make(chan struct{})}
+	select {
+	case db.queue <- req:
+	case <-db.stopped:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	for _, f := range tx.onCommit {
+	// Once queued, fn may be running: wait for it whatever ctx does (or
+	// for the writer to have stopped without taking it).
+	select {
+	case <-req.done:
+	case <-db.writerDone:
+		select {
+		case <-req.done:
+		default:
+			return errClosed
+		}
+	}
+	if req.panic != nil {
+		panic(req.panic)
+	}
+	if req.err != nil {
+		return req.err
+	}
+	for _, f := range req.tx.onCommit {
 		f()
 	}
 	return nil
+}
+
+// maxBatch bounds how many updates share one commit.
+const maxBatch = 64
+
+// write is the writer goroutine: it takes whatever updates are queued and
+// commits them as one transaction.
+func (db *DB) write() {
+	defer close(db.writerDone)
+	batch := make([]*writeReq, 0, maxBatch)
+	for {
+		select {
+		case req := <-db.queue:
+			batch = append(batch[:0], req)
+		case <-db.stopping:
+			for {
+				select {
+				case req := <-db.queue:
+					req.err = errClosed
+					close(req.done)
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-db.queue:
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		db.commitBatch(batch)
+	}
+}
+
+func (db *DB) commitBatch(batch []*writeReq) {
+	bg := context.Background()
+	c := db.writer
+	exec := func(q string) error {
+		s, err := c.stmt(bg, q)
+		if err == nil {
+			_, err = s.ExecContext(bg)
+		}
+		return err
+	}
+	defer func() {
+		for _, r := range batch {
+			close(r.done)
+		}
+	}()
+	begin := "BEGIN IMMEDIATE"
+	writes := false
+	for _, r := range batch {
+		writes = writes || r.write
+	}
+	if !writes {
+		begin = "BEGIN"
+	}
+	if err := exec(begin); err != nil {
+		for _, r := range batch {
+			r.err = formatError(fmt.Errorf("begin: %w", err))
+		}
+		return
+	}
+	var ok []*writeReq
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		if err := exec("SAVEPOINT tx"); err != nil {
+			r.err = formatError(fmt.Errorf("savepoint: %w", err))
+			continue
+		}
+		r.tx = &Tx{ctx: r.ctx, db: db, c: c, ws: r.ws, now: db.WorkspaceNow(r.ws)}
+		err := runFn(r)
+		if err != nil {
+			exec("ROLLBACK TO tx")
+			exec("RELEASE tx")
+			r.err = formatError(err)
+			continue
+		}
+		if err := exec("RELEASE tx"); err != nil {
+			r.err = formatError(fmt.Errorf("release: %w", err))
+			continue
+		}
+		ok = append(ok, r)
+	}
+	if err := exec("COMMIT"); err != nil {
+		exec("ROLLBACK")
+		for _, r := range ok {
+			r.err = formatError(fmt.Errorf("commit: %w", err))
+		}
+		return
+	}
+	for _, r := range ok {
+		if r.write && r.ws != "" {
+			db.bump(r.ws)
+		}
+	}
+}
+
+// runFn calls r.fn, turning a panic into an error here and a panic again in
+// the caller's goroutine.
+func runFn(r *writeReq) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panic = p
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return r.fn(r.tx)
 }
 
 // Generation returns a value that changes whenever a write transaction in
