@@ -216,14 +216,7 @@ func (e *Engine) Start(tx *store.Tx, name string, at time.Time, params map[strin
 	if at.IsZero() || at.Before(tx.Now()) {
 		at = tx.Now()
 	}
-	pj, err := json.Marshal(params)
-	if err != nil {
-		return "", err
-	}
 	id := uuid.NewString()
-	if err := tx.StartRun(&store.Run{ID: id, Name: name, Vendor: sc.Vendor, Params: pj}); err != nil {
-		return "", err
-	}
 	return id, e.scheduleStep(tx, sc, id, 0, at, params)
 }
 
@@ -276,7 +269,7 @@ func (e *Engine) runJob(ctx context.Context, j store.Job) error {
 			if j.Step+1 < len(sc.Steps) {
 				return e.scheduleStep(tx, sc, j.RunID, j.Step+1, j.DueAt, p.Params)
 			}
-			return tx.SetRunState(j.RunID, store.RunDone)
+			return nil
 		})
 		if err == nil {
 			return nil
@@ -284,11 +277,49 @@ func (e *Engine) runJob(ctx context.Context, j store.Job) error {
 	}
 	e.log.Warn("scenario step failed", "workspace", j.WorkspaceID, "run", j.RunID, "step", j.Step, "action", j.Kind, "err", err)
 	return e.DB.Update(ctx, j.WorkspaceID, func(tx *store.Tx) error {
-		if err := tx.FinishJob(j.ID, store.JobFailed, err.Error()); err != nil {
-			return err
-		}
-		return tx.SetRunState(j.RunID, store.RunFailed)
+		return tx.FinishJob(j.ID, store.JobFailed, err.Error())
 	})
+}
+
+// Run states.
+const (
+	RunRunning = "running"
+	RunDone    = "done"
+	RunFailed  = "failed"
+)
+
+// RunView is a scenario run as its jobs tell it.
+type RunView struct {
+	ID       string
+	Scenario string
+	Params   map[string]string
+	State    string
+	Jobs     []store.Job
+}
+
+// Run returns the run id of the transaction's workspace, or
+// store.ErrNotFound. It is done once its last step is done, failed when a
+// step failed, and running otherwise.
+func (e *Engine) Run(tx *store.Tx, id string) (*RunView, error) {
+	jobs, err := tx.RunJobs(id)
+	if err != nil {
+		return nil, err
+	}
+	var p jobPayload
+	json.Unmarshal(jobs[0].Payload, &p)
+	v := &RunView{ID: id, Scenario: p.Scenario, Params: p.Params, State: RunRunning, Jobs: jobs}
+	if v.Params == nil {
+		v.Params = map[string]string{}
+	}
+	last := jobs[len(jobs)-1]
+	sc, ok := e.Library.Get(p.Scenario)
+	switch {
+	case last.State == store.JobFailed:
+		v.State = RunFailed
+	case last.State == store.JobDone && ok && last.Step == len(sc.Steps)-1:
+		v.State = RunDone
+	}
+	return v, nil
 }
 
 // excluded lists workspaces the background loop must leave alone, or nil

@@ -129,16 +129,17 @@ func TestScenario_StepsRunInOrderUnderAdvance(t *testing.T) {
 			t.Errorf("step %s ran at +%v; want +%v", rec.steps[i], at.Sub(start), wantAt[i])
 		}
 	}
-	for _, tc := range []struct{ id, state string }{{runA, store.RunDone}, {runB, store.RunDone}, {failed, store.RunFailed}} {
+	for _, tc := range []struct{ id, state string }{{runA, scenarios.RunDone}, {runB, scenarios.RunDone}, {failed, scenarios.RunFailed}} {
 		f.db.View(ctx, "a", func(tx *store.Tx) error {
-			run, jobs, err := tx.GetRun(tc.id)
+			run, err := f.engine.Run(tx, tc.id)
 			if err != nil {
 				t.Fatal(err)
 			}
+			jobs := run.Jobs
 			if run.State != tc.state {
-				t.Errorf("run %s (%s) is %s; want %s", tc.id, run.Name, run.State, tc.state)
+				t.Errorf("run %s (%s) is %s; want %s", tc.id, run.Scenario, run.State, tc.state)
 			}
-			if tc.state == store.RunFailed && (len(jobs) != 1 || !strings.Contains(jobs[0].LastError, "asked to fail")) {
+			if tc.state == scenarios.RunFailed && (len(jobs) != 1 || !strings.Contains(jobs[0].LastError, "asked to fail")) {
 				t.Errorf("failed run's jobs %+v; want one job with the action's error", jobs)
 			}
 			return nil

@@ -34,25 +34,6 @@ type Job struct {
 	UpdatedAt time.Time
 }
 
-// Run is one started scenario.
-type Run struct {
-	ID          string
-	WorkspaceID string
-	Name        string
-	Vendor      string
-	Params      []byte
-	State       string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-}
-
-// Run states.
-const (
-	RunRunning = "running"
-	RunDone    = "done"
-	RunFailed  = "failed"
-)
-
 // Schedule adds a pending job to the transaction's workspace.
 func (tx *Tx) Schedule(j *Job) error {
 	j.WorkspaceID, j.State = tx.ws, JobPending
@@ -134,41 +115,17 @@ func sortJobs(js []Job) {
 	}
 }
 
-// StartRun records a started scenario in the transaction's workspace.
-func (tx *Tx) StartRun(r *Run) error {
-	r.WorkspaceID, r.State, r.CreatedAt, r.UpdatedAt = tx.ws, RunRunning, tx.now, tx.now
-	_, err := tx.exec(`INSERT INTO scenario_runs (id, workspace_id, name, vendor, params, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, tx.ws, r.Name, r.Vendor, r.Params, r.State, micros(tx.now), micros(tx.now))
+// RunJobs returns the jobs of one scenario run of the transaction's
+// workspace, by step, or ErrNotFound. A run is nothing but its jobs: the
+// first carries the scenario and its params, and each schedules the next.
+func (tx *Tx) RunJobs(id string) ([]Job, error) {
+	rows, err := tx.query(`SELECT `+jobCols+` FROM jobs WHERE run_id = ? AND workspace_id = ? ORDER BY step, id`, id, tx.ws)
 	if err != nil {
-		return fmt.Errorf("start run: %w", formatError(err))
-	}
-	return nil
-}
-
-// SetRunState changes a run's state.
-func (tx *Tx) SetRunState(id, state string) error {
-	_, err := tx.exec(`UPDATE scenario_runs SET state = ?, updated_at = ? WHERE id = ? AND workspace_id = ?`, state, micros(tx.now), id, tx.ws)
-	return err
-}
-
-// GetRun returns a run of the transaction's workspace and its jobs so far,
-// or ErrNotFound.
-func (tx *Tx) GetRun(id string) (*Run, []Job, error) {
-	var r Run
-	var created, updated int64
-	err := tx.queryRow(`SELECT id, workspace_id, name, vendor, params, state, created_at, updated_at FROM scenario_runs WHERE id = ? AND workspace_id = ?`,
-		id, tx.ws).Scan(&r.ID, &r.WorkspaceID, &r.Name, &r.Vendor, &r.Params, &r.State, &created, &updated)
-	if err == sql.ErrNoRows {
-		return nil, nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("get run: %w", err)
-	}
-	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
-	rows, err := tx.query(`SELECT `+jobCols+` FROM jobs WHERE run_id = ? ORDER BY step, id`, id)
-	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("run jobs: %w", err)
 	}
 	jobs, err := scanJobs(rows)
-	return &r, jobs, err
+	if err == nil && len(jobs) == 0 {
+		err = ErrNotFound
+	}
+	return jobs, err
 }

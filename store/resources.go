@@ -354,8 +354,41 @@ func (tx *Tx) UpdateDoc(r *Resource) error {
 }
 
 // SetKeys replaces the values of the named keys of one resource (other keys
-// stay). Several keys with one name give it several values.
+// stay). Several keys with one name give it several values. It returns
+// ErrNotFound when the resource does not exist.
 func (tx *Tx) SetKeys(vendor, kind, id string, keys ...Key) error {
+	count := map[string]int{}
+	for _, k := range keys {
+		count[k.Name]++
+	}
+	var multi []Key
+	for _, k := range keys {
+		if count[k.Name] > 1 {
+			multi = append(multi, k)
+			continue
+		}
+		// One value: update it in place, or add it.
+		res, err := tx.exec(`UPDATE resource_keys SET value = ? WHERE name = ? AND seq =
+			(SELECT seq FROM resources WHERE workspace_id = ? AND vendor = ? AND kind = ? AND id = ?)`,
+			k.Value, k.Name, tx.ws, vendor, kind, id)
+		if err != nil {
+			return fmt.Errorf("set %s key %s: %w", kind, k.Name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			continue
+		}
+		if err := tx.replaceKeys(vendor, kind, id, []Key{k}); err != nil {
+			return err
+		}
+	}
+	if len(multi) > 0 {
+		return tx.replaceKeys(vendor, kind, id, multi)
+	}
+	return nil
+}
+
+// replaceKeys deletes every value of the keys' names and inserts keys.
+func (tx *Tx) replaceKeys(vendor, kind, id string, keys []Key) error {
 	var seq int64
 	err := tx.queryRow(`SELECT seq FROM resources WHERE workspace_id = ? AND vendor = ? AND kind = ? AND id = ?`,
 		tx.ws, vendor, kind, id).Scan(&seq)

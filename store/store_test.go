@@ -148,3 +148,47 @@ func TestListTotalFollowsInsertsAndDeletes(t *testing.T) {
 		t.Fatalf("total %d after reset, want 0", n)
 	}
 }
+
+func TestSetKeys(t *testing.T) {
+	db := MustOpenDB(t, ":memory:")
+	ctx := context.Background()
+	mustWorkspace(t, db, "a")
+	find := func(name, value string) []string {
+		var ids []string
+		db.View(ctx, "a", func(tx *store.Tx) error {
+			rs, _, err := tx.List(store.Query{Vendor: "v", Kind: "k", Filters: []store.Filter{{Name: name, Values: []string{value}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				ids = append(ids, r.ID)
+			}
+			return nil
+		})
+		return ids
+	}
+	err := db.Update(ctx, "a", func(tx *store.Tx) error {
+		if err := tx.Insert(&store.Resource{Vendor: "v", Kind: "k", ID: "1", Doc: []byte("{}"), Keys: []store.Key{store.K("status", "open"), store.K("tag", "x")}}); err != nil {
+			return err
+		}
+		if err := tx.SetKeys("v", "k", "1", store.K("status", "closed"), store.K("new", "n")); err != nil {
+			return err
+		}
+		return tx.SetKeys("v", "k", "1", store.K("tag", "y"), store.K("tag", "z"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, value string
+		want        int
+	}{{"status", "open", 0}, {"status", "closed", 1}, {"new", "n", 1}, {"tag", "x", 0}, {"tag", "y", 1}, {"tag", "z", 1}} {
+		if got := find(tc.name, tc.value); len(got) != tc.want {
+			t.Errorf("%s=%s finds %v; want %d", tc.name, tc.value, got, tc.want)
+		}
+	}
+	err = db.Update(ctx, "a", func(tx *store.Tx) error { return tx.SetKeys("v", "k", "missing", store.K("status", "x")) })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetKeys on a missing resource = %v; want ErrNotFound", err)
+	}
+}

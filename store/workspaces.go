@@ -34,7 +34,7 @@ type Credential struct {
 
 // workspaceTables lists the tables whose rows belong to one workspace, in an
 // order that respects foreign keys when deleting.
-var workspaceTables = []string{"resource_keys", "resources", "resource_counts", "counters", "journal", "attempts", "deliveries", "events", "webhooks", "jobs", "scenario_runs"}
+var workspaceTables = []string{"resource_keys", "resources", "resource_counts", "counters", "journal", "attempts", "deliveries", "events", "webhooks", "jobs"}
 
 func (db *DB) loadCaches(ctx context.Context) error {
 	rows, err := db.writer.c.QueryContext(ctx, `SELECT id, clock_offset FROM workspaces`)

@@ -358,10 +358,9 @@ func (s *Sandbox) getScenarioRun(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Sandbox) writeRun(w http.ResponseWriter, r *http.Request, ws, id string, status int) error {
-	var run *store.Run
-	var jobs []store.Job
+	var run *scenarios.RunView
 	err := s.d.DB.View(r.Context(), ws, func(tx *store.Tx) (err error) {
-		run, jobs, err = tx.GetRun(id)
+		run, err = s.d.Engine.Run(tx, id)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -370,8 +369,6 @@ func (s *Sandbox) writeRun(w http.ResponseWriter, r *http.Request, ws, id string
 	if err != nil {
 		return err
 	}
-	params := map[string]string{}
-	json.Unmarshal(run.Params, &params)
 	type stepView struct {
 		Step   int    `json:"step"`
 		Action string `json:"action"`
@@ -380,11 +377,11 @@ func (s *Sandbox) writeRun(w http.ResponseWriter, r *http.Request, ws, id string
 		Error  string `json:"error"`
 	}
 	steps := []stepView{}
-	for _, j := range jobs {
+	for _, j := range run.Jobs {
 		steps = append(steps, stepView{Step: j.Step, Action: j.Kind, State: j.State, DueAt: ts(j.DueAt), Error: j.LastError})
 	}
-	mocks.WriteJSON(w, status, map[string]any{"id": run.ID, "scenario": run.Name, "workspace_id": run.WorkspaceID,
-		"state": run.State, "params": params, "steps": steps})
+	mocks.WriteJSON(w, status, map[string]any{"id": run.ID, "scenario": run.Scenario, "workspace_id": ws,
+		"state": run.State, "params": run.Params, "steps": steps})
 	return nil
 }
 
