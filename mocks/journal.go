@@ -13,11 +13,12 @@ import (
 // Journal records served requests off the request path: Record only queues
 // an entry, and one goroutine writes queued entries in batches.
 type Journal struct {
-	db        *store.DB
-	log       *slog.Logger
-	bodyLimit int
-	retention int
-	maxAge    time.Duration
+	db            *store.DB
+	log           *slog.Logger
+	bodyLimit     int
+	responseLimit int
+	retention     int
+	maxAge        time.Duration
 
 	queue   chan store.JournalEntry
 	flushes chan chan error
@@ -29,8 +30,10 @@ type Journal struct {
 
 // JournalOptions configure a Journal.
 type JournalOptions struct {
-	// BodyLimit caps stored request and response bodies (bytes).
-	BodyLimit int
+	// BodyLimit caps stored request bodies, ResponseBodyLimit response
+	// bodies (bytes).
+	BodyLimit         int
+	ResponseBodyLimit int
 	// Retention is how many entries to keep (0 keeps all).
 	Retention int
 	// MaxAge prunes older entries (0 keeps them).
@@ -52,13 +55,14 @@ func NewJournal(db *store.DB, opts JournalOptions) *Journal {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Journal{
-		db:        db,
-		log:       opts.Logger.With("component", "journal"),
-		bodyLimit: opts.BodyLimit,
-		retention: opts.Retention,
-		maxAge:    opts.MaxAge,
-		queue:     make(chan store.JournalEntry, opts.QueueSize),
-		flushes:   make(chan chan error),
+		db:            db,
+		log:           opts.Logger.With("component", "journal"),
+		bodyLimit:     opts.BodyLimit,
+		responseLimit: opts.ResponseBodyLimit,
+		retention:     opts.Retention,
+		maxAge:        opts.MaxAge,
+		queue:         make(chan store.JournalEntry, opts.QueueSize),
+		flushes:       make(chan chan error),
 	}
 }
 

@@ -316,7 +316,7 @@ func (s *Server) bodyLimit() int {
 	if s.opts.Journal == nil {
 		return 0
 	}
-	return s.opts.Journal.bodyLimit
+	return s.opts.Journal.responseLimit
 }
 
 // ServeHTTP serves one operation.

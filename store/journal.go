@@ -40,17 +40,24 @@ type JournalFilter struct {
 	Offset int
 }
 
-// AppendJournal writes entries in one transaction.
+// AppendJournal writes entries in one transaction, many rows per statement.
 func (db *DB) AppendJournal(ctx context.Context, entries []JournalEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
+	const perStatement = 32
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	return db.Update(ctx, "", func(tx *Tx) error {
-		for _, e := range entries {
-			if _, err := tx.exec(`INSERT INTO journal (at, workspace_id, vendor, operation_id, method, path, query, status, duration_us, request_id, request_headers, request_body, response_body)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				micros(e.At), e.WorkspaceID, e.Vendor, e.OperationID, e.Method, e.Path, e.Query, e.Status,
-				e.Duration.Microseconds(), e.RequestID, nonNil(e.RequestHeaders, "{}"), nonNil(e.RequestBody, ""), nonNil(e.ResponseBody, "")); err != nil {
+		for start := 0; start < len(entries); start += perStatement {
+			chunk := entries[start:min(len(entries), start+perStatement)]
+			args := make([]any, 0, len(chunk)*13)
+			for _, e := range chunk {
+				args = append(args, micros(e.At), e.WorkspaceID, e.Vendor, e.OperationID, e.Method, e.Path, e.Query, e.Status,
+					e.Duration.Microseconds(), e.RequestID, nonNil(e.RequestHeaders, "{}"), nonNil(e.RequestBody, ""), nonNil(e.ResponseBody, ""))
+			}
+			q := `INSERT INTO journal (at, workspace_id, vendor, operation_id, method, path, query, status, duration_us, request_id, request_headers, request_body, response_body) VALUES ` +
+				strings.Repeat(row+", ", len(chunk)-1) + row
+			if _, err := tx.exec(q, args...); err != nil {
 				return fmt.Errorf("append journal: %w", err)
 			}
 		}

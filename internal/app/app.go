@@ -76,10 +76,11 @@ func (a *App) Open(ctx context.Context) (err error) {
 	a.Workspaces = &mocks.Workspaces{DB: a.DB, Strict: cfg.Server.StrictAuth, Config: cfg.Workspaces}
 	if !cfg.Server.Journal.Disabled {
 		a.Journal = mocks.NewJournal(a.DB, mocks.JournalOptions{
-			BodyLimit: cfg.Server.Journal.BodyLimit,
-			Retention: cfg.Server.Journal.Retention,
-			MaxAge:    cfg.Server.Journal.MaxAge,
-			Logger:    a.log,
+			BodyLimit:         cfg.Server.Journal.BodyLimit,
+			ResponseBodyLimit: cfg.Server.Journal.ResponseBodyLimit,
+			Retention:         cfg.Server.Journal.Retention,
+			MaxAge:            cfg.Server.Journal.MaxAge,
+			Logger:            a.log,
 		})
 		a.Journal.Open()
 	}

@@ -53,8 +53,10 @@ type Journal struct {
 	Retention int `yaml:"retention"`
 	// MaxAge prunes entries older than this; 0 keeps them until Retention.
 	MaxAge time.Duration `yaml:"max_age"`
-	// BodyLimit caps the bytes of each request and response body stored.
+	// BodyLimit caps the bytes of each request body stored.
 	BodyLimit int `yaml:"body_limit"`
+	// ResponseBodyLimit caps the bytes of each response body stored.
+	ResponseBodyLimit int `yaml:"response_body_limit"`
 	// Disabled turns the journal off.
 	Disabled bool `yaml:"disabled"`
 }
@@ -265,7 +267,7 @@ func Default() Config {
 			LogFormat:    "text",
 			Seed:         1,
 			MaxBodyBytes: 1 << 20,
-			Journal:      Journal{Retention: 10000, BodyLimit: 4096},
+			Journal:      Journal{Retention: 10000, BodyLimit: 4096, ResponseBodyLimit: 1024},
 			Hosts: Hosts{
 				Whippy:  []string{"api.whippy.co"},
 				Zipwhip: []string{"api.zipwhip.com"},
@@ -396,8 +398,8 @@ func (c *Config) Validate() error {
 	if c.Server.MaxBodyBytes <= 0 {
 		return fmt.Errorf("server.max_body_bytes: must be positive")
 	}
-	if c.Server.Journal.Retention < 0 || c.Server.Journal.BodyLimit < 0 {
-		return fmt.Errorf("server.journal: retention and body_limit must not be negative")
+	if c.Server.Journal.Retention < 0 || c.Server.Journal.BodyLimit < 0 || c.Server.Journal.ResponseBodyLimit < 0 {
+		return fmt.Errorf("server.journal: retention and body limits must not be negative")
 	}
 	if c.Scenarios.Speed < 0 {
 		return fmt.Errorf("scenarios.speed: must not be negative")
