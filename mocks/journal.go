@@ -49,7 +49,7 @@ const journalBatch = 512
 // NewJournal returns a journal writing to db. Call Open to start it.
 func NewJournal(db *store.DB, opts JournalOptions) *Journal {
 	if opts.QueueSize <= 0 {
-		opts.QueueSize = 16384
+		opts.QueueSize = 4096
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

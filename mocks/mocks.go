@@ -125,7 +125,7 @@ func NewServer(opts Options, apis ...*API) (*Server, error) {
 		log:    opts.Logger.With("component", "http"),
 		router: mux.NewRouter(),
 		hosts:  map[string]*API{},
-		cache:  newReadCache(8192),
+		cache:  newReadCache(1024),
 	}
 	// Vendor paths may legitimately hold "//" (Whereby room names start
 	// with "/"): keep paths as sent.

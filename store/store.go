@@ -63,6 +63,8 @@ type DB struct {
 	stopping   chan struct{}
 	stopped    chan struct{}
 	writerDone chan struct{}
+	// checkpointDone closes when the checkpointer has stopped.
+	checkpointDone chan struct{}
 
 	wsMu    sync.RWMutex
 	offsets map[string]time.Duration // workspace clock offsets
@@ -122,19 +124,19 @@ func (db *DB) Open(ctx context.Context) error {
 		return errors.New("open database: no path")
 	}
 	memory := db.Path == ":memory:"
-	dsn := "file::memory:?_pragma=foreign_keys(1)"
+	dsn := "file::memory:?_pragma=foreign_keys(1)&_pragma=temp_store(memory)"
 	nReaders := 0
 	if !memory {
 		u := url.URL{Scheme: "file", Opaque: db.Path}
-		dsn = u.String() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(normal)&_pragma=foreign_keys(1)"
+		dsn = u.String() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(normal)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=journal_size_limit(67108864)"
 		nReaders = max(2, runtime.GOMAXPROCS(0)*2)
 	}
 	pool, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	pool.SetMaxOpenConns(1 + nReaders)
-	pool.SetMaxIdleConns(1 + nReaders)
+	pool.SetMaxOpenConns(2 + nReaders)
+	pool.SetMaxIdleConns(2 + nReaders)
 	pool.SetConnMaxLifetime(0)
 	pool.SetConnMaxIdleTime(0)
 	db.pool = pool
@@ -160,6 +162,21 @@ func (db *DB) Open(ctx context.Context) error {
 	db.queue = make(chan *writeReq, 1024)
 	db.stopping, db.stopped, db.writerDone = make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go db.write()
+	if !memory {
+		// Checkpoints copy the WAL into the database file (with fsyncs).
+		// A goroutine of their own does them, off the writer's path.
+		if _, err := db.writer.c.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+			db.Close()
+			return fmt.Errorf("open database %s: %w", db.Path, err)
+		}
+		cp, err := pool.Conn(ctx)
+		if err != nil {
+			db.Close()
+			return fmt.Errorf("open database %s: %w", db.Path, err)
+		}
+		db.checkpointDone = make(chan struct{})
+		go db.checkpoint(cp)
+	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return err
@@ -187,6 +204,9 @@ func (db *DB) Close() error {
 		close(db.stopped)
 		close(db.stopping)
 		<-db.writerDone
+		if db.checkpointDone != nil {
+			<-db.checkpointDone
+		}
 		db.stopping = nil
 	}
 	if db.writer != nil {
@@ -381,6 +401,25 @@ func (db *DB) submit(ctx context.Context, ws string, fn func(*Tx) error, write b
 		f()
 	}
 	return nil
+}
+
+// checkpoint copies committed WAL frames into the database file every
+// second (PASSIVE: it never blocks readers or the writer). SQLite rewinds a
+// fully checkpointed WAL by itself; journal_size_limit bounds the file.
+func (db *DB) checkpoint(c *sql.Conn) {
+	defer close(db.checkpointDone)
+	defer c.Close()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-db.stopping:
+			c.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+			return
+		case <-tick.C:
+			c.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }
 
 // maxBatch bounds how many updates share one commit.
