@@ -63,13 +63,29 @@ func (cw *captureWriter) Write(b []byte) (int, error) {
 	return cw.body.Write(b)
 }
 
+// cacheKey names one answer of one workspace.
+func cacheKey(r *http.Request, op string) string {
+	return Workspace(r.Context()) + "\x00" + op + "\x00" + r.URL.EscapedPath() + "?" + r.URL.RawQuery
+}
+
+// serveCached writes the cached answer to r, if there is a current one.
+func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, op string) bool {
+	a, ok := s.cache.get(cacheKey(r, op), s.opts.Generation(Workspace(r.Context())))
+	if !ok {
+		return false
+	}
+	w.Header().Set("Content-Type", a.contentType)
+	w.WriteHeader(http.StatusOK)
+	w.Write(a.body)
+	return true
+}
+
 // cached serves h's 200 answers from the cache while the workspace's data
 // is unchanged.
 func (s *Server) cached(op string, h Handler) Handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		ws := Workspace(r.Context())
-		gen := s.opts.Generation(ws)
-		key := ws + "\x00" + op + "\x00" + r.URL.EscapedPath() + "?" + r.URL.RawQuery
+		gen := s.opts.Generation(Workspace(r.Context()))
+		key := cacheKey(r, op)
 		if a, ok := s.cache.get(key, gen); ok {
 			w.Header().Set("Content-Type", a.contentType)
 			w.WriteHeader(http.StatusOK)
