@@ -24,7 +24,9 @@ func TestReadCache_SeesEveryWrite(t *testing.T) {
 	if n := total(); n != 1 {
 		t.Fatalf("after a create the list says %v contacts; want 1", n)
 	}
-	name := func() any { return apptest.Want(t, c.Get(t, "/contacts/"+id), 200).Map(t)["data"].(map[string]any)["name"] }
+	name := func() any {
+		return apptest.Want(t, c.Get(t, "/contacts/"+id), 200).Map(t)["data"].(map[string]any)["name"]
+	}
 	if name() != "Before" || name() != "Before" {
 		t.Fatal("contact name is not Before")
 	}
