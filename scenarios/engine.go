@@ -67,6 +67,9 @@ type Engine struct {
 	// Manual runs no background loop: steps and deliveries happen only in
 	// Flush and Advance, so a test or QA session moves time by hand.
 	Manual bool
+	// Retention is how long finished deliveries (with their attempts) and
+	// finished scenario steps are kept; 0 keeps them forever.
+	Retention time.Duration
 
 	log  *slog.Logger
 	wake chan struct{}
@@ -167,6 +170,10 @@ func (e *Engine) Open(ctx context.Context) error {
 	if !e.Manual {
 		e.wg.Add(1)
 		go func() { defer e.wg.Done(); e.loop() }()
+	}
+	if e.Retention > 0 {
+		e.wg.Add(1)
+		go func() { defer e.wg.Done(); e.prune() }()
 	}
 	return nil
 }
@@ -592,6 +599,27 @@ func (e *Engine) hold(ws string) func() {
 			e.allLock.RUnlock()
 		}
 		e.Wake()
+	}
+}
+
+// prune deletes finished work older than Retention, at start and then
+// every tenth of the retention (at most hourly).
+func (e *Engine) prune() {
+	every := min(e.Retention/10, time.Hour)
+	for {
+		d, j, err := e.DB.PruneOutbox(e.ctx, e.DB.Now().Add(-e.Retention))
+		if err != nil && e.ctx.Err() == nil {
+			e.log.Error("prune outbox", "err", err)
+		} else if d+j > 0 {
+			e.log.Info("pruned finished work", "deliveries", d, "jobs", j, "older_than", e.Retention)
+		}
+		t := e.Clock.NewTimer(every)
+		select {
+		case <-e.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
 	}
 }
 

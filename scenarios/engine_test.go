@@ -492,3 +492,31 @@ func TestDispatcher_BackgroundDeliversWithoutFlush(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestPruneOutbox_KeepsPendingAndRecent(t *testing.T) {
+	rc := newReceiver(t, func(n int) (int, http.Header, time.Duration) {
+		if n == 2 {
+			return http.StatusInternalServerError, nil, 0
+		}
+		return http.StatusOK, nil, 0
+	})
+	f := newFixture(t, nil)
+	f.enqueue(t, "a", "whippy", rc.URL, "ev-done", `{}`)
+	f.enqueue(t, "a", "whippy", rc.URL, "ev-pending", `{}`)
+	f.flush(t, "a")
+	ctx := context.Background()
+	if d, _, err := f.db.PruneOutbox(ctx, time.Now().Add(-time.Hour)); err != nil || d != 0 {
+		t.Fatalf("pruning what is older than an hour deleted %d deliveries (%v); want none", d, err)
+	}
+	d, _, err := f.db.PruneOutbox(ctx, time.Now().Add(time.Minute))
+	if err != nil || d != 1 {
+		t.Fatalf("pruning everything finished deleted %d deliveries (%v); want the delivered one", d, err)
+	}
+	left := f.deliveries(t, "a")
+	if len(left) != 1 || left[0].EventID != "ev-pending" || left[0].State != store.DeliveryPending {
+		t.Fatalf("left %+v; want only the pending retry", left)
+	}
+	if len(left[0].Body) == 0 {
+		t.Error("the pending delivery lost its event body")
+	}
+}

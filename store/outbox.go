@@ -533,3 +533,40 @@ func (db *DB) PendingDeliveries(ctx context.Context, ws string) (int, error) {
 	})
 	return n, err
 }
+
+// PruneOutbox deletes finished work older than before (real time):
+// delivered and dead deliveries with their attempts, events left without
+// deliveries, and done or failed jobs. It returns how many deliveries and
+// jobs it deleted.
+func (db *DB) PruneOutbox(ctx context.Context, before time.Time) (deliveries, jobs int, err error) {
+	cut := micros(before)
+	err = db.Update(ctx, "", func(tx *Tx) error {
+		if _, err := tx.exec(`DELETE FROM attempts WHERE delivery_id IN (
+			SELECT id FROM deliveries WHERE state IN ('delivered', 'dead') AND updated_at < ?)`, cut); err != nil {
+			return err
+		}
+		res, err := tx.exec(`DELETE FROM deliveries WHERE state IN ('delivered', 'dead') AND updated_at < ?`, cut)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		deliveries = int(n)
+		if _, err := tx.exec(`DELETE FROM events WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)
+			AND created_at - COALESCE((SELECT clock_offset FROM workspaces w WHERE w.id = events.workspace_id), 0) < ?`, cut); err != nil {
+			return err
+		}
+		// Job times are virtual: compare them in each workspace's time.
+		res, err = tx.exec(`DELETE FROM jobs WHERE state IN ('done', 'failed')
+			AND updated_at - COALESCE((SELECT clock_offset FROM workspaces w WHERE w.id = jobs.workspace_id), 0) < ?`, cut)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		jobs = int(n)
+		return nil
+	})
+	if err != nil {
+		err = fmt.Errorf("prune outbox: %w", err)
+	}
+	return deliveries, jobs, err
+}

@@ -91,6 +91,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		Concurrency:  cfg.Scenarios.Concurrency,
 		PollInterval: cfg.Scenarios.PollInterval,
 		Manual:       cfg.Scenarios.Manual,
+		Retention:    cfg.Scenarios.Retention,
 		Actions:      map[string]scenarios.Action{},
 		Vendors:      vendorPolicies(cfg),
 	}

@@ -156,6 +156,9 @@ type Scenarios struct {
 	// Manual stops background work: scenario steps and webhook deliveries
 	// run only on POST /_sandbox/deliveries/flush and /_sandbox/clock/advance.
 	Manual bool `yaml:"manual"`
+	// Retention is how long finished deliveries and scenario steps are
+	// kept for inspection; 0 keeps them forever.
+	Retention time.Duration `yaml:"retention"`
 	// Dispatcher settings.
 	Concurrency  int           `yaml:"concurrency"`
 	PollInterval time.Duration `yaml:"poll_interval"`
@@ -336,6 +339,7 @@ func Default() Config {
 		},
 		Scenarios: Scenarios{
 			Speed:        1,
+			Retention:    24 * time.Hour,
 			Concurrency:  8,
 			PollInterval: 250 * time.Millisecond,
 		},
@@ -403,6 +407,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Scenarios.Speed < 0 {
 		return fmt.Errorf("scenarios.speed: must not be negative")
+	}
+	if c.Scenarios.Retention < 0 {
+		return fmt.Errorf("scenarios.retention: must not be negative")
 	}
 	if c.Scenarios.Concurrency < 0 {
 		return fmt.Errorf("scenarios.concurrency: must not be negative")
