@@ -387,16 +387,25 @@ func (tx *Tx) SetKeys(vendor, kind, id string, keys ...Key) error {
 	return nil
 }
 
-// replaceKeys deletes every value of the keys' names and inserts keys.
-func (tx *Tx) replaceKeys(vendor, kind, id string, keys []Key) error {
+// seqOf returns the row number of a resource, or ErrNotFound.
+func (tx *Tx) seqOf(vendor, kind, id string) (int64, error) {
 	var seq int64
 	err := tx.queryRow(`SELECT seq FROM resources WHERE workspace_id = ? AND vendor = ? AND kind = ? AND id = ?`,
 		tx.ws, vendor, kind, id).Scan(&seq)
 	if err == sql.ErrNoRows {
-		return ErrNotFound
+		return 0, ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("set %s keys: %w", kind, err)
+		return 0, fmt.Errorf("find %s %s: %w", kind, id, err)
+	}
+	return seq, nil
+}
+
+// replaceKeys deletes every value of the keys' names and inserts keys.
+func (tx *Tx) replaceKeys(vendor, kind, id string, keys []Key) error {
+	seq, err := tx.seqOf(vendor, kind, id)
+	if err != nil {
+		return err
 	}
 	done := map[string]bool{}
 	for _, k := range keys {
@@ -412,14 +421,9 @@ func (tx *Tx) replaceKeys(vendor, kind, id string, keys []Key) error {
 
 // AddKeys adds key values to one resource, skipping values it already has.
 func (tx *Tx) AddKeys(vendor, kind, id string, keys ...Key) error {
-	var seq int64
-	err := tx.queryRow(`SELECT seq FROM resources WHERE workspace_id = ? AND vendor = ? AND kind = ? AND id = ?`,
-		tx.ws, vendor, kind, id).Scan(&seq)
-	if err == sql.ErrNoRows {
-		return ErrNotFound
-	}
+	seq, err := tx.seqOf(vendor, kind, id)
 	if err != nil {
-		return fmt.Errorf("add %s keys: %w", kind, err)
+		return err
 	}
 	for _, k := range keys {
 		if _, err := tx.exec(`INSERT INTO resource_keys (seq, workspace_id, vendor, kind, name, value)

@@ -206,9 +206,19 @@ func (m *Mock) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 
 // writeQuery lists a query's resources as {"data":[...],"total":N}.
 func (m *Mock) writeQuery(w http.ResponseWriter, r *http.Request, query store.Query) error {
+	return m.list(w, r, func(*store.Tx) (store.Query, bool, error) { return query, true, nil })
+}
+
+// list answers {"data":[...],"total":N} with the query build returns inside
+// the read transaction; build reports false when nothing can match.
+func (m *Mock) list(w http.ResponseWriter, r *http.Request, build func(*store.Tx) (store.Query, bool, error)) error {
 	var rs []store.Resource
 	var total int
-	err := m.view(r.Context(), func(tx *store.Tx) (err error) {
+	err := m.view(r.Context(), func(tx *store.Tx) error {
+		query, ok, err := build(tx)
+		if err != nil || !ok {
+			return err
+		}
 		rs, total, err = tx.List(query)
 		return err
 	})
@@ -217,6 +227,21 @@ func (m *Mock) writeQuery(w http.ResponseWriter, r *http.Request, query store.Qu
 	}
 	writeList(w, rs, total)
 	return nil
+}
+
+// listUnder lists resources that belong to the resource {id} of parentKind,
+// 404 when that does not exist.
+func (m *Mock) listUnder(w http.ResponseWriter, r *http.Request, parentKind, what string, query func(id string, limit, offset int) store.Query) error {
+	limit, offset := page(r.URL.Query(), "limit", "offset")
+	id := mocks.PathParam(r, "id")
+	return m.list(w, r, func(tx *store.Tx) (store.Query, bool, error) {
+		if _, err := tx.Get(Vendor, parentKind, id); errors.Is(err, store.ErrNotFound) {
+			return store.Query{}, false, notFound(what)
+		} else if err != nil {
+			return store.Query{}, false, err
+		}
+		return query(id, limit, offset), true, nil
+	})
 }
 
 // getByID answers GET /<kind>s/{id} with the stored document.
@@ -244,24 +269,7 @@ func (m *Mock) getByID(kind, what string) mocks.Handler {
 
 // listCampaignContacts serves GET /campaigns/{id}/contacts.
 func (m *Mock) listCampaignContacts(w http.ResponseWriter, r *http.Request) error {
-	limit, offset := page(r.URL.Query(), "limit", "offset")
-	id := mocks.PathParam(r, "id")
-	var rs []store.Resource
-	var total int
-	err := m.view(r.Context(), func(tx *store.Tx) error {
-		if _, err := tx.Get(Vendor, kindCampaign, id); errors.Is(err, store.ErrNotFound) {
-			return notFound("Campaign")
-		} else if err != nil {
-			return err
-		}
-		var err error
-		rs, total, err = tx.List(store.Query{Vendor: Vendor, Kind: kindCampaignContact, Parent: id, HasParent: true,
-			Limit: limit, Offset: offset, Count: true, Asc: true})
-		return err
+	return m.listUnder(w, r, kindCampaign, "Campaign", func(id string, limit, offset int) store.Query {
+		return store.Query{Vendor: Vendor, Kind: kindCampaignContact, Parent: id, HasParent: true, Limit: limit, Offset: offset, Count: true, Asc: true}
 	})
-	if err != nil {
-		return err
-	}
-	writeList(w, rs, total)
-	return nil
 }

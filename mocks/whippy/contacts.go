@@ -266,24 +266,23 @@ func (m *Mock) listContacts(w http.ResponseWriter, r *http.Request) error {
 	if query.CreatedBefore, query.CreatedAfter, err = timeRange(q, "created_at"); err != nil {
 		return err
 	}
-	var rs []store.Resource
-	var total int
-	err = m.view(r.Context(), func(tx *store.Tx) error {
+	return m.listInChannels(w, r, query)
+}
+
+// listInChannels lists query's resources, restricted to the channels named
+// by channels[][id] and channels[][phone] (key "channel").
+func (m *Mock) listInChannels(w http.ResponseWriter, r *http.Request, query store.Query) error {
+	q := r.URL.Query()
+	return m.list(w, r, func(tx *store.Tx) (store.Query, bool, error) {
 		ids, none, err := m.channelFilter(tx, values(q, "channels[][id]"), values(q, "channels[][phone]"))
 		if err != nil || none {
-			return err
+			return query, false, err
 		}
 		if len(ids) > 0 {
 			query.Filters = append(query.Filters, store.Filter{Name: "channel", Values: ids})
 		}
-		rs, total, err = tx.List(query)
-		return err
+		return query, true, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeList(w, rs, total)
-	return nil
 }
 
 // channelFilter turns channels[][id] and channels[][phone] into channel
@@ -329,27 +328,6 @@ func (m *Mock) createContactHandler(w http.ResponseWriter, r *http.Request) erro
 		*Contact
 		Conversations []Conversation `json:"conversations"`
 	}{c, []Conversation{}})
-	return nil
-}
-
-// getContact serves GET /contacts/{id}.
-func (m *Mock) getContact(w http.ResponseWriter, r *http.Request) error {
-	var doc []byte
-	err := m.view(r.Context(), func(tx *store.Tx) error {
-		res, err := tx.Get(Vendor, kindContact, mocks.PathParam(r, "id"))
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("Contact")
-		}
-		if err != nil {
-			return err
-		}
-		doc = res.Doc
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	writeDataRaw(w, http.StatusOK, doc)
 	return nil
 }
 

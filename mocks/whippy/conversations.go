@@ -65,22 +65,7 @@ func (m *Mock) listConversations(w http.ResponseWriter, r *http.Request) error {
 	if query.UpdatedBefore, query.UpdatedAfter, err = timeRange(q, "updated_at"); err != nil {
 		return err
 	}
-	var rs []store.Resource
-	var total int
-	err = m.view(r.Context(), func(tx *store.Tx) error {
-		ids, none, err := m.channelFilter(tx, values(q, "channels[][id]"), values(q, "channels[][phone]"))
-		if err != nil || none {
-			return err
-		}
-		add("channel", store.OpIn, ids)
-		rs, total, err = tx.List(query)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	writeList(w, rs, total)
-	return nil
+	return m.listInChannels(w, r, query)
 }
 
 // getConversation serves GET /conversations/{id} with its messages, newest

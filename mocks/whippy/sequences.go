@@ -55,26 +55,10 @@ func (m *Mock) listSequenceRuns(w http.ResponseWriter, r *http.Request) error {
 
 // listSequenceContacts serves GET /sequences/{id}/contacts.
 func (m *Mock) listSequenceContacts(w http.ResponseWriter, r *http.Request) error {
-	limit, offset := page(r.URL.Query(), "limit", "offset")
-	id := mocks.PathParam(r, "id")
-	var rs []store.Resource
-	var total int
-	err := m.view(r.Context(), func(tx *store.Tx) error {
-		if _, err := tx.Get(Vendor, kindSequence, id); errors.Is(err, store.ErrNotFound) {
-			return notFound("Sequence")
-		} else if err != nil {
-			return err
-		}
-		var err error
-		rs, total, err = tx.List(store.Query{Vendor: Vendor, Kind: kindStepContact, Limit: limit, Offset: offset, Count: true,
-			Filters: []store.Filter{{Name: "sequence", Values: []string{id}}}})
-		return err
+	return m.listUnder(w, r, kindSequence, "Sequence", func(id string, limit, offset int) store.Query {
+		return store.Query{Vendor: Vendor, Kind: kindStepContact, Limit: limit, Offset: offset, Count: true,
+			Filters: []store.Filter{{Name: "sequence", Values: []string{id}}}}
 	})
-	if err != nil {
-		return err
-	}
-	writeList(w, rs, total)
-	return nil
 }
 
 // sequenceInput is the body of POST /sequences/{id}/contacts.
