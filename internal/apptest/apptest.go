@@ -182,13 +182,7 @@ func (s *Server) Validate(req *http.Request, resp *Response) error {
 	if api == nil {
 		return fmt.Errorf("no API serves %s", req.URL.Path)
 	}
-	opts := &openapi3filter.Options{
-		IncludeResponseStatus: true,
-		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
-		SchemaValidationOptions: []openapi3.SchemaValidationOption{
-			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC4122)),
-		},
-	}
+	opts := responseOptions
 	route, params, err := api.router.FindRoute(req)
 	if err != nil {
 		if resp.Status != http.StatusNotFound && resp.Status != http.StatusMethodNotAllowed {
@@ -204,6 +198,15 @@ func (s *Server) Validate(req *http.Request, resp *Response) error {
 		Options:                opts,
 	}
 	return openapi3filter.ValidateResponse(context.Background(), in)
+}
+
+// responseOptions validate answers, with UUID formats checked.
+var responseOptions = &openapi3filter.Options{
+	IncludeResponseStatus: true,
+	AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{
+		openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC4122)),
+	},
 }
 
 // validateError checks body against the document's Error schema.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -25,9 +26,12 @@ func (s *Sandbox) health(w http.ResponseWriter, r *http.Request) error {
 	if s.d.Journal != nil {
 		dropped = s.d.Journal.Dropped()
 	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	mocks.WriteJSON(w, http.StatusOK, map[string]any{
 		"status": "ok", "version": s.d.Version, "uptime_seconds": time.Since(s.started).Seconds(),
 		"workspaces": len(all), "journal_dropped": dropped,
+		"go_heap_bytes": ms.HeapAlloc, "go_sys_bytes": ms.Sys,
 	})
 	return nil
 }
