@@ -82,11 +82,9 @@ func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		var scheduleAt time.Time
-		if in.ScheduleAt != "" {
-			if scheduleAt, err = parseTime("schedule_at", in.ScheduleAt); err != nil {
-				return err
-			}
+		scheduleAt, err := optionalTime("schedule_at", in.ScheduleAt)
+		if err != nil {
+			return err
 		}
 		now := tx.Now()
 		title := strings.TrimSpace(in.Title)

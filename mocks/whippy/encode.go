@@ -91,6 +91,14 @@ func parseTime(field, s string) (time.Time, error) {
 	return time.Time{}, invalid(field, "%s must be an ISO 8601 date-time", field)
 }
 
+// optionalTime parses s like parseTime; empty gives the zero time.
+func optionalTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return parseTime(field, s)
+}
+
 // timeRange reads name[before] and name[after].
 func timeRange(q url.Values, name string) (before, after time.Time, err error) {
 	if v := q.Get(name + "[before]"); v != "" {

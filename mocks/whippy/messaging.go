@@ -97,10 +97,8 @@ func (m *Mock) send(w http.ResponseWriter, r *http.Request, kind messageKind) er
 		if out.channel, err = m.fromChannel(tx, kind, in.From); err != nil {
 			return err
 		}
-		if in.ScheduleAt != "" {
-			if out.scheduleAt, err = parseTime("schedule_at", in.ScheduleAt); err != nil {
-				return err
-			}
+		if out.scheduleAt, err = optionalTime("schedule_at", in.ScheduleAt); err != nil {
+			return err
 		}
 		ci := contactInput{OptInTo: in.OptInTo, OptInToAllChannels: in.OptInToAllChannels}
 		if kind == sendEmail {

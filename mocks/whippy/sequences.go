@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"vendorsim/mocks"
 	"vendorsim/store"
@@ -113,11 +112,9 @@ func (m *Mock) addSequenceContacts(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return err
 		}
-		var scheduleAt time.Time
-		if in.ScheduleAt != "" {
-			if scheduleAt, err = parseTime("schedule_at", in.ScheduleAt); err != nil {
-				return err
-			}
+		scheduleAt, err := optionalTime("schedule_at", in.ScheduleAt)
+		if err != nil {
+			return err
 		}
 		now := tx.Now()
 		for i, rc := range valid {
