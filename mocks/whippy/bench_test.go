@@ -14,7 +14,8 @@ import (
 )
 
 // benchServer is vendorsim on a file database (as deployed) with 1,000
-// contacts in the workspace of key "bench-key".
+// contacts in the workspace of key "bench-key". NOJOURNAL=1 turns the
+// request journal off, to measure what it costs.
 func benchServer(b *testing.B) (*apptest.Server, string) {
 	b.Helper()
 	dir := b.TempDir()
