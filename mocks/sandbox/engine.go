@@ -34,8 +34,6 @@ func (s *Sandbox) engineHandlers() map[string]mocks.Handler {
 	}
 }
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
 // headerMap decodes a stored header set, never nil.
 func headerMap(b []byte) map[string][]string {
 	m := map[string][]string{}

@@ -219,9 +219,7 @@ func (s *Sandbox) listRequests(w http.ResponseWriter, r *http.Request) error {
 			DurationMS: float64(e.Duration.Microseconds()) / 1000, RequestID: e.RequestID,
 			RequestBody: string(e.RequestBody), ResponseBody: string(e.ResponseBody),
 		}
-		if err := jsonUnmarshal(e.RequestHeaders, &je.RequestHeaders); err != nil || je.RequestHeaders == nil {
-			je.RequestHeaders = map[string][]string{}
-		}
+		je.RequestHeaders = headerMap(e.RequestHeaders)
 		out = append(out, je)
 	}
 	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": out, "total": total})

@@ -137,11 +137,13 @@ func (m *Mock) SimulateInbound(w http.ResponseWriter, r *http.Request) error {
 	var msg *Message
 	var isNew bool
 	err := m.update(r.Context(), func(tx *store.Tx) error {
-		ch, err := m.channelByRef(tx, in.To, in.To)
+		// to is a channel id or a channel phone number.
+		ch, err := m.channelByRef(tx, in.To, "")
 		if errors.Is(err, store.ErrNotFound) {
-			if ch, err = m.channelByRef(tx, "", in.To); errors.Is(err, store.ErrNotFound) {
-				return invalid("to", "to must be the phone number or id of one of the workspace's channels")
-			}
+			ch, err = m.channelByRef(tx, "", in.To)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return invalid("to", "to must be the phone number or id of one of the workspace's channels")
 		}
 		if err != nil {
 			return err
