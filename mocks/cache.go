@@ -74,9 +74,7 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, op string) 
 	if !ok {
 		return false
 	}
-	w.Header().Set("Content-Type", a.contentType)
-	w.WriteHeader(http.StatusOK)
-	w.Write(a.body)
+	writeBody(w, http.StatusOK, a.contentType, a.body)
 	return true
 }
 
@@ -87,9 +85,7 @@ func (s *Server) cached(op string, h Handler) Handler {
 		gen := s.opts.Generation(Workspace(r.Context()))
 		key := cacheKey(r, op)
 		if a, ok := s.cache.get(key, gen); ok {
-			w.Header().Set("Content-Type", a.contentType)
-			w.WriteHeader(http.StatusOK)
-			w.Write(a.body)
+			writeBody(w, http.StatusOK, a.contentType, a.body)
 			return nil
 		}
 		cw := &captureWriter{header: w.Header()}
@@ -99,8 +95,7 @@ func (s *Server) cached(op string, h Handler) Handler {
 		if cw.status == 0 {
 			cw.status = http.StatusOK
 		}
-		w.WriteHeader(cw.status)
-		w.Write(cw.body.Bytes())
+		writeBody(w, cw.status, cw.header.Get("Content-Type"), cw.body.Bytes())
 		if cw.status == http.StatusOK {
 			s.cache.put(key, cachedAnswer{gen: gen, contentType: cw.header.Get("Content-Type"), body: bytes.Clone(cw.body.Bytes())})
 		}

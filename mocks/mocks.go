@@ -450,9 +450,7 @@ func (s *Server) fallback(o *op) (Handler, error) {
 			w.WriteHeader(status)
 			return nil
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		w.Write(out)
+		writeBody(w, status, "application/json", out)
 		return nil
 	}, nil
 }
@@ -643,7 +641,22 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 
 // WriteRaw writes an already-encoded JSON body with status.
 func WriteRaw(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	writeBody(w, status, "application/json; charset=utf-8", body)
+}
+
+// writeBody writes a whole answer. A known Content-Length spares the
+// chunked encoding, and with it a second write to the connection for
+// answers of a few kilobytes.
+func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
+	h := w.Header()
+	if status == http.StatusNoContent || status == http.StatusNotModified {
+		w.WriteHeader(status)
+		return
+	}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
 }

@@ -168,7 +168,11 @@ func (db *DB) DeleteJournal(ctx context.Context, f JournalFilter) (int, error) {
 func (db *DB) PruneJournal(ctx context.Context, keep int, before time.Time) error {
 	return db.Update(ctx, "", func(tx *Tx) error {
 		if keep > 0 {
-			if _, err := tx.exec(`DELETE FROM journal WHERE id <= (SELECT id FROM journal ORDER BY id DESC LIMIT 1 OFFSET ?)`, keep); err != nil {
+			// Ids are handed out in order, so the newest keep entries
+			// are those above max(id)-keep: an index seek, where an
+			// OFFSET would walk every kept row. After a filtered delete
+			// has left gaps, fewer than keep may remain.
+			if _, err := tx.exec(`DELETE FROM journal WHERE id <= (SELECT max(id) FROM journal) - ?`, keep); err != nil {
 				return fmt.Errorf("prune journal: %w", err)
 			}
 		}

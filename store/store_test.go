@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -190,5 +191,34 @@ func TestSetKeys(t *testing.T) {
 	err = db.Update(ctx, "a", func(tx *store.Tx) error { return tx.SetKeys("v", "k", "missing", store.K("status", "x")) })
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetKeys on a missing resource = %v; want ErrNotFound", err)
+	}
+}
+
+func TestPruneJournal(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t, ":memory:")
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var entries []store.JournalEntry
+	for i := range 100 {
+		entries = append(entries, store.JournalEntry{At: base.Add(time.Duration(i) * time.Second), Vendor: "whippy", Method: "GET", Path: fmt.Sprintf("/p/%d", i), Status: 200})
+	}
+	if err := db.AppendJournal(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PruneJournal(ctx, 30, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	got, total, err := db.Journal(ctx, store.JournalFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 30 || len(got) != 30 || got[0].Path != "/p/99" || got[29].Path != "/p/70" {
+		t.Fatalf("after keeping 30: total %d, %d entries, newest %q, oldest %q", total, len(got), got[0].Path, got[len(got)-1].Path)
+	}
+	if err := db.PruneJournal(ctx, 0, base.Add(90*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, total, err = db.Journal(ctx, store.JournalFilter{}); err != nil || total != 10 {
+		t.Fatalf("after pruning before 90s: total %d, err %v; want 10", total, err)
 	}
 }
