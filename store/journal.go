@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -40,29 +40,85 @@ type JournalFilter struct {
 	Offset int
 }
 
-// AppendJournal writes entries in one transaction, many rows per statement.
+// Pages are written with at most pageEntries entries; a page smaller than
+// pageMergeBytes takes the next entries in, so that a quiet server does not
+// leave a page per request.
+const (
+	pageEntries    = 256
+	pageMergeBytes = 64 << 10
+)
+
+// AppendJournal writes entries (in the order served) and gives them ids.
 func (db *DB) AppendJournal(ctx context.Context, entries []JournalEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	const perStatement = 32
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	return db.Update(ctx, "", func(tx *Tx) error {
-		for start := 0; start < len(entries); start += perStatement {
-			chunk := entries[start:min(len(entries), start+perStatement)]
-			args := make([]any, 0, len(chunk)*13)
-			for _, e := range chunk {
-				args = append(args, micros(e.At), e.WorkspaceID, e.Vendor, e.OperationID, e.Method, e.Path, e.Query, e.Status,
-					e.Duration.Microseconds(), e.RequestID, nonNil(e.RequestHeaders, "{}"), nonNil(e.RequestBody, ""), nonNil(e.ResponseBody, ""))
+		var last int64
+		if err := tx.queryRow(`INSERT INTO counters (workspace_id, name, value) VALUES ('', 'journal', ?)
+			ON CONFLICT (workspace_id, name) DO UPDATE SET value = value + excluded.value RETURNING value`, len(entries)).Scan(&last); err != nil {
+			return fmt.Errorf("append journal: %w", err)
+		}
+		page := make([]pageEntry, 0, min(len(entries), pageEntries))
+		for i, e := range entries {
+			e.ID = last - int64(len(entries)) + int64(i) + 1
+			page = append(page, newPageEntry(e))
+		}
+		// Top up the newest page while it is small.
+		var id int64
+		var data []byte
+		err := tx.queryRow(`SELECT id, data FROM journal_pages ORDER BY id DESC LIMIT 1`).Scan(&id, &data)
+		switch {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return fmt.Errorf("append journal: %w", err)
+		case len(data) < pageMergeBytes:
+			old, err := decodePage(data)
+			if err != nil {
+				// A page that cannot be read is left as it is.
+				break
 			}
-			q := `INSERT INTO journal (at, workspace_id, vendor, operation_id, method, path, query, status, duration_us, request_id, request_headers, request_body, response_body) VALUES ` +
-				strings.Repeat(row+", ", len(chunk)-1) + row
-			if _, err := tx.exec(q, args...); err != nil {
-				return fmt.Errorf("append journal: %w", err)
+			if len(old)+len(page) <= pageEntries {
+				if err := tx.writePage(id, append(old, page...)); err != nil {
+					return err
+				}
+				return nil
 			}
+		}
+		for len(page) > 0 {
+			n := min(len(page), pageEntries)
+			if err := tx.writePage(0, page[:n]); err != nil {
+				return err
+			}
+			page = page[n:]
 		}
 		return nil
 	})
+}
+
+// writePage stores entries as page id (a new page for 0), or deletes the
+// page when no entries are left.
+func (tx *Tx) writePage(id int64, entries []pageEntry) error {
+	if len(entries) == 0 {
+		if _, err := tx.exec(`DELETE FROM journal_pages WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("write journal: %w", err)
+		}
+		return nil
+	}
+	r := rowOf(entries)
+	data := encodePage(entries)
+	var err error
+	if id == 0 {
+		_, err = tx.exec(`INSERT INTO journal_pages (first_entry, last_entry, oldest_at, newest_at, entries, workspaces, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.firstEntry, r.lastEntry, r.oldestAt, r.newestAt, len(entries), r.workspaces, data)
+	} else {
+		_, err = tx.exec(`UPDATE journal_pages SET first_entry = ?, last_entry = ?, oldest_at = ?, newest_at = ?, entries = ?, workspaces = ?, data = ?
+			WHERE id = ?`, r.firstEntry, r.lastEntry, r.oldestAt, r.newestAt, len(entries), r.workspaces, data, id)
+	}
+	if err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	return nil
 }
 
 func nonNil(b []byte, def string) []byte {
@@ -72,72 +128,41 @@ func nonNil(b []byte, def string) []byte {
 	return b
 }
 
-func (f JournalFilter) where() (string, []any) {
-	var conds []string
-	var args []any
-	add := func(cond string, arg any) {
-		conds = append(conds, cond)
-		args = append(args, arg)
-	}
-	if f.WorkspaceID != "" {
-		add("workspace_id = ?", f.WorkspaceID)
-	}
-	if f.Vendor != "" {
-		add("vendor = ?", f.Vendor)
-	}
-	if f.OperationID != "" {
-		add("operation_id = ?", f.OperationID)
-	}
-	if f.Method != "" {
-		add("method = ?", strings.ToUpper(f.Method))
-	}
-	if p, ok := strings.CutSuffix(f.Path, "*"); ok {
-		add(`path LIKE ? ESCAPE '\'`, escapeLike(p)+"%")
-	} else if f.Path != "" {
-		add("path = ?", f.Path)
-	}
-	if f.Status != 0 {
-		add("status = ?", f.Status)
-	}
-	if !f.Since.IsZero() {
-		add("at >= ?", micros(f.Since))
-	}
-	if len(conds) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
-}
-
 // Journal returns the entries matching f, newest first, and how many match
 // in all.
 func (db *DB) Journal(ctx context.Context, f JournalFilter) ([]JournalEntry, int, error) {
-	where, args := f.where()
-	var total int
-	var out []JournalEntry
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
+	var out []JournalEntry
+	total := 0
 	err := db.View(ctx, "", func(tx *Tx) error {
-		if err := tx.queryRow(`SELECT COUNT(*) FROM journal`+where, args...).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.query(`SELECT id, at, workspace_id, vendor, operation_id, method, path, query, status, duration_us, request_id, request_headers, request_body, response_body
-			FROM journal`+where+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+		where, args := f.pageWhere()
+		rows, err := tx.query(`SELECT data FROM journal_pages`+where+` ORDER BY id DESC`, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var e JournalEntry
-			var at, dur int64
-			if err := rows.Scan(&e.ID, &at, &e.WorkspaceID, &e.Vendor, &e.OperationID, &e.Method, &e.Path, &e.Query, &e.Status, &dur,
-				&e.RequestID, &e.RequestHeaders, &e.RequestBody, &e.ResponseBody); err != nil {
+			// The page is read in place: entries are copied out of it.
+			var data sql.RawBytes
+			if err := rows.Scan(&data); err != nil {
 				return err
 			}
-			e.At = fromMicros(at)
-			e.Duration = time.Duration(dur) * time.Microsecond
-			out = append(out, e)
+			entries, err := decodePage(data)
+			if err != nil {
+				continue
+			}
+			for i := len(entries) - 1; i >= 0; i-- {
+				if !f.match(&entries[i]) {
+					continue
+				}
+				if total >= f.Offset && len(out) < limit {
+					out = append(out, entries[i].entry())
+				}
+				total++
+			}
 		}
 		return rows.Err()
 	})
@@ -150,34 +175,105 @@ func (db *DB) Journal(ctx context.Context, f JournalFilter) ([]JournalEntry, int
 // DeleteJournal deletes the entries matching f (all of them for a zero
 // filter) and returns how many it deleted.
 func (db *DB) DeleteJournal(ctx context.Context, f JournalFilter) (int, error) {
-	where, args := f.where()
-	var n int64
+	var n int
 	err := db.Update(ctx, "", func(tx *Tx) error {
-		res, err := tx.exec(`DELETE FROM journal`+where, args...)
-		if err != nil {
-			return fmt.Errorf("delete journal: %w", err)
-		}
-		n, _ = res.RowsAffected()
-		return nil
+		var err error
+		n, err = tx.deleteJournal(f)
+		return err
 	})
-	return int(n), err
+	if err != nil {
+		return 0, fmt.Errorf("delete journal: %w", err)
+	}
+	return n, nil
+}
+
+func (tx *Tx) deleteJournal(f JournalFilter) (int, error) {
+	if f == (JournalFilter{}) {
+		var n int
+		if err := tx.queryRow(`SELECT coalesce(sum(entries), 0) FROM journal_pages`).Scan(&n); err != nil {
+			return 0, err
+		}
+		_, err := tx.exec(`DELETE FROM journal_pages`)
+		return n, err
+	}
+	where, args := f.pageWhere()
+	return tx.filterPages(where, args, func(e *pageEntry) bool { return !f.match(e) })
+}
+
+// filterPages keeps, in the pages that where selects, only the entries for
+// which keep is true, and returns how many it dropped.
+func (tx *Tx) filterPages(where string, args []any, keep func(*pageEntry) bool) (int, error) {
+	rows, err := tx.query(`SELECT id FROM journal_pages`+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	dropped := 0
+	for _, id := range ids {
+		var data []byte
+		if err := tx.queryRow(`SELECT data FROM journal_pages WHERE id = ?`, id).Scan(&data); err != nil {
+			return dropped, err
+		}
+		entries, err := decodePage(data)
+		if err != nil {
+			continue
+		}
+		kept := entries[:0]
+		for i := range entries {
+			if keep(&entries[i]) {
+				kept = append(kept, entries[i])
+			}
+		}
+		if len(kept) == len(entries) {
+			continue
+		}
+		dropped += len(entries) - len(kept)
+		if err := tx.writePage(id, kept); err != nil {
+			return dropped, err
+		}
+	}
+	return dropped, nil
 }
 
 // PruneJournal keeps at most keep entries (0 keeps all) and deletes entries
-// older than before (zero keeps all).
+// older than before (zero keeps all). Whole pages go with one statement;
+// only a page straddling the bound is rewritten.
 func (db *DB) PruneJournal(ctx context.Context, keep int, before time.Time) error {
 	return db.Update(ctx, "", func(tx *Tx) error {
 		if keep > 0 {
-			// Ids are handed out in order, so the newest keep entries
-			// are those above max(id)-keep: an index seek, where an
-			// OFFSET would walk every kept row. After a filtered delete
-			// has left gaps, fewer than keep may remain.
-			if _, err := tx.exec(`DELETE FROM journal WHERE id <= (SELECT max(id) FROM journal) - ?`, keep); err != nil {
+			// Ids are handed out in order: the newest keep entries are
+			// those above max-keep (fewer remain after a filtered delete).
+			var last int64
+			if err := tx.queryRow(`SELECT coalesce(max(last_entry), 0) FROM journal_pages`).Scan(&last); err != nil {
 				return fmt.Errorf("prune journal: %w", err)
+			}
+			if cut := last - int64(keep); cut > 0 {
+				if _, err := tx.exec(`DELETE FROM journal_pages WHERE last_entry <= ?`, cut); err != nil {
+					return fmt.Errorf("prune journal: %w", err)
+				}
+				if _, err := tx.filterPages(` WHERE first_entry <= ?`, []any{cut}, func(e *pageEntry) bool { return e.id > cut }); err != nil {
+					return fmt.Errorf("prune journal: %w", err)
+				}
 			}
 		}
 		if !before.IsZero() {
-			if _, err := tx.exec(`DELETE FROM journal WHERE at < ?`, micros(before)); err != nil {
+			us := micros(before)
+			if _, err := tx.exec(`DELETE FROM journal_pages WHERE newest_at < ?`, us); err != nil {
+				return fmt.Errorf("prune journal: %w", err)
+			}
+			if _, err := tx.filterPages(` WHERE oldest_at < ?`, []any{us}, func(e *pageEntry) bool { return e.at >= us }); err != nil {
 				return fmt.Errorf("prune journal: %w", err)
 			}
 		}

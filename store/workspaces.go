@@ -34,7 +34,8 @@ type Credential struct {
 
 // workspaceTables lists the tables whose rows belong to one workspace, in an
 // order that respects foreign keys when deleting.
-var workspaceTables = []string{"resource_keys", "resources", "resource_counts", "counters", "journal", "attempts", "deliveries", "events", "webhooks", "jobs"}
+// The journal is kept in pages of several workspaces: see deleteJournal.
+var workspaceTables = []string{"resource_keys", "resources", "resource_counts", "counters", "attempts", "deliveries", "events", "webhooks", "jobs"}
 
 func (db *DB) loadCaches(ctx context.Context) error {
 	rows, err := db.writer.c.QueryContext(ctx, `SELECT id, clock_offset FROM workspaces`)
@@ -284,6 +285,9 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 				return fmt.Errorf("reset %s: %w", t, err)
 			}
 		}
+		if _, err := tx.deleteJournal(JournalFilter{WorkspaceID: id}); err != nil {
+			return fmt.Errorf("reset journal: %w", err)
+		}
 		if _, err := tx.exec(`UPDATE workspaces SET clock_offset = 0 WHERE id = ?`, id); err != nil {
 			return err
 		}
@@ -305,7 +309,7 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 // DeleteAll deletes every workspace and everything in it.
 func (db *DB) DeleteAll(ctx context.Context) error {
 	err := db.Update(ctx, "", func(tx *Tx) error {
-		for _, t := range append(append([]string{}, workspaceTables...), "credentials", "workspaces") {
+		for _, t := range append(append([]string{}, workspaceTables...), "journal_pages", "credentials", "workspaces") {
 			if _, err := tx.exec(`DELETE FROM ` + t); err != nil {
 				return fmt.Errorf("delete %s: %w", t, err)
 			}

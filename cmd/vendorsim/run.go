@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"vendorsim/internal/app"
+	"vendorsim/internal/coalesce"
 	"vendorsim/internal/config"
 )
 
@@ -64,7 +65,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	// Connections coalesce writes, so that an answer a little over net/http's
+	// 4 KiB buffer leaves in one write rather than two.
+	go func() { serveErr <- srv.Serve(coalesce.Listener(ln, 0)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "db", cfg.Server.DB)
 
 	start := time.Now()

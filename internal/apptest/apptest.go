@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"vendorsim/internal/app"
+	"vendorsim/internal/coalesce"
 	"vendorsim/internal/config"
 	"vendorsim/specs"
 )
@@ -63,7 +64,11 @@ func New(tb testing.TB, opts ...Option) *Server {
 	if err := a.Open(context.Background()); err != nil {
 		tb.Fatalf("open app: %v", err)
 	}
-	s := &Server{Server: httptest.NewServer(a.Handler()), App: a, tb: tb}
+	// The listener is the binary's: its connections coalesce writes.
+	hs := httptest.NewUnstartedServer(a.Handler())
+	hs.Listener = coalesce.Listener(hs.Listener, 0)
+	hs.Start()
+	s := &Server{Server: hs, App: a, tb: tb}
 	tb.Cleanup(func() {
 		s.Server.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
