@@ -258,7 +258,7 @@ func (tx *Tx) loadBodies(ds []Delivery) error {
 	bodies := map[string][]byte{}
 	for start := 0; start < len(args); start += 500 {
 		chunk := args[start:min(len(args), start+500)]
-		rows, err := tx.c.c.QueryContext(tx.ctx, `SELECT id, body FROM events WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		rows, err := tx.c.c.QueryContext(tx.sqlCtx, `SELECT id, body FROM events WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...)
 		if err != nil {
 			return err
 		}
@@ -423,7 +423,7 @@ func (tx *Tx) loadAttempts(ds []Delivery) error {
 	}
 	for start := 0; start < len(args); start += 500 {
 		chunk := args[start:min(len(args), start+500)]
-		rows, err := tx.c.c.QueryContext(tx.ctx, `SELECT delivery_id, n, at, virtual_at, request_headers, status, latency_us, response_headers, response_body, error
+		rows, err := tx.c.c.QueryContext(tx.sqlCtx, `SELECT delivery_id, n, at, virtual_at, request_headers, status, latency_us, response_headers, response_body, error
 			FROM attempts WHERE delivery_id IN (`+placeholders(len(chunk))+`) ORDER BY delivery_id, n`, chunk...)
 		if err != nil {
 			return err

@@ -268,7 +268,11 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 // Tx is one unit of work in one workspace. Its Now is fixed for its life.
 type Tx struct {
 	ctx context.Context
-	db  *DB
+	// sqlCtx is ctx without its cancellation, for statements: the driver
+	// starts a goroutine per statement to watch a cancellable context, and
+	// statements here are short (ctx is checked before a transaction runs).
+	sqlCtx context.Context
+	db     *DB
 	c   *conn
 	ws  string
 	now time.Time
@@ -276,6 +280,10 @@ type Tx struct {
 	onCommit []func()
 	// hooks memoises webhook subscriptions by vendor for Subscribers.
 	hooks map[string][]Webhook
+}
+
+func (db *DB) newTx(ctx context.Context, c *conn, ws string) *Tx {
+	return &Tx{ctx: ctx, sqlCtx: context.WithoutCancel(ctx), db: db, c: c, ws: ws, now: db.WorkspaceNow(ws)}
 }
 
 // OnCommit registers fn to run after the transaction commits successfully.
@@ -292,28 +300,28 @@ func (tx *Tx) Now() time.Time { return tx.now }
 func (tx *Tx) Context() context.Context { return tx.ctx }
 
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
-	s, err := tx.c.stmt(tx.ctx, query)
+	s, err := tx.c.stmt(tx.sqlCtx, query)
 	if err != nil {
 		return nil, err
 	}
-	return s.ExecContext(tx.ctx, args...)
+	return s.ExecContext(tx.sqlCtx, args...)
 }
 
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
-	s, err := tx.c.stmt(tx.ctx, query)
+	s, err := tx.c.stmt(tx.sqlCtx, query)
 	if err != nil {
 		return nil, err
 	}
-	return s.QueryContext(tx.ctx, args...)
+	return s.QueryContext(tx.sqlCtx, args...)
 }
 
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
-	s, err := tx.c.stmt(tx.ctx, query)
+	s, err := tx.c.stmt(tx.sqlCtx, query)
 	if err != nil {
 		// The connection reports the same preparation error through Scan.
-		return tx.c.c.QueryRowContext(tx.ctx, query, args...)
+		return tx.c.c.QueryRowContext(tx.sqlCtx, query, args...)
 	}
-	return s.QueryRowContext(tx.ctx, args...)
+	return s.QueryRowContext(tx.sqlCtx, args...)
 }
 
 // Update runs fn in a write transaction in workspace ws and commits it when fn
@@ -342,12 +350,11 @@ func (db *DB) View(ctx context.Context, ws string, fn func(*Tx) error) error {
 		return ctx.Err()
 	}
 	defer func() { db.readers <- c }()
-	tx := &Tx{ctx: ctx, db: db, c: c, ws: ws, now: db.WorkspaceNow(ws)}
+	tx := db.newTx(ctx, c, ws)
 	if _, err := tx.exec("BEGIN"); err != nil {
 		return formatError(fmt.Errorf("begin: %w", err))
 	}
 	err := fn(tx)
-	tx.ctx = context.WithoutCancel(ctx)
 	if _, cerr := tx.exec("COMMIT"); cerr != nil && err == nil {
 		err = fmt.Errorf("end read: %w", cerr)
 	}
@@ -497,7 +504,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 			r.err = formatError(fmt.Errorf("savepoint: %w", err))
 			continue
 		}
-		r.tx = &Tx{ctx: r.ctx, db: db, c: c, ws: r.ws, now: db.WorkspaceNow(r.ws)}
+		r.tx = db.newTx(r.ctx, c, r.ws)
 		err := runFn(r)
 		if err != nil {
 			exec("ROLLBACK TO tx")

@@ -19,7 +19,7 @@ func (m *Mock) receive(tx *store.Tx, from, channelID, body string, attachments [
 	if err != nil {
 		return nil, false, err
 	}
-	ch, err := decode[Channel](chr)
+	ch, err := m.channels.channel(chr)
 	if err != nil {
 		return nil, false, err
 	}

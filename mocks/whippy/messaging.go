@@ -166,7 +166,7 @@ func (m *Mock) fromChannel(tx *store.Tx, kind messageKind, from string) (*Channe
 		if err != nil {
 			return nil, err
 		}
-		return decode[Channel](r)
+		return m.channels.channel(r)
 	}
 	p, ok := phone.Normalize(from)
 	if !ok {
@@ -179,7 +179,7 @@ func (m *Mock) fromChannel(tx *store.Tx, kind messageKind, from string) (*Channe
 	if err != nil {
 		return nil, err
 	}
-	return decode[Channel](r)
+	return m.channels.channel(r)
 }
 
 // channelByRef finds a channel by id or phone.
@@ -201,7 +201,7 @@ func (m *Mock) channelByRef(tx *store.Tx, id, number string) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decode[Channel](r)
+	return m.channels.channel(r)
 }
 
 // contactByEmail returns the contact with in.Email, creating it.

@@ -45,6 +45,8 @@ type Mock struct {
 	log     *slog.Logger
 	scen    mocks.Scenarios
 	limiter *rateLimiter
+	// channels spares decoding the same channel for every send.
+	channels channelMemo
 }
 
 // New returns the Whippy mock.
