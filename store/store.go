@@ -273,9 +273,9 @@ type Tx struct {
 	// statements here are short (ctx is checked before a transaction runs).
 	sqlCtx context.Context
 	db     *DB
-	c   *conn
-	ws  string
-	now time.Time
+	c      *conn
+	ws     string
+	now    time.Time
 
 	onCommit []func()
 	// hooks memoises webhook subscriptions by vendor for Subscribers.
