@@ -63,7 +63,7 @@ func (tx *Tx) Lookup(vendor, kind, name, value string) (*Resource, error) {
 	r, _, err := scanResource(tx.queryRow(`SELECT r.seq, r.vendor, r.kind, r.id, r.parent, r.created_at, r.updated_at, r.doc
 		FROM resource_keys k JOIN resources r ON r.seq = k.seq
 		WHERE k.workspace_id = ? AND k.vendor = ? AND k.kind = ? AND k.name = ? AND k.value = ?
-		ORDER BY r.seq LIMIT 1`, tx.ws, vendor, kind, name, value))
+		ORDER BY k.seq LIMIT 1`, tx.ws, vendor, kind, name, value))
 	if err == sql.ErrNoRows {
 		return nil, ErrNotFound
 	}
