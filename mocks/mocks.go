@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -242,6 +243,8 @@ type requestInfo struct {
 	requestID string
 	body      []byte
 	start     time.Time
+	// vars are the path parameters of the matched route.
+	vars map[string]string
 }
 
 type ctxKey struct{}
@@ -268,7 +271,7 @@ func Body(r *http.Request) []byte { return info(r.Context()).body }
 
 // PathParam returns the path parameter name of the matched route.
 func PathParam(r *http.Request, name string) string {
-	v := mux.Vars(r)[name]
+	v := pathVars(r)[name]
 	if strings.Contains(v, "%") {
 		// Routes use encoded paths so that "%2F" stays inside one segment.
 		if u, err := url.PathUnescape(v); err == nil {
@@ -313,7 +316,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.finish(rec, r, ri)
 	}()
-	s.router.ServeHTTP(rec, r)
+	s.route(rec, r, ri)
+}
+
+// route hands r to the handler of its route. It is mux.Router.ServeHTTP
+// (the router skips path cleaning) without the two request copies mux makes
+// to carry the match: the path parameters travel in the request's info.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, ri *requestInfo) {
+	var match mux.RouteMatch
+	var h http.Handler
+	if s.router.Match(r, &match) {
+		h, ri.vars = match.Handler, match.Vars
+	}
+	if h == nil && match.MatchErr == mux.ErrMethodMismatch {
+		h = http.HandlerFunc(s.methodNotAllowed)
+	}
+	if h == nil {
+		h = http.HandlerFunc(s.notFound)
+	}
+	h.ServeHTTP(w, r)
+}
+
+// pathVars returns the path parameters of r's route.
+func pathVars(r *http.Request) map[string]string {
+	if ri, _ := r.Context().Value(ctxKey{}).(*requestInfo); ri != nil && ri.vars != nil {
+		return ri.vars
+	}
+	return mux.Vars(r)
 }
 
 func (s *Server) bodyLimit() int {
@@ -396,7 +425,7 @@ func (o *op) validate(r *http.Request, ri *requestInfo) error {
 	}
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
-		PathParams: mux.Vars(r),
+		PathParams: pathVars(r),
 		Route:      o.route,
 		Options:    validationOptions,
 	}
@@ -586,7 +615,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 		RequestID:      ri.requestID,
 		RequestHeaders: headerJSON(r.Header),
 		RequestBody:    clip(ri.body, s.opts.Journal.bodyLimit),
-		ResponseBody:   rec.body.Bytes(),
+		ResponseBody:   rec.body,
 	})
 }
 
@@ -597,7 +626,7 @@ type recorder struct {
 	status      int
 	wroteHeader bool
 	limit       int
-	body        bytes.Buffer
+	body        []byte // the first limit bytes of the answer
 	srv         *Server
 }
 
@@ -614,10 +643,24 @@ func (rec *recorder) Write(b []byte) (int, error) {
 	if !rec.wroteHeader {
 		rec.WriteHeader(http.StatusOK)
 	}
-	if room := rec.limit - rec.body.Len(); room > 0 {
-		rec.body.Write(b[:min(room, len(b))])
-	}
+	rec.keep(b, false)
 	return rec.ResponseWriter.Write(b)
+}
+
+// keep records the start of b. An answer that is never changed once
+// written (frozen) and not much larger than the limit is kept by
+// reference rather than copied.
+func (rec *recorder) keep(b []byte, frozen bool) {
+	room := rec.limit - len(rec.body)
+	if room <= 0 || len(b) == 0 {
+		return
+	}
+	n := min(room, len(b))
+	if frozen && len(rec.body) == 0 && len(b) <= 4*rec.limit {
+		rec.body = b[:n:n] // a later append copies
+		return
+	}
+	rec.body = append(rec.body, b[:n]...)
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
@@ -639,7 +682,8 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	WriteRaw(w, status, b)
 }
 
-// WriteRaw writes an already-encoded JSON body with status.
+// WriteRaw writes an already-encoded JSON body with status. The body must
+// not be changed afterwards: the journal may keep it by reference.
 func WriteRaw(w http.ResponseWriter, status int, body []byte) {
 	writeBody(w, status, "application/json; charset=utf-8", body)
 }
@@ -658,6 +702,12 @@ func writeBody(w http.ResponseWriter, status int, contentType string, body []byt
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
+	if rec, ok := w.(*recorder); ok {
+		// Bodies given here are not changed afterwards.
+		rec.keep(body, true)
+		rec.ResponseWriter.Write(body)
+		return
+	}
 	w.Write(body)
 }
 
@@ -758,24 +808,29 @@ func hostOnly(hostport string) string {
 
 func headerJSON(h http.Header) []byte {
 	keys := make([]string, 0, len(h))
-	for k := range h {
+	size := 2
+	for k, vs := range h {
 		keys = append(keys, k)
+		size += len(k) + 6
+		for _, v := range vs {
+			size += len(v) + 3
+		}
 	}
 	sort.Strings(keys)
-	b := make([]byte, 0, 256)
+	b := make([]byte, 0, size+16)
 	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, k)
+		b = appendJSONString(b, k)
 		b = append(b, ':', '[')
+		secret := strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "X-Whippy-Key")
 		for j, v := range h[k] {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			switch strings.ToLower(k) {
-			case "authorization", "x-whippy-key":
+			if secret {
 				v = redact(v)
 			}
 			b = appendJSONString(b, v)
@@ -785,13 +840,48 @@ func headerJSON(h http.Header) []byte {
 	return append(b, '}')
 }
 
-// appendJSONString appends s as a JSON string.
+// appendJSONString appends s as a JSON string, as encoding/json would
+// without HTML escaping: invalid UTF-8 becomes U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
-	q, err := json.Marshal(s)
-	if err != nil {
-		return append(b, '"', '"')
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
 	}
-	return append(b, q...)
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // redact keeps enough of a credential to tell keys apart in the journal.
