@@ -31,14 +31,13 @@ const journalPageVersion = 1
 // journalFields is how many string fields an entry has.
 const journalFields = 10
 
-// pageEntry is an entry of a decoded page. Its strings point into the
-// page's data: copy them (entry) before the data goes away.
+// pageEntry is a journal entry as a page holds it.
 type pageEntry struct {
 	id       int64
 	at       int64
 	duration int64
 	status   int
-	f        [journalFields][]byte
+	f        [journalFields]string
 }
 
 const (
@@ -60,45 +59,49 @@ func newPageEntry(e JournalEntry) pageEntry {
 		at:       micros(e.At),
 		duration: e.Duration.Microseconds(),
 		status:   e.Status,
-		f: [journalFields][]byte{
-			[]byte(e.WorkspaceID), []byte(e.Vendor), []byte(e.OperationID), []byte(e.Method), []byte(e.Path),
-			[]byte(e.Query), []byte(e.RequestID), nonNil(e.RequestHeaders, "{}"), e.RequestBody, e.ResponseBody,
+		f: [journalFields]string{
+			e.WorkspaceID, e.Vendor, e.OperationID, e.Method, e.Path,
+			e.Query, e.RequestID, string(nonNil(e.RequestHeaders, "{}")), string(e.RequestBody), string(e.ResponseBody),
 		},
 	}
 }
 
-// entry copies p out of its page.
+// entry returns p as a JournalEntry.
 func (p *pageEntry) entry() JournalEntry {
+	headers := p.f[fHeaders]
+	if headers == "" {
+		headers = "{}"
+	}
 	return JournalEntry{
 		ID:             p.id,
 		At:             fromMicros(p.at),
-		WorkspaceID:    string(p.f[fWorkspace]),
-		Vendor:         string(p.f[fVendor]),
-		OperationID:    string(p.f[fOperation]),
-		Method:         string(p.f[fMethod]),
-		Path:           string(p.f[fPath]),
-		Query:          string(p.f[fQuery]),
+		WorkspaceID:    p.f[fWorkspace],
+		Vendor:         p.f[fVendor],
+		OperationID:    p.f[fOperation],
+		Method:         p.f[fMethod],
+		Path:           p.f[fPath],
+		Query:          p.f[fQuery],
 		Status:         p.status,
 		Duration:       time.Duration(p.duration) * time.Microsecond,
-		RequestID:      string(p.f[fRequestID]),
-		RequestHeaders: append([]byte{}, nonNil(p.f[fHeaders], "{}")...),
-		RequestBody:    append([]byte{}, p.f[fRequestBody]...),
-		ResponseBody:   append([]byte{}, p.f[fResponseBody]...),
+		RequestID:      p.f[fRequestID],
+		RequestHeaders: []byte(headers),
+		RequestBody:    []byte(p.f[fRequestBody]),
+		ResponseBody:   []byte(p.f[fResponseBody]),
 	}
 }
 
 // encodePage encodes entries (in id order) as one page.
 func encodePage(entries []pageEntry) []byte {
 	index := make(map[string]uint64, len(entries)*2)
-	var strs [][]byte
+	var strs []string
 	refs := make([]uint64, 0, len(entries)*journalFields)
 	size := 0
 	for i := range entries {
 		for _, s := range entries[i].f {
-			n, ok := index[string(s)]
+			n, ok := index[s]
 			if !ok {
 				n = uint64(len(strs))
-				index[string(s)] = n
+				index[s] = n
 				strs = append(strs, s)
 				size += len(s) + binary.MaxVarintLen32
 			}
@@ -159,7 +162,8 @@ func (r *pageReader) varint() int64 {
 	return v
 }
 
-// decodePage decodes a page. The entries' strings point into data.
+// decodePage decodes a page. Each distinct string is copied out of data
+// once, so data may be reused afterwards.
 func decodePage(data []byte) ([]pageEntry, error) {
 	if len(data) == 0 || data[0] != journalPageVersion {
 		return nil, errBadPage
@@ -171,16 +175,17 @@ func decodePage(data []byte) ([]pageEntry, error) {
 	if n > uint64(len(r.b)) {
 		return nil, errBadPage
 	}
-	strs := make([][]byte, n)
+	strs := make([]string, n)
 	for i := range strs {
 		l := r.uvarint()
 		if r.err != nil || l > uint64(len(r.b)) {
 			return nil, errBadPage
 		}
-		strs[i], r.b = r.b[:l:l], r.b[l:]
+		strs[i], r.b = string(r.b[:l]), r.b[l:]
 	}
 	m := r.uvarint()
-	if r.err != nil || m > uint64(len(r.b)) {
+	// An entry takes at least a byte per number and per string index.
+	if r.err != nil || m > uint64(len(r.b)/(4+journalFields)) {
 		return nil, errBadPage
 	}
 	entries := make([]pageEntry, m)
@@ -210,18 +215,18 @@ func decodePage(data []byte) ([]pageEntry, error) {
 // match reports whether e passes f (ignoring Limit and Offset).
 func (f JournalFilter) match(e *pageEntry) bool {
 	switch {
-	case f.WorkspaceID != "" && string(e.f[fWorkspace]) != f.WorkspaceID,
-		f.Vendor != "" && string(e.f[fVendor]) != f.Vendor,
-		f.OperationID != "" && string(e.f[fOperation]) != f.OperationID,
-		f.Method != "" && !strings.EqualFold(string(e.f[fMethod]), f.Method),
+	case f.WorkspaceID != "" && e.f[fWorkspace] != f.WorkspaceID,
+		f.Vendor != "" && e.f[fVendor] != f.Vendor,
+		f.OperationID != "" && e.f[fOperation] != f.OperationID,
+		f.Method != "" && !strings.EqualFold(e.f[fMethod], f.Method),
 		f.Status != 0 && e.status != f.Status,
 		!f.Since.IsZero() && e.at < micros(f.Since):
 		return false
 	}
 	if p, ok := strings.CutSuffix(f.Path, "*"); ok {
-		return strings.HasPrefix(string(e.f[fPath]), p)
+		return strings.HasPrefix(e.f[fPath], p)
 	}
-	return f.Path == "" || string(e.f[fPath]) == f.Path
+	return f.Path == "" || e.f[fPath] == f.Path
 }
 
 // pageWhere narrows the pages that may hold entries passing f.
@@ -263,9 +268,9 @@ func rowOf(entries []pageEntry) pageRow {
 	for i := range entries {
 		e := &entries[i]
 		r.oldestAt, r.newestAt = min(r.oldestAt, e.at), max(r.newestAt, e.at)
-		if w := e.f[fWorkspace]; !seen[string(w)] {
-			seen[string(w)] = true
-			ws.Write(w)
+		if w := e.f[fWorkspace]; !seen[w] {
+			seen[w] = true
+			ws.WriteString(w)
 			ws.WriteByte('\n')
 		}
 	}
