@@ -87,9 +87,12 @@ func (db *DB) ClaimJobs(ctx context.Context, c Claim) ([]Job, error) {
 		c.Limit = 100
 	}
 	real := micros(db.Now())
-	w := c.where("jobs", real)
+	w := c.where("jobs", real, db.maxClockOffset())
 	var out []Job
 	err := db.Update(ctx, "", func(tx *Tx) error {
+		if err := tx.reclaim("jobs", real); err != nil {
+			return err
+		}
 		rows, err := tx.query(`UPDATE jobs SET state = ?, lease_until = ? WHERE id IN (
 			SELECT t.id FROM jobs t JOIN workspaces w ON w.id = t.workspace_id WHERE `+w.sql+`
 			ORDER BY t.due_at, t.id LIMIT ?) RETURNING `+jobCols,

@@ -138,15 +138,17 @@ type Claim struct {
 	Lease time.Duration
 }
 
-func (c Claim) where(table string, real int64) whereClause {
-	var b []string
-	args := []any{}
-	b = append(b, "(t.state = ? OR (t.state = ? AND t.lease_until < ?))")
-	pending, running := DeliveryPending, DeliverySending
+// where selects pending work that is due. The bound real+maxOffset (no
+// workspace's clock is further ahead) lets the due_at index end the scan;
+// the exact per-workspace test follows. Expired leases are handed back by
+// reclaim first, so one index range covers everything claimable.
+func (c Claim) where(table string, real int64, maxOffset time.Duration) whereClause {
+	pending := DeliveryPending
 	if table == "jobs" {
-		pending, running = JobPending, JobRunning
+		pending = JobPending
 	}
-	args = append(args, pending, running, real)
+	b := []string{"t.state = ?"}
+	args := []any{pending}
 	if c.Workspace != "" {
 		b = append(b, "t.workspace_id = ?")
 		args = append(args, c.Workspace)
@@ -161,10 +163,21 @@ func (c Claim) where(table string, real int64) whereClause {
 		b = append(b, "t.due_at <= ?")
 		args = append(args, micros(c.Cutoff))
 	} else {
-		b = append(b, "t.due_at <= ? + w.clock_offset")
-		args = append(args, real)
+		b = append(b, "t.due_at <= ?", "t.due_at <= ? + w.clock_offset")
+		args = append(args, real+maxOffset.Microseconds(), real)
 	}
 	return whereClause{joinAnd(b), args}
+}
+
+// reclaim returns work whose lease has expired (its claimer stopped or
+// stalled) to pending.
+func (tx *Tx) reclaim(table string, real int64) error {
+	pending, running := DeliveryPending, DeliverySending
+	if table == "jobs" {
+		pending, running = JobPending, JobRunning
+	}
+	_, err := tx.exec(`UPDATE `+table+` SET state = ?, lease_until = 0 WHERE state = ? AND lease_until < ?`, pending, running, real)
+	return err
 }
 
 type whereClause struct {
@@ -190,11 +203,14 @@ func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error) 
 		c.Limit = 100
 	}
 	real := micros(db.Now())
-	w := c.where("deliveries", real)
+	w := c.where("deliveries", real, db.maxClockOffset())
 	where, args := w.sql, w.args
 	lease := real + c.Lease.Microseconds()
 	var out []Delivery
 	err := db.Update(ctx, "", func(tx *Tx) error {
+		if err := tx.reclaim("deliveries", real); err != nil {
+			return err
+		}
 		rows, err := tx.query(`UPDATE deliveries SET state = ?, lease_until = ? WHERE id IN (
 			SELECT t.id FROM deliveries t JOIN workspaces w ON w.id = t.workspace_id WHERE `+where+`
 			ORDER BY t.due_at, t.id LIMIT ?)
@@ -476,25 +492,56 @@ func (db *DB) Replay(ctx context.Context, ws string, id int64) (*Delivery, error
 // or jobs) falls due, across workspaces not in exclude; false when there is
 // none.
 func (db *DB) NextDue(ctx context.Context, exclude []string) (time.Time, bool, error) {
-	var next sql.NullInt64
-	cond, args := "", []any{}
+	maxOff := db.maxClockOffset().Microseconds()
+	var next int64
+	found := false
+	err := db.View(ctx, "", func(tx *Tx) error {
+		for _, table := range []string{"deliveries", "jobs"} {
+			due, ok, err := tx.nextDue(table, exclude, maxOff)
+			if err != nil {
+				return err
+			}
+			if ok && (!found || due < next) {
+				next, found = due, true
+			}
+		}
+		return nil
+	})
+	if err != nil || !found {
+		return time.Time{}, false, err
+	}
+	return fromMicros(next), true, nil
+}
+
+// nextDue returns the earliest real due time (µs) of pending work in table.
+// Work due at d in a workspace whose clock is off ahead is due in real time
+// at d-off. With d0 the earliest d, nothing due after d0+maxOff can come
+// first: only that index range is read.
+func (tx *Tx) nextDue(table string, exclude []string, maxOff int64) (int64, bool, error) {
+	cond, tcond, args := "", "", []any{}
 	if len(exclude) > 0 {
-		cond = " AND t.workspace_id NOT IN (" + placeholders(len(exclude)) + ")"
+		cond = " AND workspace_id NOT IN (" + placeholders(len(exclude)) + ")"
+		tcond = " AND t.workspace_id NOT IN (" + placeholders(len(exclude)) + ")"
 		for _, ws := range exclude {
 			args = append(args, ws)
 		}
 	}
-	err := db.View(ctx, "", func(tx *Tx) error {
-		return tx.queryRow(`SELECT MIN(due) FROM (
-			SELECT MIN(t.due_at - w.clock_offset) AS due FROM deliveries t JOIN workspaces w ON w.id = t.workspace_id WHERE t.state = 'pending'`+cond+`
-			UNION ALL
-			SELECT MIN(t.due_at - w.clock_offset) FROM jobs t JOIN workspaces w ON w.id = t.workspace_id WHERE t.state = 'pending'`+cond+`)`,
-			append(append([]any{}, args...), args...)...).Scan(&next)
-	})
-	if err != nil || !next.Valid {
-		return time.Time{}, false, err
+	var d0 int64
+	err := tx.queryRow(`SELECT due_at FROM `+table+` WHERE state = 'pending'`+cond+` ORDER BY due_at LIMIT 1`, args...).Scan(&d0)
+	if err == sql.ErrNoRows {
+		return 0, false, nil
 	}
-	return fromMicros(next.Int64), true, nil
+	if err != nil {
+		return 0, false, err
+	}
+	var next sql.NullInt64
+	err = tx.queryRow(`SELECT MIN(t.due_at - w.clock_offset) FROM `+table+` t JOIN workspaces w ON w.id = t.workspace_id
+		WHERE t.state = 'pending' AND t.due_at <= ?`+tcond,
+		append([]any{d0 + maxOff}, args...)...).Scan(&next)
+	if err != nil || !next.Valid {
+		return 0, false, err
+	}
+	return next.Int64, true, nil
 }
 
 // NextDueIn returns the earliest virtual due time of pending work in one

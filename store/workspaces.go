@@ -95,6 +95,17 @@ func (db *DB) ClockOffset(ws string) time.Duration {
 	return db.offsets[ws]
 }
 
+// maxClockOffset returns how far the furthest-ahead workspace clock is.
+func (db *DB) maxClockOffset() time.Duration {
+	db.wsMu.RLock()
+	defer db.wsMu.RUnlock()
+	var m time.Duration
+	for _, off := range db.offsets {
+		m = max(m, off)
+	}
+	return m
+}
+
 // SetClockOffset moves workspace ws's clock to real time plus off. It returns
 // ErrNotFound for an unknown workspace.
 func (db *DB) SetClockOffset(ctx context.Context, ws string, off time.Duration) error {
