@@ -65,24 +65,20 @@ func (db *DB) AppendJournal(ctx context.Context, entries []JournalEntry) error {
 			page = append(page, newPageEntry(e))
 		}
 		// Top up the newest page while it is small.
-		var id int64
-		var data []byte
-		err := tx.queryRow(`SELECT id, data FROM journal_pages ORDER BY id DESC LIMIT 1`).Scan(&id, &data)
+		var id, n, size int64
+		err := tx.queryRow(`SELECT id, entries, length(data) FROM journal_pages ORDER BY id DESC LIMIT 1`).Scan(&id, &n, &size)
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
 			return fmt.Errorf("append journal: %w", err)
-		case len(data) < pageMergeBytes:
-			old, err := decodePage(data)
-			if err != nil {
-				// A page that cannot be read is left as it is.
-				break
+		case size < pageMergeBytes && int(n)+len(page) <= pageEntries:
+			var data []byte
+			if err := tx.queryRow(`SELECT data FROM journal_pages WHERE id = ?`, id).Scan(&data); err != nil {
+				return fmt.Errorf("append journal: %w", err)
 			}
-			if len(old)+len(page) <= pageEntries {
-				if err := tx.writePage(id, append(old, page...)); err != nil {
-					return err
-				}
-				return nil
+			// A page that cannot be read is left as it is.
+			if old, err := decodePage(data); err == nil {
+				return tx.writePage(id, append(old, page...))
 			}
 		}
 		for len(page) > 0 {

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -60,4 +62,39 @@ func FuzzDecodePage(f *testing.F) {
 			t.Fatalf("re-encoding changed the page: %v", err)
 		}
 	})
+}
+
+// TestSmallAppendsShareAPage: a quiet server writes an entry or two at a
+// time; they fill pages rather than take one each.
+func TestSmallAppendsShareAPage(t *testing.T) {
+	ctx := context.Background()
+	db := New(":memory:")
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := range 300 {
+		e := JournalEntry{At: time.Now(), WorkspaceID: "ws", Vendor: "whippy", Method: "GET", Path: fmt.Sprintf("/p/%d", i), Status: 200}
+		if err := db.AppendJournal(ctx, []JournalEntry{e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var pages int
+	if err := db.View(ctx, "", func(tx *Tx) error {
+		return tx.queryRow(`SELECT COUNT(*) FROM journal_pages`).Scan(&pages)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if pages != 2 {
+		t.Errorf("300 entries written one by one take %d pages, want 2 (of at most %d)", pages, pageEntries)
+	}
+	got, total, err := db.Journal(ctx, JournalFilter{Limit: 1000})
+	if err != nil || total != 300 {
+		t.Fatalf("Journal: %d entries, %v", total, err)
+	}
+	for i, e := range got {
+		if want := int64(300 - i); e.ID != want || e.Path != fmt.Sprintf("/p/%d", want-1) {
+			t.Fatalf("entry %d is %d %s, want id %d", i, e.ID, e.Path, want)
+		}
+	}
 }
