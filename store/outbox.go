@@ -35,7 +35,7 @@ func (tx *Tx) Subscribers(vendor, eventType string) ([]Webhook, error) {
 	all, ok := tx.hooks[vendor]
 	if !ok {
 		var err error
-		if all, err = tx.Webhooks(vendor); err != nil {
+		if all, err = tx.cachedWebhooks(vendor); err != nil {
 			return nil, err
 		}
 		tx.hooks[vendor] = all

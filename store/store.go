@@ -74,6 +74,8 @@ type DB struct {
 	// may touch every workspace, for read caches (see Generation).
 	gens  sync.Map // string -> *atomic.Uint64
 	epoch atomic.Uint64
+	// hooks caches webhooks per workspace.
+	hooks hookCache
 }
 
 type credKey struct{ vendor, credential string }
@@ -280,6 +282,8 @@ type Tx struct {
 	onCommit []func()
 	// hooks memoises webhook subscriptions by vendor for Subscribers.
 	hooks map[string][]Webhook
+	// hooksDirty is set when the transaction changed webhooks.
+	hooksDirty bool
 }
 
 func (db *DB) newTx(ctx context.Context, c *conn, ws string) *Tx {
@@ -509,10 +513,12 @@ func (db *DB) commitBatch(batch []*writeReq) {
 		if err != nil {
 			exec("ROLLBACK TO tx")
 			exec("RELEASE tx")
+			r.tx.hooksSettled()
 			r.err = formatError(err)
 			continue
 		}
 		if err := exec("RELEASE tx"); err != nil {
+			r.tx.hooksSettled()
 			r.err = formatError(fmt.Errorf("release: %w", err))
 			continue
 		}
@@ -520,12 +526,15 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	}
 	if err := exec("COMMIT"); err != nil {
 		exec("ROLLBACK")
+		// Caches filled from the batch's own writes are not to be believed.
+		db.hooks.epoch.Add(1)
 		for _, r := range ok {
 			r.err = formatError(fmt.Errorf("commit: %w", err))
 		}
 		return
 	}
 	for _, r := range ok {
+		r.tx.hooksSettled()
 		if r.write && r.ws != "" {
 			db.bump(r.ws)
 		}

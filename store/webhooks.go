@@ -60,7 +60,7 @@ func (tx *Tx) PutWebhook(h *Webhook) error {
 	if err != nil {
 		return err
 	}
-	tx.hooks = nil
+	tx.hooksChanged()
 	_, err = tx.exec(`INSERT INTO webhooks (id, workspace_id, vendor, owner, url, method, events, secret, active, source, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, url = excluded.url, method = excluded.method, events = excluded.events,
@@ -82,7 +82,7 @@ func nonNilStrings(s []string) []string {
 
 // DeleteWebhook removes a webhook, or returns ErrNotFound.
 func (tx *Tx) DeleteWebhook(id string) error {
-	tx.hooks = nil
+	tx.hooksChanged()
 	res, err := tx.exec(`DELETE FROM webhooks WHERE workspace_id = ? AND id = ?`, tx.ws, id)
 	if err != nil {
 		return fmt.Errorf("delete webhook: %w", err)

@@ -296,6 +296,7 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 				return fmt.Errorf("reset %s: %w", t, err)
 			}
 		}
+		tx.hooksChanged()
 		if _, err := tx.deleteJournal(JournalFilter{WorkspaceID: id}); err != nil {
 			return fmt.Errorf("reset journal: %w", err)
 		}
@@ -335,6 +336,7 @@ func (db *DB) DeleteAll(ctx context.Context) error {
 	db.creds = map[credKey]string{}
 	db.wsMu.Unlock()
 	db.epoch.Add(1)
+	db.hooks.epoch.Add(1)
 	return nil
 }
 
