@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -66,18 +67,14 @@ func (db *DB) AppendJournal(ctx context.Context, entries []JournalEntry) error {
 		}
 		// Top up the newest page while it is small.
 		var id, n, size int64
-		err := tx.queryRow(`SELECT id, entries, length(data) FROM journal_pages ORDER BY id DESC LIMIT 1`).Scan(&id, &n, &size)
+		err := tx.queryRow(`SELECT id, entries, length(meta) + length(bodies) FROM journal_pages ORDER BY id DESC LIMIT 1`).Scan(&id, &n, &size)
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
 			return fmt.Errorf("append journal: %w", err)
 		case size < pageMergeBytes && int(n)+len(page) <= pageEntries:
-			var data []byte
-			if err := tx.queryRow(`SELECT data FROM journal_pages WHERE id = ?`, id).Scan(&data); err != nil {
-				return fmt.Errorf("append journal: %w", err)
-			}
 			// A page that cannot be read is left as it is.
-			if old, err := decodePage(data); err == nil {
+			if old, err := tx.readPage(id); err == nil {
 				return tx.writePage(id, append(old, page...))
 			}
 		}
@@ -102,19 +99,28 @@ func (tx *Tx) writePage(id int64, entries []pageEntry) error {
 		return nil
 	}
 	r := rowOf(entries)
-	data := encodePage(entries)
+	meta, bodies := encodePage(entries)
 	var err error
 	if id == 0 {
-		_, err = tx.exec(`INSERT INTO journal_pages (first_entry, last_entry, oldest_at, newest_at, entries, workspaces, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.firstEntry, r.lastEntry, r.oldestAt, r.newestAt, len(entries), r.workspaces, data)
+		_, err = tx.exec(`INSERT INTO journal_pages (first_entry, last_entry, oldest_at, newest_at, entries, workspaces, meta, bodies)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.firstEntry, r.lastEntry, r.oldestAt, r.newestAt, len(entries), r.workspaces, meta, bodies)
 	} else {
-		_, err = tx.exec(`UPDATE journal_pages SET first_entry = ?, last_entry = ?, oldest_at = ?, newest_at = ?, entries = ?, workspaces = ?, data = ?
-			WHERE id = ?`, r.firstEntry, r.lastEntry, r.oldestAt, r.newestAt, len(entries), r.workspaces, data, id)
+		_, err = tx.exec(`UPDATE journal_pages SET first_entry = ?, last_entry = ?, oldest_at = ?, newest_at = ?, entries = ?, workspaces = ?, meta = ?, bodies = ?
+			WHERE id = ?`, r.firstEntry, r.lastEntry, r.oldestAt, r.newestAt, len(entries), r.workspaces, meta, bodies, id)
 	}
 	if err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	return nil
+}
+
+// readPage reads and decodes a whole page.
+func (tx *Tx) readPage(id int64) ([]pageEntry, error) {
+	var meta, bodies []byte
+	if err := tx.queryRow(`SELECT meta, bodies FROM journal_pages WHERE id = ?`, id).Scan(&meta, &bodies); err != nil {
+		return nil, err
+	}
+	return decodePage(meta, bodies)
 }
 
 func nonNil(b []byte, def string) []byte {
@@ -125,47 +131,85 @@ func nonNil(b []byte, def string) []byte {
 }
 
 // Journal returns the entries matching f, newest first, and how many match
-// in all.
+// in all. Counting reads only the pages' meta; bodies are read for the
+// entries returned.
 func (db *DB) Journal(ctx context.Context, f JournalFilter) ([]JournalEntry, int, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []JournalEntry
+	// picked is an entry to return: its page and place, and the entry
+	// without bodies until they are read.
+	type picked struct {
+		page  int64
+		index int
+		e     pageEntry
+	}
+	var out []picked
 	total := 0
 	err := db.View(ctx, "", func(tx *Tx) error {
 		where, args := f.pageWhere()
-		rows, err := tx.query(`SELECT data FROM journal_pages`+where+` ORDER BY id DESC`, args...)
+		rows, err := tx.query(`SELECT id, meta FROM journal_pages`+where+` ORDER BY id DESC`, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			// The page is read in place: entries are copied out of it.
+			var id int64
+			// Read in place: what is kept is copied out.
 			var data sql.RawBytes
-			if err := rows.Scan(&data); err != nil {
+			if err := rows.Scan(&id, &data); err != nil {
 				return err
 			}
-			entries, err := decodePage(data)
+			m, err := decodeMeta(data)
 			if err != nil {
 				continue
 			}
-			for i := len(entries) - 1; i >= 0; i-- {
-				if !f.match(&entries[i]) {
+			for i := len(m.entries) - 1; i >= 0; i-- {
+				if !f.match(m, &m.entries[i]) {
 					continue
 				}
 				if total >= f.Offset && len(out) < limit {
-					out = append(out, entries[i].entry())
+					out = append(out, picked{page: id, index: i, e: m.pageEntry(i, &[journalFields - metaFields][]byte{})})
 				}
 				total++
 			}
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		// The bodies, a page at a time.
+		for start := 0; start < len(out); {
+			end := start
+			for end < len(out) && out[end].page == out[start].page {
+				end++
+			}
+			var n int
+			var bodies []byte
+			if err := tx.queryRow(`SELECT entries, bodies FROM journal_pages WHERE id = ?`, out[start].page).Scan(&n, &bodies); err != nil {
+				return err
+			}
+			bs, err := decodeBodies(bodies, n)
+			for k := start; k < end; k++ {
+				if err == nil && out[k].index < len(bs) {
+					for j, b := range bs[out[k].index] {
+						out[k].e.f[metaFields+j] = string(b)
+					}
+				}
+			}
+			start = end
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list journal: %w", err)
 	}
-	return out, total, nil
+	entries := make([]JournalEntry, len(out))
+	for i := range out {
+		entries[i] = out[i].e.entry()
+	}
+	return entries, total, nil
 }
 
 // DeleteJournal deletes the entries matching f (all of them for a zero
@@ -193,12 +237,12 @@ func (tx *Tx) deleteJournal(f JournalFilter) (int, error) {
 		return n, err
 	}
 	where, args := f.pageWhere()
-	return tx.filterPages(where, args, func(e *pageEntry) bool { return !f.match(e) })
+	return tx.filterPages(where, args, func(m *pageMeta, e *metaEntry) bool { return !f.match(m, e) })
 }
 
 // filterPages keeps, in the pages that where selects, only the entries for
 // which keep is true, and returns how many it dropped.
-func (tx *Tx) filterPages(where string, args []any, keep func(*pageEntry) bool) (int, error) {
+func (tx *Tx) filterPages(where string, args []any, keep func(*pageMeta, *metaEntry) bool) (int, error) {
 	rows, err := tx.query(`SELECT id FROM journal_pages`+where, args...)
 	if err != nil {
 		return 0, err
@@ -218,22 +262,39 @@ func (tx *Tx) filterPages(where string, args []any, keep func(*pageEntry) bool) 
 	}
 	dropped := 0
 	for _, id := range ids {
+		// Decide from meta; read the bodies only to rewrite.
 		var data []byte
-		if err := tx.queryRow(`SELECT data FROM journal_pages WHERE id = ?`, id).Scan(&data); err != nil {
+		if err := tx.queryRow(`SELECT meta FROM journal_pages WHERE id = ?`, id).Scan(&data); err != nil {
 			return dropped, err
 		}
-		entries, err := decodePage(data)
+		m, err := decodeMeta(data)
 		if err != nil {
+			continue
+		}
+		var drop []bool
+		for i := range m.entries {
+			if !keep(m, &m.entries[i]) {
+				if drop == nil {
+					drop = make([]bool, len(m.entries))
+				}
+				drop[i] = true
+			}
+		}
+		if drop == nil {
+			continue
+		}
+		entries, err := tx.readPage(id)
+		if err != nil && !errors.Is(err, errBadPage) {
+			return dropped, err
+		}
+		if err != nil || len(entries) != len(drop) {
 			continue
 		}
 		kept := entries[:0]
 		for i := range entries {
-			if keep(&entries[i]) {
+			if !drop[i] {
 				kept = append(kept, entries[i])
 			}
-		}
-		if len(kept) == len(entries) {
-			continue
 		}
 		dropped += len(entries) - len(kept)
 		if err := tx.writePage(id, kept); err != nil {
@@ -259,7 +320,7 @@ func (db *DB) PruneJournal(ctx context.Context, keep int, before time.Time) erro
 				if _, err := tx.exec(`DELETE FROM journal_pages WHERE last_entry <= ?`, cut); err != nil {
 					return fmt.Errorf("prune journal: %w", err)
 				}
-				if _, err := tx.filterPages(` WHERE first_entry <= ?`, []any{cut}, func(e *pageEntry) bool { return e.id > cut }); err != nil {
+				if _, err := tx.filterPages(` WHERE first_entry <= ?`, []any{cut}, func(_ *pageMeta, e *metaEntry) bool { return e.id > cut }); err != nil {
 					return fmt.Errorf("prune journal: %w", err)
 				}
 			}
@@ -269,7 +330,7 @@ func (db *DB) PruneJournal(ctx context.Context, keep int, before time.Time) erro
 			if _, err := tx.exec(`DELETE FROM journal_pages WHERE newest_at < ?`, us); err != nil {
 				return fmt.Errorf("prune journal: %w", err)
 			}
-			if _, err := tx.filterPages(` WHERE oldest_at < ?`, []any{us}, func(e *pageEntry) bool { return e.at >= us }); err != nil {
+			if _, err := tx.filterPages(` WHERE oldest_at < ?`, []any{us}, func(_ *pageMeta, e *metaEntry) bool { return e.at >= us }); err != nil {
 				return fmt.Errorf("prune journal: %w", err)
 			}
 		}

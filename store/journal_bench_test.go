@@ -52,3 +52,31 @@ func benchJournal(b *testing.B, distinct bool) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 }
+
+// BenchmarkJournalQuery reads the newest ten of 10,000 entries, each with
+// its own 1 KiB answer, with the total count: what a test's look at the
+// journal costs when it is full.
+func BenchmarkJournalQuery(b *testing.B) {
+	db := MustOpenDB(b, "file")
+	ctx := context.Background()
+	batch := make([]store.JournalEntry, 500)
+	for i := 0; i < 10000; i += len(batch) {
+		for j := range batch {
+			batch[j] = store.JournalEntry{
+				At: time.Now(), WorkspaceID: fmt.Sprintf("ws-%d", j%4), Vendor: "whippy", Method: "POST", Path: "/whippy/v1/messaging/sms",
+				Status: 201, RequestID: fmt.Sprintf("%032x", i+j), RequestBody: []byte(`{"to":"+14155550100","body":"hi"}`),
+				ResponseBody: []byte(fmt.Sprintf("%032x%s", i+j, strings.Repeat("y", 992))),
+			}
+		}
+		if err := db.AppendJournal(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		got, total, err := db.Journal(ctx, store.JournalFilter{WorkspaceID: "ws-1", Limit: 10})
+		if err != nil || len(got) != 10 || total != 2500 {
+			b.Fatalf("got %d of %d, %v", len(got), total, err)
+		}
+	}
+}

@@ -14,32 +14,23 @@ import (
 // strings are stored once: a list endpoint served from cache answers the
 // same body to every caller, and callers send the same headers.
 //
-// A page is encoded as
+// A page is two blobs. meta holds what filters read, so that counting and
+// filtering never load the bodies:
 //
 //	version byte (1)
-//	uvarint n, then n strings: uvarint length, bytes
-//	uvarint m, then m entries:
-//	  uvarint id, varint at (µs since the epoch), varint duration (µs),
-//	  uvarint status, then one uvarint string index per string field
-//	  (workspace, vendor, operation, method, path, query, request id,
-//	  request headers, request body, response body)
+//	string table: uvarint n, then n strings (uvarint length, bytes)
+//	uvarint m, then m entries: uvarint id, varint at (µs since the epoch),
+//	  varint duration (µs), uvarint status, then a uvarint string index
+//	  for each of workspace, vendor, operation, method, path, query and
+//	  request id
 //
-// Entries are in id order.
+// bodies holds a string table, then for each entry the string indexes of
+// its request headers, request body and response body. Entries are in id
+// order.
 
 const journalPageVersion = 1
 
-// journalFields is how many string fields an entry has.
-const journalFields = 10
-
-// pageEntry is a journal entry as a page holds it.
-type pageEntry struct {
-	id       int64
-	at       int64
-	duration int64
-	status   int
-	f        [journalFields]string
-}
-
+// Fields of an entry: metaFields in meta, the rest in bodies.
 const (
 	fWorkspace = iota
 	fVendor
@@ -51,7 +42,18 @@ const (
 	fHeaders
 	fRequestBody
 	fResponseBody
+	journalFields
+	metaFields = fHeaders
 )
+
+// pageEntry is a whole journal entry as a page holds it.
+type pageEntry struct {
+	id       int64
+	at       int64
+	duration int64
+	status   int
+	f        [journalFields]string
+}
 
 func newPageEntry(e JournalEntry) pageEntry {
 	return pageEntry{
@@ -90,42 +92,50 @@ func (p *pageEntry) entry() JournalEntry {
 	}
 }
 
-// encodePage encodes entries (in id order) as one page.
-func encodePage(entries []pageEntry) []byte {
-	index := make(map[string]uint64, len(entries)*2)
+// appendTable appends the string table of fields lo..hi-1 of entries and
+// returns the index of each entry's field in it (len(entries)*(hi-lo)).
+func appendTable(b []byte, entries []pageEntry, lo, hi int) ([]byte, []uint64) {
+	index := make(map[string]uint64, len(entries))
 	var strs []string
-	refs := make([]uint64, 0, len(entries)*journalFields)
-	size := 0
+	refs := make([]uint64, 0, len(entries)*(hi-lo))
 	for i := range entries {
-		for _, s := range entries[i].f {
+		for _, s := range entries[i].f[lo:hi] {
 			n, ok := index[s]
 			if !ok {
 				n = uint64(len(strs))
 				index[s] = n
 				strs = append(strs, s)
-				size += len(s) + binary.MaxVarintLen32
 			}
 			refs = append(refs, n)
 		}
 	}
-	b := make([]byte, 0, 1+binary.MaxVarintLen64*2+size+len(entries)*(4*binary.MaxVarintLen64+journalFields*3))
-	b = append(b, journalPageVersion)
 	b = binary.AppendUvarint(b, uint64(len(strs)))
 	for _, s := range strs {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	b = binary.AppendUvarint(b, uint64(len(entries)))
+	return b, refs
+}
+
+// encodePage encodes entries (in id order) as a page's two blobs.
+func encodePage(entries []pageEntry) (meta, bodies []byte) {
+	meta = append(make([]byte, 0, 64+len(entries)*48), journalPageVersion)
+	meta, refs := appendTable(meta, entries, 0, metaFields)
+	meta = binary.AppendUvarint(meta, uint64(len(entries)))
 	for i, e := range entries {
-		b = binary.AppendUvarint(b, uint64(e.id))
-		b = binary.AppendVarint(b, e.at)
-		b = binary.AppendVarint(b, e.duration)
-		b = binary.AppendUvarint(b, uint64(e.status))
-		for _, r := range refs[i*journalFields : (i+1)*journalFields] {
-			b = binary.AppendUvarint(b, r)
+		meta = binary.AppendUvarint(meta, uint64(e.id))
+		meta = binary.AppendVarint(meta, e.at)
+		meta = binary.AppendVarint(meta, e.duration)
+		meta = binary.AppendUvarint(meta, uint64(e.status))
+		for _, r := range refs[i*metaFields : (i+1)*metaFields] {
+			meta = binary.AppendUvarint(meta, r)
 		}
 	}
-	return b
+	bodies, refs = appendTable(nil, entries, metaFields, journalFields)
+	for _, r := range refs {
+		bodies = binary.AppendUvarint(bodies, r)
+	}
+	return meta, bodies
 }
 
 var errBadPage = errors.New("journal page is corrupt")
@@ -162,45 +172,76 @@ func (r *pageReader) varint() int64 {
 	return v
 }
 
-// decodePage decodes a page. Each distinct string is copied out of data
-// once, so data may be reused afterwards.
-func decodePage(data []byte) ([]pageEntry, error) {
+// table reads a string table. The strings point into r's data.
+func (r *pageReader) table() [][]byte {
+	n := r.uvarint()
+	// Every string takes at least a byte: a count beyond what is left is
+	// corrupt (and must not size an allocation).
+	if r.err != nil || n > uint64(len(r.b)) {
+		r.err = errBadPage
+		return nil
+	}
+	strs := make([][]byte, n)
+	for i := range strs {
+		l := r.uvarint()
+		if r.err != nil || l > uint64(len(r.b)) {
+			r.err = errBadPage
+			return nil
+		}
+		strs[i], r.b = r.b[:l:l], r.b[l:]
+	}
+	return strs
+}
+
+// ref reads a string index into a table of n strings.
+func (r *pageReader) ref(n int) uint32 {
+	k := r.uvarint()
+	if r.err == nil && k >= uint64(n) {
+		r.err = errBadPage
+	}
+	return uint32(k)
+}
+
+// metaEntry is an entry as meta has it: its strings are indexes into the
+// page's table.
+type metaEntry struct {
+	id       int64
+	at       int64
+	duration int64
+	status   int
+	f        [metaFields]uint32
+}
+
+// pageMeta is a decoded meta blob. Its strings point into the blob.
+type pageMeta struct {
+	strs    [][]byte
+	entries []metaEntry
+}
+
+func (m *pageMeta) field(e *metaEntry, k int) []byte { return m.strs[e.f[k]] }
+
+// decodeMeta decodes a meta blob without copying its strings: the result
+// is good while data is.
+func decodeMeta(data []byte) (*pageMeta, error) {
 	if len(data) == 0 || data[0] != journalPageVersion {
 		return nil, errBadPage
 	}
 	r := pageReader{b: data[1:]}
+	m := &pageMeta{strs: r.table()}
 	n := r.uvarint()
-	// Every string takes at least a byte: a count beyond what is left is
-	// corrupt (and must not size an allocation).
-	if n > uint64(len(r.b)) {
-		return nil, errBadPage
-	}
-	strs := make([]string, n)
-	for i := range strs {
-		l := r.uvarint()
-		if r.err != nil || l > uint64(len(r.b)) {
-			return nil, errBadPage
-		}
-		strs[i], r.b = string(r.b[:l]), r.b[l:]
-	}
-	m := r.uvarint()
 	// An entry takes at least a byte per number and per string index.
-	if r.err != nil || m > uint64(len(r.b)/(4+journalFields)) {
+	if r.err != nil || n > uint64(len(r.b)/(4+metaFields)) {
 		return nil, errBadPage
 	}
-	entries := make([]pageEntry, m)
-	for i := range entries {
-		e := &entries[i]
+	m.entries = make([]metaEntry, n)
+	for i := range m.entries {
+		e := &m.entries[i]
 		e.id = int64(r.uvarint())
 		e.at = r.varint()
 		e.duration = r.varint()
 		e.status = int(min(r.uvarint(), 999))
-		for j := range e.f {
-			k := r.uvarint()
-			if k >= uint64(len(strs)) {
-				return nil, errBadPage
-			}
-			e.f[j] = strs[k]
+		for k := range e.f {
+			e.f[k] = r.ref(len(m.strs))
 		}
 		if r.err != nil {
 			return nil, r.err
@@ -209,24 +250,100 @@ func decodePage(data []byte) ([]pageEntry, error) {
 	if len(r.b) != 0 {
 		return nil, errBadPage
 	}
-	return entries, nil
+	return m, nil
 }
 
-// match reports whether e passes f (ignoring Limit and Offset).
-func (f JournalFilter) match(e *pageEntry) bool {
+// decodeBodies decodes a bodies blob of n entries: each entry's body
+// fields, pointing into data.
+func decodeBodies(data []byte, n int) ([][journalFields - metaFields][]byte, error) {
+	r := pageReader{b: data}
+	strs := r.table()
+	if r.err != nil || n > len(r.b)/(journalFields-metaFields) {
+		return nil, errBadPage
+	}
+	out := make([][journalFields - metaFields][]byte, n)
+	for i := range out {
+		for k := range out[i] {
+			ref := r.ref(len(strs))
+			if r.err != nil {
+				return nil, r.err
+			}
+			out[i][k] = strs[ref]
+		}
+	}
+	if len(r.b) != 0 {
+		return nil, errBadPage
+	}
+	return out, nil
+}
+
+// decodePage decodes a whole page, copying its strings out.
+func decodePage(meta, bodies []byte) ([]pageEntry, error) {
+	m, err := decodeMeta(meta)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := decodeBodies(bodies, len(m.entries))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pageEntry, len(m.entries))
+	for i := range m.entries {
+		out[i] = m.pageEntry(i, &bs[i])
+	}
+	return out, nil
+}
+
+// pageEntry copies entry i, with its bodies, out of the page.
+func (m *pageMeta) pageEntry(i int, bodies *[journalFields - metaFields][]byte) pageEntry {
+	e := &m.entries[i]
+	p := pageEntry{id: e.id, at: e.at, duration: e.duration, status: e.status}
+	for k := range metaFields {
+		p.f[k] = string(m.field(e, k))
+	}
+	for k, b := range bodies {
+		p.f[metaFields+k] = string(b)
+	}
+	return p
+}
+
+// match reports whether entry e of page m passes f (ignoring Limit and
+// Offset). Comparisons read the page in place.
+func (f JournalFilter) match(m *pageMeta, e *metaEntry) bool {
 	switch {
-	case f.WorkspaceID != "" && e.f[fWorkspace] != f.WorkspaceID,
-		f.Vendor != "" && e.f[fVendor] != f.Vendor,
-		f.OperationID != "" && e.f[fOperation] != f.OperationID,
-		f.Method != "" && !strings.EqualFold(e.f[fMethod], f.Method),
+	case f.WorkspaceID != "" && string(m.field(e, fWorkspace)) != f.WorkspaceID,
+		f.Vendor != "" && string(m.field(e, fVendor)) != f.Vendor,
+		f.OperationID != "" && string(m.field(e, fOperation)) != f.OperationID,
+		f.Method != "" && !equalFold(m.field(e, fMethod), f.Method),
 		f.Status != 0 && e.status != f.Status,
 		!f.Since.IsZero() && e.at < micros(f.Since):
 		return false
 	}
+	path := m.field(e, fPath)
 	if p, ok := strings.CutSuffix(f.Path, "*"); ok {
-		return strings.HasPrefix(e.f[fPath], p)
+		return len(path) >= len(p) && string(path[:len(p)]) == p
 	}
-	return f.Path == "" || e.f[fPath] == f.Path
+	return f.Path == "" || string(path) == f.Path
+}
+
+// equalFold is strings.EqualFold for ASCII, without copying b.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		x, y := b[i], s[i]
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // pageWhere narrows the pages that may hold entries passing f.
