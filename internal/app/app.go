@@ -95,7 +95,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		Actions:      map[string]scenarios.Action{},
 		Vendors:      vendorPolicies(cfg),
 	}
-	a.Whippy = whippy.New(whippy.Deps{DB: a.DB, Workspaces: a.Workspaces, Config: cfg.Whippy, Logger: a.log, Scenarios: a.Engine})
+	a.Whippy = whippy.New(whippy.Deps{DB: a.DB, Workspaces: a.Workspaces, Config: cfg.Whippy, Logger: a.log, Scenarios: a.Engine, Seed: cfg.Server.Seed})
 	for name, act := range a.Whippy.Actions() {
 		a.Engine.Actions[name] = scenarios.Action(act)
 	}

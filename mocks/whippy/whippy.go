@@ -35,6 +35,9 @@ type Deps struct {
 	Logger     *slog.Logger
 	// Scenarios starts message timelines; nil leaves messages as sent.
 	Scenarios mocks.Scenarios
+	// Seed varies the fake data of seeded workspaces (names, numbers,
+	// addresses); the same seed and workspace id give the same data.
+	Seed int64
 }
 
 // Mock is the Whippy emulation.
@@ -44,6 +47,7 @@ type Mock struct {
 	cfg     config.Whippy
 	log     *slog.Logger
 	scen    mocks.Scenarios
+	seed    int64
 	limiter *rateLimiter
 	// channels spares decoding the same channel for every send.
 	channels channelMemo
@@ -54,7 +58,7 @@ func New(d Deps) *Mock {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Mock{db: d.DB, ws: d.Workspaces, cfg: d.Config, log: d.Logger.With("vendor", Vendor), scen: d.Scenarios}
+	m := &Mock{db: d.DB, ws: d.Workspaces, cfg: d.Config, log: d.Logger.With("vendor", Vendor), scen: d.Scenarios, seed: d.Seed}
 	if d.Config.RateLimit.Enabled {
 		m.limiter = newRateLimiter(d.Config.RateLimit)
 	}
@@ -140,10 +144,10 @@ func stableUUID(parts ...string) string {
 
 func newID() string { return uuid.NewString() }
 
-// seedFaker returns a faker seeded from the workspace id, so seed data is
-// the same every time a workspace is created or reset.
-func seedFaker(ws string) *gofakeit.Faker {
-	sum := sha256.Sum256([]byte("whippy-seed\x00" + ws))
+// seedFaker returns a faker seeded from the server's seed and the workspace
+// id, so seed data is the same every time a workspace is created or reset.
+func seedFaker(seed int64, ws string) *gofakeit.Faker {
+	sum := sha256.Sum256(fmt.Appendf(nil, "whippy-seed\x00%d\x00%s", seed, ws))
 	var s uint64
 	for _, b := range sum[:8] {
 		s = s<<8 | uint64(b)
@@ -159,7 +163,7 @@ func seedFaker(ws string) *gofakeit.Faker {
 // user, an organization named after a fake company, and one sequence.
 func (m *Mock) Seed(tx *store.Tx, def config.Workspace) error {
 	ws := tx.Workspace()
-	f := seedFaker(ws)
+	f := seedFaker(m.seed, ws)
 	s := def.Whippy
 	org := Organization{ID: stableUUID(ws, "organization"), Name: f.Company()}
 	if s.Organization != nil {

@@ -1441,3 +1441,25 @@ func TestCampaigns_RepeatedNumbersAreNotInvalid(t *testing.T) {
 	}
 	wantList(t, c, "/campaigns/"+field(acc, "campaign_id")+"/contacts", "campaign_id", field(acc, "campaign_id"), field(acc, "campaign_id"))
 }
+
+// TestSeed_VariesSeededData: --seed changes the fake data of a fresh
+// workspace (organization, channel), and the same seed and key give the
+// same data again, in another server.
+func TestSeed_VariesSeededData(t *testing.T) {
+	seeded := func(seed int64) (org, channel string) {
+		s := newServer(t, apptest.WithConfig(func(cfg *config.Config) { cfg.Server.Seed = seed }))
+		c := s.Whippy("seed-key")
+		org = field(dataOf(t, get(t, c, "/organization")), "name")
+		ch := channelsOf(t, c)[0]
+		return org, field(ch, "name") + " " + field(ch, "phone")
+	}
+	org1, ch1 := seeded(1)
+	again1, againCh1 := seeded(1)
+	org7, ch7 := seeded(7)
+	if org1 != again1 || ch1 != againCh1 {
+		t.Errorf("seed 1 gave %q/%q, then %q/%q", org1, ch1, again1, againCh1)
+	}
+	if org1 == org7 && ch1 == ch7 {
+		t.Errorf("seeds 1 and 7 gave the same organization %q and channel %q", org1, ch1)
+	}
+}
