@@ -87,12 +87,13 @@ func TestRun_ConfigErrors(t *testing.T) {
 		vars  map[string]string
 		names []string // the error must contain each
 	}{
-		{"LogLevelFlag", []string{"--log-level=loud"}, nil, []string{"log_level", "loud"}},
-		{"LogFormatFlag", []string{"--log-format", "xml"}, nil, []string{"log_format", "xml"}},
-		{"LogLevelEnv", nil, map[string]string{"VENDORSIM_LOG_LEVEL": "shouty"}, []string{"log_level", "shouty"}},
+		{"LogLevelFlag", []string{"--log-level=loud"}, nil, []string{"--log-level", "loud"}},
+		{"LogFormatFlag", []string{"--log-format", "xml"}, nil, []string{"--log-format", "xml"}},
+		{"LogLevelEnv", nil, map[string]string{"VENDORSIM_LOG_LEVEL": "shouty"}, []string{"VENDORSIM_LOG_LEVEL", "shouty"}},
 		{"SeedEnv", nil, map[string]string{"VENDORSIM_SEED": "abc"}, []string{"VENDORSIM_SEED", "abc"}},
 		{"SpeedEnv", nil, map[string]string{"VENDORSIM_SPEED": "fast"}, []string{"VENDORSIM_SPEED", "fast"}},
-		{"NegativeSpeed", []string{"--speed=-1"}, nil, []string{"speed"}},
+		{"NegativeSpeed", []string{"--speed=-1"}, nil, []string{"--speed", "negative"}},
+		{"NegativeSpeedEnv", nil, map[string]string{"VENDORSIM_SPEED": "-1"}, []string{"VENDORSIM_SPEED", "negative"}},
 		{"StrictAuthEnv", nil, map[string]string{"VENDORSIM_STRICT_AUTH": "maybe"}, []string{"VENDORSIM_STRICT_AUTH", "maybe"}},
 		{"SeedFlag", []string{"--seed=x"}, nil, []string{"seed", "x"}},
 		{"UnknownFlag", []string{"--colour=red"}, nil, []string{"colour"}},
@@ -104,7 +105,7 @@ func TestRun_ConfigErrors(t *testing.T) {
 		{"BrokenYAML", []string{"--config", badYAML}, nil, []string{badYAML}},
 		{"BadWorkspaceID", []string{"--config", badWorkspace}, nil, []string{"workspaces[0].id", "has spaces"}},
 		{"BadChannelPhone", []string{"--config", badChannel}, nil, []string{"workspaces[0].whippy.channels[0].phone", "555"}},
-		{"FlagBeatsValidEnv", []string{"--log-format=yaml"}, map[string]string{"VENDORSIM_LOG_FORMAT": "json"}, []string{"log_format", "yaml"}},
+		{"FlagBeatsValidEnv", []string{"--log-format=yaml"}, map[string]string{"VENDORSIM_LOG_FORMAT": "json"}, []string{"--log-format", "yaml"}},
 		{"AddressInUse", []string{"--addr", busy.Addr().String(), "--db", ":memory:"}, nil, []string{"listen", busy.Addr().String()}},
 	}
 	for _, tt := range tests {

@@ -138,7 +138,9 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (co
 		return config.Config{}, fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// origin names where each setting came from, for errors.
+	origin := map[string]string{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name], origin[f.Name] = true, "--"+f.Name })
 
 	// Variables fill the flags that were not given.
 	for _, name := range []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed"} {
@@ -153,7 +155,7 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (co
 		if err := fs.Set(name, v); err != nil {
 			return config.Config{}, fmt.Errorf("%s: invalid value %q", env, v)
 		}
-		set[name] = true
+		set[name], origin[name] = true, env
 	}
 
 	cfg := config.Default()
@@ -185,9 +187,22 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (co
 		cfg.Scenarios.Speed = s.speed
 	}
 	if err := cfg.Validate(); err != nil {
+		// A bad value from a flag or variable is named as it was given.
+		for name, key := range configKeys {
+			if rest, ok := strings.CutPrefix(err.Error(), key+":"); ok && origin[name] != "" {
+				return config.Config{}, fmt.Errorf("%s:%s", origin[name], rest)
+			}
+		}
 		return config.Config{}, err
 	}
 	return cfg, nil
+}
+
+// configKeys maps flags to the config keys they set.
+var configKeys = map[string]string{
+	"addr": "server.addr", "db": "server.db", "strict-auth": "server.strict_auth",
+	"log-level": "server.log_level", "log-format": "server.log_format",
+	"seed": "server.seed", "speed": "scenarios.speed",
 }
 
 func newLogger(s config.Server, w io.Writer) *slog.Logger {
