@@ -31,8 +31,12 @@ vet: ## Run go vet
 	$(GO) vet ./...
 
 fmt: ## Check that gofmt has nothing to change
-	@out="$$(git ls-files -z --cached --others --exclude-standard -- '*.go' | xargs -0 -r gofmt -l)"; \
-	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		files="$$(git ls-files -z --cached --others --exclude-standard -- '*.go' | xargs -0 -r gofmt -l)"; \
+	else \
+		files="$$(find . -name '*.go' -not -path './.git/*' -print0 | xargs -0 -r gofmt -l)"; \
+	fi; \
+	if [ -n "$$files" ]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi
 
 lint: ## Run staticcheck (pinned version)
 	$(GO) run $(STATICCHECK) ./...
