@@ -41,8 +41,15 @@ func TestHeaderJSON(t *testing.T) {
 	if err := json.Unmarshal(headerJSON(h), &got); err != nil {
 		t.Fatalf("headerJSON is not JSON: %v: %s", err, headerJSON(h))
 	}
-	if got["X-Whippy-Key"][0] != "secr…3456" || got["Authorization"][0] != "Bear…ijkl" {
+	if got["X-Whippy-Key"][0] != "secr…3456" || got["Authorization"][0] != "Bearer abcd…ijkl" {
 		t.Errorf("credentials not redacted: %v", got)
+	}
+	// A short bearer token is not shown through its scheme either.
+	short := http.Header{"Authorization": {"Bearer qa1"}}
+	var gotShort map[string][]string
+	json.Unmarshal(headerJSON(short), &gotShort)
+	if a := gotShort["Authorization"]; len(a) != 1 || a[0] != "Bearer qa1" {
+		t.Errorf("Authorization %q, want the scheme and the (test-short) token", a)
 	}
 	if len(got["Accept"]) != 2 || got["Accept"][1] != "b\"c" {
 		t.Errorf("Accept = %q", got["Accept"])

@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,6 +82,13 @@ type API struct {
 	NoJournal bool
 	// MaxBodyBytes overrides the server's body limit for this API.
 	MaxBodyBytes int64
+	// PathParam, when set, canonicalises a path parameter's value before
+	// validation and the handler see it (Whippy's ids are UUIDs, which
+	// PostgreSQL reads in any case).
+	PathParam func(name, value string) string
+	// Default marks the API whose error shape answers requests that no
+	// API's prefix claims.
+	Default bool
 }
 
 // Options configure a Server.
@@ -106,6 +114,10 @@ type Server struct {
 	apis   []*API
 	hosts  map[string]*API
 	cache  *readCache
+	// literal holds the mounted paths without parameters: a request for
+	// one of them with a method it lacks is a 405, even when a templated
+	// path (GET /deliveries/{id} for POST /deliveries/flush) would match.
+	literal map[string]bool
 }
 
 // NewServer builds the routes of every API from its document. It fails when
@@ -122,11 +134,12 @@ func NewServer(opts Options, apis ...*API) (*Server, error) {
 		opts.MaxBodyBytes = 1 << 20
 	}
 	s := &Server{
-		opts:   opts,
-		log:    opts.Logger.With("component", "http"),
-		router: mux.NewRouter(),
-		hosts:  map[string]*API{},
-		cache:  newReadCache(1024),
+		opts:    opts,
+		log:     opts.Logger.With("component", "http"),
+		router:  mux.NewRouter(),
+		hosts:   map[string]*API{},
+		cache:   newReadCache(1024),
+		literal: map[string]bool{},
 	}
 	// Vendor paths may legitimately hold "//" (Whereby room names start
 	// with "/"): keep paths as sent.
@@ -225,6 +238,9 @@ func (s *Server) mount(api *API) error {
 			// Path before method: mux 1.8.1 forgets a method mismatch when a
 			// later route matches the method first, turning 405s into 404s.
 			s.router.Path(api.Prefix + path).Methods(method).Handler(o)
+			if !strings.Contains(path, "{") {
+				s.literal[api.Prefix+path] = true
+			}
 		}
 	}
 	for id := range api.Handlers {
@@ -245,6 +261,8 @@ type requestInfo struct {
 	start     time.Time
 	// vars are the path parameters of the matched route.
 	vars map[string]string
+	// head is set for a HEAD request, served as a GET without a body.
+	head bool
 }
 
 type ctxKey struct{}
@@ -323,10 +341,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (the router skips path cleaning) without the two request copies mux makes
 // to carry the match: the path parameters travel in the request's info.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, ri *requestInfo) {
+	if r.Method == http.MethodHead {
+		// HEAD is GET without the body (RFC 9110 §9.3.2); net/http drops
+		// what the handler writes and keeps Content-Length.
+		ri.head, r.Method = true, http.MethodGet
+		defer func() { r.Method = http.MethodHead }()
+	}
 	var match mux.RouteMatch
 	var h http.Handler
 	if s.router.Match(r, &match) {
 		h, ri.vars = match.Handler, match.Vars
+		if len(match.Vars) > 0 && s.literal[r.URL.EscapedPath()] {
+			// A literal path wins over a template (OpenAPI's matching
+			// order), so the method it lacks is not allowed.
+			h, ri.vars = http.HandlerFunc(s.methodNotAllowed), nil
+		}
 	}
 	if h == nil && match.MatchErr == mux.ErrMethodMismatch {
 		h = http.HandlerFunc(s.methodNotAllowed)
@@ -379,6 +408,15 @@ func (o *op) serve(w http.ResponseWriter, r *http.Request, ri *requestInfo, srv 
 		ri.body = body
 	}
 	r.Body = io.NopCloser(bytes.NewReader(ri.body))
+	if err := checkQuery(r.URL.RawQuery); err != nil {
+		err.Status = o.api.ValidationStatus
+		return err
+	}
+	if o.api.PathParam != nil {
+		for k, v := range ri.vars {
+			ri.vars[k] = o.api.PathParam(k, v)
+		}
+	}
 	if o.api.Authenticate != nil {
 		ws, err := o.api.Authenticate(r)
 		if err != nil {
@@ -420,8 +458,10 @@ func (o *op) validate(r *http.Request, ri *requestInfo) error {
 	}
 	// openapi3filter decodes only the first JSON value of a body, so
 	// `{"a":1} {"a":2}` would pass validation and reach the handler.
-	if o.hasBody && len(ri.body) > 0 && isJSON(r.Header.Get("Content-Type")) && !json.Valid(ri.body) {
-		return &Error{Status: o.api.ValidationStatus, Message: "request body is not valid JSON"}
+	if o.hasBody && len(ri.body) > 0 && isJSON(r.Header.Get("Content-Type")) {
+		if msg, field := checkJSON(ri.body); msg != "" {
+			return &Error{Status: o.api.ValidationStatus, Message: msg, Field: field}
+		}
 	}
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
@@ -528,13 +568,29 @@ func successResponse(op *openapi3.Operation) (int, *openapi3.MediaType) {
 	return best, mt
 }
 
+// apiFor returns the API a path belongs to, for the shape of its error: the
+// API whose prefix it is under, else the one whose first prefix segment it
+// shares (/whippy/v2/x is still Whippy's to answer), else the default API.
 func (s *Server) apiFor(path string) *API {
 	for _, api := range s.apis {
 		if strings.HasPrefix(path, api.Prefix) && (len(path) == len(api.Prefix) || path[len(api.Prefix)] == '/') {
 			return api
 		}
 	}
-	return nil
+	first := func(p string) string {
+		seg, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+		return seg
+	}
+	var def *API
+	for _, api := range s.apis {
+		if seg := first(api.Prefix); seg != "" && seg == first(path) {
+			return api
+		}
+		if api.Default {
+			def = api
+		}
+	}
+	return def
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
@@ -547,7 +603,11 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	ri := info(r.Context())
 	ri.api = s.apiFor(r.URL.Path)
 	var allowed []string
+	literal := s.literal[r.URL.EscapedPath()]
 	s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		if tpl, _ := route.GetPathTemplate(); literal && strings.Contains(tpl, "{") {
+			return nil
+		}
 		var m mux.RouteMatch
 		probe := r.Clone(r.Context())
 		methods, _ := route.GetMethods()
@@ -559,11 +619,18 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+	if slices.Contains(allowed, http.MethodGet) && !slices.Contains(allowed, http.MethodHead) {
+		allowed = append(allowed, http.MethodHead)
+	}
 	sort.Strings(allowed)
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 	}
-	s.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Message: fmt.Sprintf("Method %s is not allowed here", r.Method)})
+	method := r.Method
+	if ri.head {
+		method = http.MethodHead
+	}
+	s.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Message: fmt.Sprintf("Method %s is not allowed here", method)})
 }
 
 // writeError writes e in the shape of the request's API, logging the cause
@@ -595,8 +662,12 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 	if ri.api != nil {
 		api = ri.api.Name
 	}
+	method := r.Method
+	if ri.head {
+		method = http.MethodHead
+	}
 	if s.log.Enabled(r.Context(), slog.LevelDebug) {
-		s.log.Debug("request", "api", api, "method", r.Method, "path", r.URL.Path, "operation", ri.op,
+		s.log.Debug("request", "api", api, "method", method, "path", r.URL.Path, "operation", ri.op,
 			"status", status, "duration", d, "workspace", ri.workspace, "request_id", ri.requestID)
 	}
 	if s.opts.Journal == nil || ri.api == nil || ri.api.NoJournal {
@@ -607,7 +678,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 		WorkspaceID:    ri.workspace,
 		Vendor:         api,
 		OperationID:    ri.op,
-		Method:         r.Method,
+		Method:         method,
 		Path:           r.URL.Path,
 		Query:          r.URL.RawQuery,
 		Status:         status,
@@ -884,12 +955,19 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// redact keeps enough of a credential to tell keys apart in the journal.
+// redact keeps enough of a credential to tell keys apart in the journal:
+// its first and last four characters, after the scheme of an Authorization
+// value ("Bearer …"). Keys of eight characters or fewer, which only tests
+// use, are kept whole.
 func redact(s string) string {
-	if len(s) <= 8 {
-		return s
+	scheme := ""
+	if sp := strings.IndexByte(s, ' '); sp > 0 {
+		scheme, s = s[:sp+1], s[sp+1:]
 	}
-	return s[:4] + "…" + s[len(s)-4:]
+	if len(s) <= 8 {
+		return scheme + s
+	}
+	return scheme + s[:4] + "…" + s[len(s)-4:]
 }
 
 func clip(b []byte, n int) []byte {

@@ -116,6 +116,9 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	sandboxAPI := a.Sandbox.API(sandboxDoc, "/_sandbox")
+	// Paths no vendor claims get the control API's error shape.
+	sandboxAPI.Default = true
 	a.Server, err = mocks.NewServer(mocks.Options{
 		Logger:       a.log,
 		Faker:        mocks.NewFaker(cfg.Server.Seed),
@@ -124,7 +127,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		Generation:   a.DB.Generation,
 	},
 		a.Whippy.API(whippyDoc, "/whippy/v1", cfg.Server.Hosts.Whippy),
-		a.Sandbox.API(sandboxDoc, "/_sandbox"),
+		sandboxAPI,
 	)
 	if err != nil {
 		return fmt.Errorf("build routes: %w", err)

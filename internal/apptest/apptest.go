@@ -188,6 +188,26 @@ func (s *Server) Validate(req *http.Request, resp *Response) error {
 		return fmt.Errorf("no API serves %s", req.URL.Path)
 	}
 	opts := responseOptions
+	if req.Method == http.MethodHead {
+		// HEAD is answered as GET without a body: the status and headers
+		// are the GET operation's.
+		if len(resp.Body) != 0 {
+			return fmt.Errorf("HEAD %s answered %d bytes of body", req.URL.Path, len(resp.Body))
+		}
+		get := req.Clone(req.Context())
+		get.Method = http.MethodGet
+		route, _, err := api.router.FindRoute(get)
+		if err != nil {
+			if resp.Status != http.StatusNotFound && resp.Status != http.StatusMethodNotAllowed {
+				return fmt.Errorf("no GET operation for HEAD %s, yet status %d", req.URL.Path, resp.Status)
+			}
+			return nil
+		}
+		if route.Operation.Responses.Status(resp.Status) == nil && route.Operation.Responses.Default() == nil {
+			return fmt.Errorf("HEAD %s: status %d is not declared for GET", req.URL.Path, resp.Status)
+		}
+		return nil
+	}
 	route, params, err := api.router.FindRoute(req)
 	if err != nil {
 		if resp.Status != http.StatusNotFound && resp.Status != http.StatusMethodNotAllowed {
@@ -227,13 +247,28 @@ func validateError(doc *openapi3.T, body []byte) error {
 	return ref.Value.VisitJSON(v)
 }
 
+// apiFor returns the API whose errors a path gets, as the server picks it:
+// by prefix, then by the prefix's first segment, else the control API.
 func (s *Server) apiFor(path string) *apiSpec {
 	for i := range s.apis {
 		if strings.HasPrefix(path, s.apis[i].prefix+"/") || path == s.apis[i].prefix {
 			return &s.apis[i]
 		}
 	}
-	return nil
+	first := func(p string) string {
+		seg, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+		return seg
+	}
+	var def *apiSpec
+	for i := range s.apis {
+		if first(s.apis[i].prefix) == first(path) {
+			return &s.apis[i]
+		}
+		if s.apis[i].name == "sandbox" {
+			def = &s.apis[i]
+		}
+	}
+	return def
 }
 
 func clip(b []byte) string {

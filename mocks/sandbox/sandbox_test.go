@@ -106,8 +106,8 @@ func TestHealth(t *testing.T) {
 	sandboxError(t, s.Sandbox(nil).Get(t, "/nothing"), http.StatusNotFound, "not_found")
 	r := s.Sandbox(nil).Post(t, "/health", nil)
 	sandboxError(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
-	if got := r.Header.Get("Allow"); got != "GET" {
-		t.Errorf("Allow %q, want GET", got)
+	if got := r.Header.Get("Allow"); got != "GET, HEAD" {
+		t.Errorf("Allow %q, want GET, HEAD", got)
 	}
 }
 

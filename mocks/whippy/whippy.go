@@ -79,6 +79,7 @@ func (m *Mock) API(doc *openapi3.T, prefix string, hosts []string) *mocks.API {
 		WriteError:       writeError,
 		ValidationStatus: http.StatusUnprocessableEntity,
 		Cacheable:        cacheable,
+		PathParam:        canonicalID,
 	}
 	if m.limiter != nil {
 		api.Wrap = m.limiter.wrap
@@ -143,6 +144,19 @@ func stableUUID(parts ...string) string {
 }
 
 func newID() string { return uuid.NewString() }
+
+// canonicalID writes a UUID path parameter in lower case, as Whippy's ids
+// are stored: PostgreSQL's uuid type reads any case, so an id in upper case
+// names the same resource. Other values are left as sent.
+func canonicalID(_, v string) string {
+	if len(v) != 36 || strings.ToLower(v) == v {
+		return v
+	}
+	if id, err := uuid.Parse(v); err == nil {
+		return id.String()
+	}
+	return v
+}
 
 // seedFaker returns a faker seeded from the server's seed and the workspace
 // id, so seed data is the same every time a workspace is created or reset.
