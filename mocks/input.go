@@ -28,6 +28,17 @@ func checkQuery(raw string) *Error {
 	if n := strings.Count(raw, "&") + 1; n > maxQueryParams {
 		return &Error{Message: fmt.Sprintf("the query string has %d parameters; at most %d are accepted", n, maxQueryParams)}
 	}
+	if strings.Contains(raw, "%00") {
+		// Whippy's PostgreSQL takes no NUL in text, and SQLite's string
+		// functions would stop at it.
+		for pair := range strings.SplitSeq(raw, "&") {
+			if strings.Contains(pair, "%00") {
+				key, _, _ := strings.Cut(pair, "=")
+				name, _ := url.QueryUnescape(key)
+				return &Error{Field: name, Message: fmt.Sprintf("query parameter %s holds a NUL character", clipString(name, 64))}
+			}
+		}
+	}
 	if !strings.ContainsAny(raw, "%;") {
 		return nil
 	}

@@ -252,15 +252,19 @@ func (m *Mock) listContacts(w http.ResponseWriter, r *http.Request) error {
 	if v := strings.TrimSpace(q.Get("name")); v != "" {
 		query.Filters = append(query.Filters, store.Filter{Name: "name", Op: store.OpContains, Values: []string{strings.ToLower(v)}})
 	}
+	// email and phone match whole values, as conversations' contacts[]
+	// filters do: an email in any case, a phone in any format that reads
+	// as the same E.164 number. A blank filter is no filter, as for every
+	// list; a phone filter that is not a phone number matches nothing.
 	if v := strings.TrimSpace(q.Get("email")); v != "" {
-		query.Filters = append(query.Filters, store.Filter{Name: "email", Op: store.OpContains, Values: []string{strings.ToLower(v)}})
+		query.Filters = append(query.Filters, store.Filter{Name: "email", Values: []string{strings.ToLower(v)}})
 	}
 	if v := strings.TrimSpace(q.Get("phone")); v != "" {
-		if p, ok := phone.Normalize(v); ok {
-			query.Filters = append(query.Filters, store.Filter{Name: "phone", Values: []string{p}})
-		} else {
-			query.Filters = append(query.Filters, store.Filter{Name: "phone", Op: store.OpContains, Values: []string{v}})
+		p, valid := phone.Normalize(v)
+		if !valid {
+			p = noMatch
 		}
+		query.Filters = append(query.Filters, store.Filter{Name: "phone", Values: []string{p}})
 	}
 	var err error
 	if query.CreatedBefore, query.CreatedAfter, err = timeRange(q, "created_at"); err != nil {
@@ -303,6 +307,9 @@ func (m *Mock) channelFilter(tx *store.Tx, ids, phones []string) (out []string, 
 	}
 	return out, len(phones) > 0 && len(out) == len(ids) && len(ids) == 0, nil
 }
+
+// noMatch is a filter value no stored phone has.
+const noMatch = "\x01"
 
 // createContactHandler serves POST /contacts: 201 with the new contact, or
 // 200 with the existing contact of that phone, unchanged.
@@ -516,6 +523,15 @@ func (m *Mock) upsertContacts(w http.ResponseWriter, r *http.Request) error {
 			default:
 				return err
 			}
+		}
+		// A phone given twice is one contact: every entry shows it as the
+		// last one left it.
+		last := make(map[string]*Contact, len(out))
+		for _, c := range out {
+			last[c.ID] = c
+		}
+		for i, c := range out {
+			out[i] = last[c.ID]
 		}
 		return nil
 	})

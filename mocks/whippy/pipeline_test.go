@@ -29,6 +29,7 @@ func TestQueryString_NeverDroppedSilently(t *testing.T) {
 		{"BadEscapeInName", "/contacts?ph%G1one=1", []string{"encoded"}},
 		{"Semicolon", "/contacts?name=a;b", []string{"name", ";"}},
 		{"InvalidUTF8", "/contacts?name=%FF", []string{"name"}},
+		{"NUL", "/contacts?email=ada@example.com%00garbage", []string{"email", "NUL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -337,6 +337,16 @@ func TestContacts_Upsert(t *testing.T) {
 	wantError(t, c.Post(t, "/contacts/upsert", M{"contacts": []M{{"phone": "+13125551003"}, {"phone": "not a phone"}}}),
 		http.StatusUnprocessableEntity, "contacts.1.phone")
 	wantList(t, c, "/contacts", "name", "New Name", "Brand New")
+
+	// One phone twice in a request: both entries show the contact as the
+	// second left it, which is what is stored.
+	twice := apptest.Want(t, c.Post(t, "/contacts/upsert", M{"contacts": []M{
+		{"phone": "+13125551004", "name": "First"}, {"phone": "(312) 555-1004", "name": "Second"},
+	}}), 200).Map(t)["data"].([]any)
+	if len(twice) != 2 || twice[0].(map[string]any)["name"] != "Second" || twice[1].(map[string]any)["name"] != "Second" {
+		t.Errorf("upsert of one phone twice answered %v; want both entries named Second", twice)
+	}
+	wantList(t, c, "/contacts?"+q("phone", "+13125551004")[1:], "name", "Second")
 }
 
 func TestContacts_ListFilters(t *testing.T) {
@@ -379,7 +389,11 @@ func TestContacts_ListFilters(t *testing.T) {
 		{"CreatedBetween", q("created_at[after]", field(ada, "created_at"), "created_at[before]", field(alan, "created_at")), []string{"Grace Hopper"}},
 		{"CreatedAfterDate", q("created_at[after]", "2000-01-01"), []string{"Ada Lovelace", "Grace Hopper", "Alan Turing"}},
 		{"CreatedBeforeDate", q("created_at[before]", "2000-01-01"), nil},
-		{"Combined", q("name", "a", "channels[][id]", field(chB, "id"), "email", "example.org"), []string{"Alan Turing"}},
+		{"Combined", q("name", "a", "channels[][id]", field(chB, "id"), "email", "alan@example.org"), []string{"Alan Turing"}},
+		{"EmailIsWhole", q("email", "example.org"), nil},
+		{"PhoneDigitsAreNotASearch", q("phone", "7788"), nil},
+		{"PhonePlusAlone", q("phone", "+"), nil},
+		{"PhoneBlankIsNoFilter", q("phone", " "), []string{"Alan Turing", "Grace Hopper", "Ada Lovelace"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
