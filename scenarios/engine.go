@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
@@ -37,11 +38,43 @@ type Summary struct {
 	Pending   int `json:"pending"`
 }
 
+// ParamCheck validates, before a run starts, the value one param will
+// have when a step of an action runs, in the run's transaction: a vendor
+// package supplies it with the action that uses the param. It returns an
+// error wrapping store.ErrNotFound when the value refers to nothing in the
+// workspace; any other error is a failure (of the store).
+type ParamCheck func(tx *store.Tx, value string) error
+
+// Horizon bounds virtual time: a workspace's clock may run at most this
+// far ahead of real time (Advance), and a run asked for by a client may
+// start at most this far after the workspace's now (CheckRun).
+// (time.Duration itself ends 292 years out, and times past year 9999 have
+// no RFC 3339 form.)
+const Horizon = HorizonYears * 365 * 24 * time.Hour
+
+// HorizonYears is Horizon in (365-day) years, for messages.
+const HorizonYears = 100
+
 // Errors the engine returns.
 var (
 	ErrUnknownScenario = errors.New("unknown scenario")
 	ErrMissingParam    = errors.New("missing scenario parameter")
+	// ErrBeyondHorizon means a clock advance or a run's start would go
+	// past Horizon.
+	ErrBeyondHorizon = errors.New("beyond the horizon of virtual time")
 )
+
+// ParamError is a param of a run that is missing (Err wraps
+// ErrMissingParam) or that the ParamCheck of Action refused.
+type ParamError struct {
+	Param  string
+	Action string
+	Err    error
+}
+
+func (e *ParamError) Error() string { return e.Param + ": " + e.Err.Error() }
+
+func (e *ParamError) Unwrap() error { return e.Err }
 
 // Engine runs scenario jobs and delivers webhooks. Set the exported fields,
 // then Open; Close stops it.
@@ -56,8 +89,11 @@ type Engine struct {
 	// PollInterval bounds how long the loop sleeps when idle.
 	PollInterval time.Duration
 	Actions      map[string]Action
-	Vendors      map[string]VendorPolicy
-	Library      *Library
+	// Checks validate, by action and then param, the values a run's steps
+	// will get (CheckRun); see AddParamCheck.
+	Checks  map[string]map[string]ParamCheck
+	Vendors map[string]VendorPolicy
+	Library *Library
 	// Magic replaces the built-in magic-number table when set.
 	Magic  []MagicNumber
 	Client *http.Client
@@ -208,23 +244,96 @@ func (e *Engine) scale(d Duration) time.Duration {
 	return time.Duration(float64(d) / e.Speed)
 }
 
+// AddParamCheck registers check for the values of param that steps of
+// action get. A vendor package calls it, before Open, for the params its
+// actions look up, so that a run asked for with a value that refers to
+// nothing is refused up front rather than failing when its step runs.
+// The check's type is spelled out so that vendor packages need not import
+// this one: they find the method through an interface of their own.
+func (e *Engine) AddParamCheck(action, param string, check func(tx *store.Tx, value string) error) {
+	if e.Checks == nil {
+		e.Checks = map[string]map[string]ParamCheck{}
+	}
+	if e.Checks[action] == nil {
+		e.Checks[action] = map[string]ParamCheck{}
+	}
+	e.Checks[action][param] = check
+}
+
+// CheckRun checks a run of scenario name that a client asks for, before
+// Start: every declared param is given (else a *ParamError wrapping
+// ErrMissingParam, as from Start); at is at most Horizon after the
+// workspace's now (else ErrBeyondHorizon); and the checks of every step's
+// action accept the values the step will get (its own, else the run's) in
+// the transaction's workspace (else a *ParamError for the first value
+// refused). Vendor packages, which start runs for what they have just
+// stored, need not call it.
+func (e *Engine) CheckRun(tx *store.Tx, name string, at time.Time, params map[string]string) error {
+	sc, ok := e.Library.Get(name)
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownScenario, name)
+	}
+	if err := sc.missing(params); err != nil {
+		return err
+	}
+	if at.After(tx.Now().Add(Horizon)) {
+		return fmt.Errorf("%w: %s would start more than %d years after the workspace's now", ErrBeyondHorizon, name, HorizonYears)
+	}
+	done := map[[3]string]bool{}
+	for _, st := range sc.Steps {
+		checks := e.Checks[st.Action]
+		names := make([]string, 0, len(checks))
+		for p := range checks {
+			names = append(names, p)
+		}
+		sort.Strings(names)
+		for _, p := range names {
+			v, own := st.With[p]
+			if !own {
+				v = params[p]
+			}
+			k := [3]string{st.Action, p, v}
+			if done[k] {
+				continue
+			}
+			done[k] = true
+			if err := checks[p](tx, v); errors.Is(err, store.ErrNotFound) {
+				return &ParamError{Param: p, Action: st.Action, Err: err}
+			} else if err != nil {
+				return fmt.Errorf("check %s of %s: %w", p, st.Action, err)
+			}
+		}
+	}
+	return nil
+}
+
 // Start schedules scenario name in the transaction's workspace, beginning
-// at at, and returns the run id. It implements mocks.Scenarios.
+// at at (a start in the past is a start now), and returns the run id. It
+// implements mocks.Scenarios.
 func (e *Engine) Start(tx *store.Tx, name string, at time.Time, params map[string]string) (string, error) {
 	sc, ok := e.Library.Get(name)
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrUnknownScenario, name)
 	}
-	for _, p := range sc.Params {
-		if params[p] == "" {
-			return "", fmt.Errorf("%w %q of %s", ErrMissingParam, p, name)
-		}
+	if err := sc.missing(params); err != nil {
+		return "", err
 	}
 	if at.IsZero() || at.Before(tx.Now()) {
 		at = tx.Now()
 	}
 	id := uuid.NewString()
 	return id, e.scheduleStep(tx, sc, id, 0, at, params)
+}
+
+// missing reports the first declared param that params lack, as a
+// *ParamError wrapping ErrMissingParam.
+func (s *Scenario) missing(params map[string]string) error {
+	for _, p := range s.Params {
+		if params[p] == "" {
+			return &ParamError{Param: p, Err: fmt.Errorf("%w %q of %s", ErrMissingParam, p, s.Name)}
+		}
+	}
+	return nil
 }
 
 // jobPayload is what a job carries.
@@ -686,7 +795,9 @@ func (e *Engine) Flush(ctx context.Context, ws string) (Summary, error) {
 
 // Advance moves workspace ws's clock forward by d, running in time order
 // every job and delivery attempt that falls due on the way: the clock steps
-// to each due time, runs what is due, and moves on.
+// to each due time, runs what is due, and moves on. An advance by 0 runs
+// what is due now. The clock may not go further than Horizon ahead of real
+// time (ErrBeyondHorizon, and the clock does not move).
 func (e *Engine) Advance(ctx context.Context, ws string, d time.Duration) (Summary, error) {
 	var sum Summary
 	if d < 0 {
@@ -694,6 +805,9 @@ func (e *Engine) Advance(ctx context.Context, ws string, d time.Duration) (Summa
 	}
 	release := e.hold(ws)
 	defer release()
+	if off := e.DB.ClockOffset(ws); d > Horizon-off {
+		return sum, fmt.Errorf("%w: the clock of %s is %s ahead of real time; %s more would take it past %d years", ErrBeyondHorizon, ws, off, d, HorizonYears)
+	}
 	target := e.DB.WorkspaceNow(ws).Add(d)
 	for range 100000 {
 		if err := ctx.Err(); err != nil {

@@ -80,6 +80,13 @@ type Whippy struct {
 	RateLimit     RateLimit   `yaml:"rate_limit"`
 	Signature     Signature   `yaml:"signature"`
 	Retry         RetryPolicy `yaml:"retry"`
+
+	// CampaignMaxRecipients caps the recipients ("to") of one campaign
+	// send; Whippy documents no limit, so this one is vendorsim's.
+	CampaignMaxRecipients int `yaml:"campaign_max_recipients"`
+	// SequenceMaxContacts caps the recipients ("to") of one addition of
+	// contacts to a sequence (Whippy's 4000 is inferred).
+	SequenceMaxContacts int `yaml:"sequence_max_contacts"`
 }
 
 // RateLimit mirrors Whippy's documented limits. Off unless Enabled.
@@ -304,6 +311,8 @@ func Default() Config {
 				Timeout:        10 * time.Second,
 				RetryOn:        "non-2xx",
 			},
+			CampaignMaxRecipients: 10000,
+			SequenceMaxContacts:   4000,
 		},
 		Zipwhip: Zipwhip{
 			Retry: RetryPolicy{
@@ -368,6 +377,9 @@ func Parse(b []byte) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, yamlError(err)
 	}
+	if err := explicitZeroIDs(b); err != nil {
+		return Config{}, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -385,7 +397,25 @@ func yamlError(err error) error {
 var (
 	workspaceIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	e164Pattern        = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	// uuidPattern is an RFC 4122 UUID in lower case, as Whippy writes its
+	// ids (a path id in another case is read as the lower-case one).
+	uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 )
+
+// KeyError is a defect of one configuration key, named by its path: from
+// Config.Validate the path within the file (workspaces[0].whippy.users[1].id),
+// from Workspace.Validate the path within the workspace definition
+// (whippy.users[1].id).
+type KeyError struct {
+	Key     string
+	Message string
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Message }
+
+func keyErrorf(key, format string, args ...any) *KeyError {
+	return &KeyError{Key: key, Message: fmt.Sprintf(format, args...)}
+}
 
 // Validate reports the first defect, naming the offending key.
 func (c *Config) Validate() error {
@@ -417,6 +447,9 @@ func (c *Config) Validate() error {
 	if c.Whippy.BodyMaxLength <= 0 {
 		return fmt.Errorf("whippy.body_max_length: must be positive")
 	}
+	if c.Whippy.CampaignMaxRecipients <= 0 || c.Whippy.SequenceMaxContacts <= 0 {
+		return fmt.Errorf("whippy.campaign_max_recipients and whippy.sequence_max_contacts: must be positive")
+	}
 	for name, s := range map[string]Signature{"whippy.signature": c.Whippy.Signature, "zipwhip.signature": c.Zipwhip.Signature} {
 		if err := s.validate(name); err != nil {
 			return err
@@ -431,101 +464,239 @@ func (c *Config) Validate() error {
 	keys := map[string]string{}
 	for i, ws := range c.Workspaces {
 		where := fmt.Sprintf("workspaces[%d]", i)
-		if !workspaceIDPattern.MatchString(ws.ID) {
-			return fmt.Errorf("%s.id: %q must be 1-64 letters, digits, '.', '_' or '-'", where, ws.ID)
+		if err := ws.Validate(); err != nil {
+			var ke *KeyError
+			if errors.As(err, &ke) {
+				return keyErrorf(where+"."+ke.Key, "%s", ke.Message)
+			}
+			return fmt.Errorf("%s: %w", where, err)
 		}
 		if ids[ws.ID] {
-			return fmt.Errorf("%s.id: %q is used twice", where, ws.ID)
+			return keyErrorf(where+".id", "%q is used twice", ws.ID)
 		}
 		ids[ws.ID] = true
-		for _, k := range ws.Whippy.APIKeys {
-			if k == "" {
-				return fmt.Errorf("%s.whippy.api_keys: empty key", where)
+		creds := ws.credentials()
+		for _, c := range creds {
+			if prev, dup := keys[c.kind+"\x00"+c.value]; dup {
+				return keyErrorf(where+"."+c.key, "%q is also used by workspace %s", c.value, prev)
 			}
-			if prev, dup := keys["whippy:"+k]; dup {
-				return fmt.Errorf("%s.whippy.api_keys: %q is also used by workspace %s", where, k, prev)
-			}
-			keys["whippy:"+k] = ws.ID
 		}
-		for _, k := range ws.Whereby.APIKeys {
-			if prev, dup := keys["whereby:"+k]; dup {
-				return fmt.Errorf("%s.whereby.api_keys: %q is also used by workspace %s", where, k, prev)
-			}
-			keys["whereby:"+k] = ws.ID
+		for _, c := range creds {
+			keys[c.kind+"\x00"+c.value] = ws.ID
 		}
-		if err := ws.Whippy.validate(where + ".whippy"); err != nil {
+	}
+	return nil
+}
+
+// credential is a value that maps to one workspace only, with its key.
+type credential struct {
+	kind, value, key string
+}
+
+// credentials lists ws's API keys, Zipwhip usernames and sessions.
+func (ws Workspace) credentials() []credential {
+	var out []credential
+	for j, k := range ws.Whippy.APIKeys {
+		out = append(out, credential{"whippy", k, fmt.Sprintf("whippy.api_keys[%d]", j)})
+	}
+	for j, k := range ws.Whereby.APIKeys {
+		out = append(out, credential{"whereby", k, fmt.Sprintf("whereby.api_keys[%d]", j)})
+	}
+	for j, a := range ws.Zipwhip.Accounts {
+		out = append(out, credential{"zipwhip-login", a.Username, fmt.Sprintf("zipwhip.accounts[%d].username", j)})
+		if a.Session != "" {
+			out = append(out, credential{"zipwhip", a.Session, fmt.Sprintf("zipwhip.accounts[%d].session", j)})
+		}
+	}
+	return out
+}
+
+// Validate reports the first defect of one workspace definition as a
+// *KeyError naming the key within it (id, whippy.users[1].id), so that
+// the same rules hold for the config file and for definitions posted to
+// the control API.
+func (ws Workspace) Validate() error {
+	if !workspaceIDPattern.MatchString(ws.ID) {
+		return keyErrorf("id", "%q must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", ws.ID)
+	}
+	for _, c := range ws.credentials() {
+		if c.value == "" && c.kind != "zipwhip-login" {
+			return keyErrorf(c.key, "empty key")
+		}
+	}
+	if err := ws.Whippy.validate("whippy"); err != nil {
+		return err
+	}
+	for j, a := range ws.Zipwhip.Accounts {
+		where := fmt.Sprintf("zipwhip.accounts[%d]", j)
+		if a.Username == "" {
+			return keyErrorf(where+".username", "required")
+		}
+		if a.Line == "" {
+			return keyErrorf(where+".line", "required")
+		}
+		if !e164Pattern.MatchString(a.Line) {
+			return keyErrorf(where+".line", "%q is not an E.164 number", a.Line)
+		}
+	}
+	seen := map[string]string{}
+	for _, c := range ws.credentials() {
+		if prev, dup := seen[c.kind+"\x00"+c.value]; dup {
+			return keyErrorf(c.key, "%q is used twice (also %s)", c.value, prev)
+		}
+		seen[c.kind+"\x00"+c.value] = c.key
+	}
+	for j, h := range ws.Webhooks {
+		if err := h.validate(fmt.Sprintf("webhooks[%d]", j)); err != nil {
 			return err
-		}
-		for j, a := range ws.Zipwhip.Accounts {
-			if a.Username == "" || a.Line == "" {
-				return fmt.Errorf("%s.zipwhip.accounts[%d]: username and line are required", where, j)
-			}
-			if !e164Pattern.MatchString(a.Line) {
-				return fmt.Errorf("%s.zipwhip.accounts[%d].line: %q is not an E.164 number", where, j, a.Line)
-			}
-		}
-		for j, h := range ws.Webhooks {
-			if err := h.validate(fmt.Sprintf("%s.webhooks[%d]", where, j)); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
 }
 
 func (s WhippySeed) validate(where string) error {
+	if s.Organization != nil && s.Organization.ID != "" && !uuidPattern.MatchString(s.Organization.ID) {
+		return keyErrorf(where+".organization.id", "%q is not a UUID in lower case", s.Organization.ID)
+	}
+	channelIDs := map[string]int{}
 	for j, ch := range s.Channels {
+		key := fmt.Sprintf("%s.channels[%d]", where, j)
+		if ch.ID != "" {
+			if !uuidPattern.MatchString(ch.ID) {
+				return keyErrorf(key+".id", "%q is not a UUID in lower case", ch.ID)
+			}
+			if prev, dup := channelIDs[ch.ID]; dup {
+				return keyErrorf(key+".id", "%q is also the id of channels[%d]", ch.ID, prev)
+			}
+			channelIDs[ch.ID] = j
+		}
 		switch ch.Type {
 		case "", "phone", "fax", "whatsapp":
 			if ch.Phone == "" || !e164Pattern.MatchString(ch.Phone) {
-				return fmt.Errorf("%s.channels[%d].phone: %q is not an E.164 number", where, j, ch.Phone)
+				return keyErrorf(key+".phone", "%q is not an E.164 number", ch.Phone)
 			}
 		case "email":
 			if !strings.Contains(ch.Email, "@") {
-				return fmt.Errorf("%s.channels[%d].email: %q is not an email address", where, j, ch.Email)
+				return keyErrorf(key+".email", "%q is not an email address", ch.Email)
 			}
 		default:
-			return fmt.Errorf("%s.channels[%d].type: %q is not one of phone, email, fax, whatsapp", where, j, ch.Type)
+			return keyErrorf(key+".type", "%q is not one of phone, email, fax, whatsapp", ch.Type)
 		}
 	}
-	for j, u := range s.Users {
-		switch u.Role {
-		case "", "admin", "user":
-		default:
-			return fmt.Errorf("%s.users[%d].role: %q is not one of admin, user", where, j, u.Role)
-		}
+	if err := s.validateUsers(where); err != nil {
+		return err
 	}
 	for j, c := range s.Contacts {
 		if !e164Pattern.MatchString(c.Phone) {
-			return fmt.Errorf("%s.contacts[%d].phone: %q is not an E.164 number", where, j, c.Phone)
+			return keyErrorf(fmt.Sprintf("%s.contacts[%d].phone", where, j), "%q is not an E.164 number", c.Phone)
 		}
 	}
 	for j, a := range s.Applications {
+		key := fmt.Sprintf("%s.applications[%d]", where, j)
 		if a.Name == "" {
-			return fmt.Errorf("%s.applications[%d].name: required", where, j)
+			return keyErrorf(key+".name", "required")
 		}
 		for k, e := range a.Endpoints {
+			ekey := fmt.Sprintf("%s.endpoints[%d]", key, k)
 			if err := validURL(e.URL); err != nil {
-				return fmt.Errorf("%s.applications[%d].endpoints[%d].url: %v", where, j, k, err)
+				return keyErrorf(ekey+".url", "%v", err)
+			}
+			if len(e.EventTypes) == 0 {
+				return keyErrorf(ekey+".event_types", "must name at least one event")
 			}
 		}
 	}
 	return nil
 }
 
+// validateUsers checks user ids as Whippy has them: positive integers, each
+// once. Users without an id are numbered 1, 2, ... in order when the
+// workspace is seeded, so an explicit id must not be one of those numbers.
+func (s WhippySeed) validateUsers(where string) error {
+	explicit := map[int64]int{}
+	var unnumbered []int // indexes of the users without an id, in order
+	for j, u := range s.Users {
+		key := fmt.Sprintf("%s.users[%d]", where, j)
+		switch {
+		case u.ID < 0:
+			return keyErrorf(key+".id", "%d is not a positive integer", u.ID)
+		case u.ID == 0:
+			unnumbered = append(unnumbered, j)
+		default:
+			if prev, dup := explicit[u.ID]; dup {
+				return keyErrorf(key+".id", "%d is also the id of users[%d]", u.ID, prev)
+			}
+			explicit[u.ID] = j
+		}
+		switch u.Role {
+		case "", "admin", "user":
+		default:
+			return keyErrorf(key+".role", "%q is not one of admin, user", u.Role)
+		}
+	}
+	for n, j := range unnumbered {
+		if prev, clash := explicit[int64(n+1)]; clash {
+			return keyErrorf(fmt.Sprintf("%s.users[%d].id", where, prev),
+				"%d is also the id users[%d] gets (users without an id are numbered 1, 2, ... in order); give every user an id, or none of these", n+1, j)
+		}
+	}
+	return nil
+}
+
+// explicitZeroIDs finds a user id written as 0 in a YAML document: it
+// decodes like an absent id, which gets a number, yet means to be one.
+func explicitZeroIDs(b []byte) error {
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 {
+		return nil // Decode reports the broken document
+	}
+	for i, ws := range items(value(doc.Content[0], "workspaces")) {
+		for j, u := range items(value(value(ws, "whippy"), "users")) {
+			if id := value(u, "id"); id != nil && id.Kind == yaml.ScalarNode {
+				var n int64
+				if id.Decode(&n) == nil && n == 0 {
+					return keyErrorf(fmt.Sprintf("workspaces[%d].whippy.users[%d].id", i, j), "0 is not a positive integer (leave the id out to have one assigned)")
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// value returns the value of key in a YAML mapping, or nil.
+func value(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// items returns the items of a YAML sequence, or nil.
+func items(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
 func (h WebhookConfig) validate(where string) error {
 	switch h.Vendor {
 	case "whippy", "zipwhip", "whereby":
 	default:
-		return fmt.Errorf("%s.vendor: %q is not one of whippy, zipwhip, whereby", where, h.Vendor)
+		return keyErrorf(where+".vendor", "%q is not one of whippy, zipwhip, whereby", h.Vendor)
 	}
 	if err := validURL(h.URL); err != nil {
-		return fmt.Errorf("%s.url: %v", where, err)
+		return keyErrorf(where+".url", "%v", err)
 	}
 	switch strings.ToUpper(h.Method) {
 	case "", "POST", "PUT", "GET":
 	default:
-		return fmt.Errorf("%s.method: %q is not one of POST, PUT, GET", where, h.Method)
+		return keyErrorf(where+".method", "%q is not one of POST, PUT, GET", h.Method)
 	}
 	return nil
 }

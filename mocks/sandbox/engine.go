@@ -290,10 +290,14 @@ func (s *Sandbox) advanceClock(w http.ResponseWriter, r *http.Request) error {
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(in.By))
 	if err != nil || d < 0 {
-		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "by", "by must be a positive duration such as 90s, 15m or 72h")
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "by", "by must be a duration that is not negative, such as 90s, 15m or 72h (0s runs what is due now)")
 	}
 	ws := mocks.Workspace(r.Context())
 	sum, err := s.d.Engine.Advance(r.Context(), ws, d)
+	if errors.Is(err, scenarios.ErrBeyondHorizon) {
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "by", "by would take the clock more than %d years ahead of real time (it is %.0fs ahead now)",
+			scenarios.HorizonYears, s.d.DB.ClockOffset(ws).Seconds())
+	}
 	if err != nil {
 		return err
 	}
@@ -338,11 +342,19 @@ func (s *Sandbox) runScenario(w http.ResponseWriter, r *http.Request) error {
 	ws := mocks.Workspace(r.Context())
 	var runID string
 	err := s.d.DB.Update(r.Context(), ws, func(tx *store.Tx) (err error) {
+		if err := s.d.Engine.CheckRun(tx, name, at, in.Params); err != nil {
+			return err
+		}
 		runID, err = s.d.Engine.Start(tx, name, at, in.Params)
 		return err
 	})
-	if errors.Is(err, scenarios.ErrMissingParam) {
-		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "params", "%s", err.Error())
+	var pe *scenarios.ParamError
+	if errors.As(err, &pe) {
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "params."+pe.Param, "params.%s", pe.Error())
+	}
+	if errors.Is(err, scenarios.ErrBeyondHorizon) {
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "start_at", "start_at must be at most %d years after the workspace's now (%s)",
+			scenarios.HorizonYears, ts(s.d.DB.WorkspaceNow(ws)))
 	}
 	if err != nil {
 		return err

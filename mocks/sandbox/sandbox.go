@@ -125,13 +125,39 @@ func (s *Sandbox) requireWorkspace(h mocks.Handler) mocks.Handler {
 	}
 }
 
-// writeError writes {"error":{"code","message","field"}}.
+// writeError writes {"error":{"code","message","field"}}. A field of a
+// workspace definition is written as the config file's keys are
+// (whippy.users[1].id), whether the schema or the config rules found it.
 func writeError(w http.ResponseWriter, r *http.Request, e *mocks.Error) {
-	body := map[string]string{"code": code(e.Status), "message": e.Message}
-	if e.Field != "" {
-		body["field"] = e.Field
+	field, msg := e.Field, e.Message
+	if field != "" && mocks.OperationID(r.Context()) == "createWorkspace" {
+		if key := configKey(field); key != field {
+			field, msg = key, strings.Replace(msg, e.Field, key, 1)
+		}
+	}
+	body := map[string]string{"code": code(e.Status), "message": msg}
+	if field != "" {
+		body["field"] = field
 	}
 	mocks.WriteJSON(w, e.Status, map[string]any{"error": body})
+}
+
+// configKey writes a dotted body path (whippy.users.1.id) with indexes in
+// brackets (whippy.users[1].id).
+func configKey(field string) string {
+	parts := strings.Split(field, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		switch {
+		case i > 0 && p != "" && strings.Trim(p, "0123456789") == "":
+			b.WriteString("[" + p + "]")
+		case i > 0:
+			b.WriteString("." + p)
+		default:
+			b.WriteString(p)
+		}
+	}
+	return b.String()
 }
 
 func code(status int) string {

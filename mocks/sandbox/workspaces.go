@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -125,25 +126,37 @@ func (s *Sandbox) getWorkspace(w http.ResponseWriter, r *http.Request) error {
 }
 
 // createWorkspace serves POST /workspaces: the body is one workspace of
-// the config file's shape.
+// the config file's shape, checked by the same rules; errors name the key
+// within the definition.
 func (s *Sandbox) createWorkspace(w http.ResponseWriter, r *http.Request) error {
 	var def config.Workspace
 	if err := mocks.DecodeJSON(r, &def); err != nil {
 		return err
 	}
-	check := config.Default()
-	check.Workspaces = []config.Workspace{def}
-	if err := check.Validate(); err != nil {
+	if err := def.Validate(); err != nil {
+		var ke *config.KeyError
+		if errors.As(err, &ke) {
+			return mocks.FieldErrorf(http.StatusUnprocessableEntity, ke.Key, "%s", ke.Error())
+		}
 		return mocks.Errorf(http.StatusUnprocessableEntity, "%s", err.Error())
 	}
-	for _, c := range mocks.Credentials(def) {
-		if other, ok := s.d.DB.Resolve(c.Vendor, c.Credential); ok {
-			return mocks.Errorf(http.StatusConflict, "%s credential %q already belongs to workspace %s", c.Vendor, c.Credential, other)
-		}
+	if err := s.taken(r.Context(), def); err != nil {
+		return err
 	}
 	err := s.d.Workspaces.Create(r.Context(), def, store.SourceAPI)
 	if errors.Is(err, store.ErrConflict) {
-		return mocks.Errorf(http.StatusConflict, "workspace %q already exists", def.ID)
+		// Taken since the check, or two of the definition's resources
+		// collide when seeded (which Validate should have caught).
+		if err := s.taken(r.Context(), def); err != nil {
+			return err
+		}
+		return &mocks.Error{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("workspace %q could not be seeded: two of its resources have the same id", def.ID), Err: err}
+	}
+	var me *mocks.Error
+	if errors.As(err, &me) && me.Status < 500 {
+		// A seeder refused the definition; its field is not a key of
+		// the definition, so only the message is kept.
+		return &mocks.Error{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("workspace %q could not be seeded: %s", def.ID, me.Message), Err: err}
 	}
 	if err != nil {
 		return err
@@ -153,6 +166,21 @@ func (s *Sandbox) createWorkspace(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	mocks.WriteJSON(w, http.StatusCreated, s.view(*ws))
+	return nil
+}
+
+// taken answers 409 when def's id or one of its credentials is in use.
+func (s *Sandbox) taken(ctx context.Context, def config.Workspace) error {
+	if _, err := s.d.DB.GetWorkspace(ctx, def.ID); err == nil {
+		return mocks.Errorf(http.StatusConflict, "workspace %q already exists", def.ID)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	for _, c := range mocks.Credentials(def) {
+		if other, ok := s.d.DB.Resolve(c.Vendor, c.Credential); ok {
+			return mocks.Errorf(http.StatusConflict, "%s credential %q already belongs to workspace %s", c.Vendor, c.Credential, other)
+		}
+	}
 	return nil
 }
 

@@ -9,12 +9,37 @@ import (
 	"vendorsim/store"
 )
 
-// Actions are the scenario steps Whippy timelines use.
+// Actions are the scenario steps Whippy timelines use. When the scenario
+// engine takes param checks, the params the actions look up are registered
+// with it, so that a run naming a message the workspace does not have is
+// refused when it is asked for rather than failing at its first step.
 func (m *Mock) Actions() map[string]mocks.Action {
-	return map[string]mocks.Action{
+	actions := map[string]mocks.Action{
 		"whippy.message.status": m.actionStatus,
 		"whippy.message.reply":  m.actionReply,
 	}
+	if pc, ok := m.scen.(paramChecker); ok {
+		for name := range actions {
+			pc.AddParamCheck(name, "message_id", m.checkMessage)
+		}
+	}
+	return actions
+}
+
+// paramChecker is the optional side of the scenario engine that validates
+// a run's params before it starts (scenarios.Engine.AddParamCheck).
+type paramChecker interface {
+	AddParamCheck(action, param string, check func(tx *store.Tx, value string) error)
+}
+
+// checkMessage reports a message_id that names no message of the
+// workspace, wrapping store.ErrNotFound.
+func (m *Mock) checkMessage(tx *store.Tx, id string) error {
+	_, err := tx.Get(Vendor, kindMessage, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("message %q %w in this workspace", id, err)
+	}
+	return err
 }
 
 // actionStatus sets message_id's delivery_status to status and emits
