@@ -96,8 +96,17 @@ func optionalTime(field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	return parseTime(field, s)
+	t, err := parseTime(field, s)
+	if err == nil && !t.Before(latestSchedule) {
+		// Timelines and clock advances add to it: keep every derived time
+		// a four-digit year.
+		return time.Time{}, invalid(field, "%s must be before %s", field, latestSchedule.Format("2006-01-02"))
+	}
+	return t, err
 }
+
+// latestSchedule bounds schedule_at.
+var latestSchedule = time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // timeRange reads name[before] and name[after].
 func timeRange(q url.Values, name string) (before, after time.Time, err error) {

@@ -81,6 +81,8 @@ func TestBadInput(t *testing.T) {
 		{name: "SMSWrongTypeBody", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550519", "body": M{"text": "x"}}, status: 422, field: "body"},
 		{name: "SMSAttachmentNotURL", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550520", "attachments": []string{"ftp://files.example/a.png"}}, status: 422, field: "attachments"},
 		{name: "SMSBadScheduleAt", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550521", "body": "x", "schedule_at": "tomorrow"}, status: 422, field: "schedule_at"},
+		{name: "SMSScheduleAtTooLate", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550521", "body": "x", "schedule_at": "9999-12-31T23:59:59Z"}, status: 422, field: "schedule_at"},
+		{name: "CampaignScheduleAtTooLate", method: "POST", path: "/campaigns/sms", body: M{"from": from, "to": []M{{"phone": "+13125550522"}}, "body": "x", "schedule_at": "9000-01-01T00:00:00Z"}, status: 422, field: "schedule_at"},
 		{name: "SMSBadConversationStatus", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550522", "body": "x", "conversation_status": "spam"}, status: 422, field: "conversation_status"},
 		{name: "NoteBodyTooLong", method: "POST", path: "/messaging/note", body: M{"from": from, "to": "+13125550500", "body": long}, status: 422, field: "body"},
 		{name: "CampaignBodyTooLong", method: "POST", path: "/messaging/sms/campaign", body: M{"from": from, "body": long, "to": []M{{"phone": "+13125550523"}}}, status: 422, field: "body"},
