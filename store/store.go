@@ -165,6 +165,14 @@ func (db *DB) Open(ctx context.Context) error {
 	db.stopping, db.stopped, db.writerDone = make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go db.write()
 	if !memory {
+		// The writer's page cache holds what a long update changes (64
+		// MiB; SQLite's default is 2 MiB): a transaction that outgrows
+		// its cache spills pages to the WAL, and writes and reads them
+		// again each time it changes them anew.
+		if _, err := db.writer.c.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
+			db.Close()
+			return fmt.Errorf("open database %s: %w", db.Path, err)
+		}
 		// Checkpoints copy the WAL into the database file (with fsyncs).
 		// A goroutine of their own does them, off the writer's path.
 		if _, err := db.writer.c.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
@@ -332,10 +340,10 @@ func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
 // returns nil; when fn fails, nothing it did is kept.
 //
 // Writes are group-committed: one writer goroutine runs queued updates one
-// after another, each inside its own SAVEPOINT, and commits them together.
-// An update that fails rolls back to its savepoint without touching the
-// others; Update returns only once its work is committed (or not). fn must
-// not call Update or View itself.
+// after another, each but the first of a transaction inside its own
+// SAVEPOINT, and commits them together (see commitBatch). An update that
+// fails rolls back without touching the others; Update returns only once
+// its work is committed (or not). fn must not call Update or View itself.
 func (db *DB) Update(ctx context.Context, ws string, fn func(*Tx) error) error {
 	return db.submit(ctx, ws, fn, true)
 }
@@ -367,12 +375,22 @@ func (db *DB) View(ctx context.Context, ws string, fn func(*Tx) error) error {
 
 var errClosed = errors.New("database is closed")
 
+type bulkKey struct{}
+
+// Bulk marks the update run with the returned context as a bulk one (it
+// may write thousands of rows): Update runs it first in a transaction, so
+// that it needs no savepoint, whatever other updates are queued with it
+// (see commitBatch).
+func Bulk(ctx context.Context) context.Context { return context.WithValue(ctx, bulkKey{}, true) }
+
 // writeReq is one queued Update (or, in memory, View).
 type writeReq struct {
 	ctx   context.Context
 	ws    string
 	fn    func(*Tx) error
 	write bool
+	// bulk updates run first in their transaction (see Bulk).
+	bulk  bool
 	tx    *Tx
 	err   error
 	panic any
@@ -383,7 +401,7 @@ func (db *DB) submit(ctx context.Context, ws string, fn func(*Tx) error, write b
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &writeReq{ctx: ctx, ws: ws, fn: fn, write: write, done: make(chan struct{})}
+	req := &writeReq{ctx: ctx, ws: ws, fn: fn, write: write, bulk: ctx.Value(bulkKey{}) != nil, done: make(chan struct{})}
 	select {
 	case db.queue <- req:
 	case <-db.stopped:
@@ -469,16 +487,21 @@ func (db *DB) write() {
 	}
 }
 
+// commitBatch runs a batch of updates in one transaction, or in several
+// when a bulk update must come first, and commits them.
+//
+// The first update that runs in a transaction needs no savepoint: when it
+// fails, nothing else is in the transaction, so it is rolled back whole and
+// the next update begins a new one. Every later update runs in a savepoint
+// of its own. Savepoints cost a long update dearly: SQLite keeps in its
+// in-memory sub-journal a copy of every page that existed before the
+// savepoint and that the update has changed, and every statement that
+// writes walks that journal from its start when it ends. An update of n
+// statements over p old pages so takes time in n×p (quadratic for a
+// campaign, whose statements and pages both grow with its recipients). A
+// bulk update (see Bulk) behind others therefore commits them first and
+// starts a transaction of its own.
 func (db *DB) commitBatch(batch []*writeReq) {
-	bg := context.Background()
-	c := db.writer
-	exec := func(q string) error {
-		s, err := c.stmt(bg, q)
-		if err == nil {
-			_, err = s.ExecContext(bg)
-		}
-		return err
-	}
 	defer func() {
 		for _, r := range batch {
 			close(r.done)
@@ -492,40 +515,78 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	if !writes {
 		begin = "BEGIN"
 	}
-	if err := exec(begin); err != nil {
-		for _, r := range batch {
-			r.err = formatError(fmt.Errorf("begin: %w", err))
-		}
-		return
-	}
+	open := false // a transaction is open
 	var ok []*writeReq
-	for _, r := range batch {
+	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			continue
 		}
-		if err := exec("SAVEPOINT tx"); err != nil {
+		if r.bulk && len(ok) > 0 {
+			db.commit(ok)
+			open, ok = false, nil
+		}
+		if !open {
+			if err := db.exec(begin); err != nil {
+				for _, r := range batch[i:] {
+					r.err = formatError(fmt.Errorf("begin: %w", err))
+				}
+				break
+			}
+			open = true
+		}
+		r.tx = db.newTx(r.ctx, db.writer, r.ws)
+		if len(ok) == 0 {
+			// First in the transaction: no savepoint (see above).
+			if err := runFn(r); err != nil {
+				// The statement that failed may have ended the
+				// transaction already; ROLLBACK then fails harmlessly.
+				db.exec("ROLLBACK")
+				open = false
+				r.tx.hooksSettled()
+				r.err = formatError(err)
+				continue
+			}
+			ok = append(ok, r)
+			continue
+		}
+		if err := db.exec("SAVEPOINT tx"); err != nil {
 			r.err = formatError(fmt.Errorf("savepoint: %w", err))
 			continue
 		}
-		r.tx = db.newTx(r.ctx, c, r.ws)
-		err := runFn(r)
-		if err != nil {
-			exec("ROLLBACK TO tx")
-			exec("RELEASE tx")
+		if err := runFn(r); err != nil {
+			db.exec("ROLLBACK TO tx")
+			db.exec("RELEASE tx")
 			r.tx.hooksSettled()
 			r.err = formatError(err)
 			continue
 		}
-		if err := exec("RELEASE tx"); err != nil {
+		if err := db.exec("RELEASE tx"); err != nil {
 			r.tx.hooksSettled()
 			r.err = formatError(fmt.Errorf("release: %w", err))
 			continue
 		}
 		ok = append(ok, r)
 	}
-	if err := exec("COMMIT"); err != nil {
-		exec("ROLLBACK")
+	if open {
+		db.commit(ok)
+	}
+}
+
+// exec runs a statement without arguments on the writer's connection.
+func (db *DB) exec(q string) error {
+	bg := context.Background()
+	s, err := db.writer.stmt(bg, q)
+	if err == nil {
+		_, err = s.ExecContext(bg)
+	}
+	return err
+}
+
+// commit commits the open transaction, in which the updates ok succeeded.
+func (db *DB) commit(ok []*writeReq) {
+	if err := db.exec("COMMIT"); err != nil {
+		db.exec("ROLLBACK")
 		// Caches filled from the batch's own writes are not to be believed.
 		db.hooks.epoch.Add(1)
 		for _, r := range ok {
