@@ -447,8 +447,11 @@ func (c *Config) Validate() error {
 	if c.Whippy.BodyMaxLength <= 0 {
 		return fmt.Errorf("whippy.body_max_length: must be positive")
 	}
-	if c.Whippy.CampaignMaxRecipients <= 0 || c.Whippy.SequenceMaxContacts <= 0 {
-		return fmt.Errorf("whippy.campaign_max_recipients and whippy.sequence_max_contacts: must be positive")
+	if c.Whippy.CampaignMaxRecipients <= 0 {
+		return fmt.Errorf("whippy.campaign_max_recipients: must be positive")
+	}
+	if c.Whippy.SequenceMaxContacts <= 0 {
+		return fmt.Errorf("whippy.sequence_max_contacts: must be positive")
 	}
 	for name, s := range map[string]Signature{"whippy.signature": c.Whippy.Signature, "zipwhip.signature": c.Zipwhip.Signature} {
 		if err := s.validate(name); err != nil {

@@ -60,13 +60,25 @@ func validRecipients(to []recipient) (valid []recipient, invalid int) {
 	return valid, invalid
 }
 
+// checkRecipients bounds the recipients of one request: at most limit
+// entries in to, a 422 naming to otherwise.
+func checkRecipients(to []recipient, limit int) error {
+	if len(to) > limit {
+		return invalid("to", "to has more than %d recipients", limit)
+	}
+	return nil
+}
+
 // sendCampaign serves POST /messaging/sms/campaign and POST /campaigns/sms:
 // 202 once the campaign is stored; every valid recipient gets a contact, a
 // conversation and a message. Invalid numbers are dropped; none left is a
-// 422.
+// 422, and so are more recipients than CampaignMaxRecipients.
 func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 	var in campaignInput
 	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := checkRecipients(in.To, m.cfg.CampaignMaxRecipients); err != nil {
 		return err
 	}
 	if err := m.checkBody(sendSMS, in.Body, in.Attachments); err != nil {
@@ -77,7 +89,9 @@ func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 		return invalid("to", "to has no valid phone numbers (%d dropped)", dropped)
 	}
 	var accepted CampaignAccepted
-	err := m.update(r.Context(), func(tx *store.Tx) error {
+	// One transaction stores the whole campaign; it runs first in its
+	// transaction (store.Bulk), which keeps its time linear in recipients.
+	err := m.update(store.Bulk(r.Context()), func(tx *store.Tx) error {
 		ch, err := m.fromChannel(tx, sendSMS, in.From)
 		if err != nil {
 			return err
@@ -166,6 +180,11 @@ func uploadTag(tx *store.Tx, now time.Time) map[string]any {
 	}
 }
 
+// tagContact adds tag to c, writes c and emits contact.updated. Tags are in
+// no key of the contact or of its conversations, so only the document is
+// written: saveContact would also list the contact's conversations, a
+// filtered list that reads every conversation of the workspace, once per
+// recipient of a campaign.
 func (m *Mock) tagContact(tx *store.Tx, c *Contact, tag map[string]any) error {
 	for _, t := range c.ContactTags {
 		if t["tag_id"] == tag["id"] {
@@ -176,7 +195,11 @@ func (m *Mock) tagContact(tx *store.Tx, c *Contact, tag map[string]any) error {
 		"id": newID(), "contact_id": c.ID, "tag_id": tag["id"], "tag": tag,
 		"created_at": tag["created_at"], "updated_at": tag["updated_at"],
 	})
-	return m.saveContact(tx, c)
+	c.UpdatedAt = ts(tx.Now())
+	if err := tx.UpdateDoc(&store.Resource{Vendor: Vendor, Kind: kindContact, ID: c.ID, Doc: mustJSON(c)}); err != nil {
+		return err
+	}
+	return m.emit(tx, "contact.updated", c)
 }
 
 // campaignEvent is the payload of campaign webhooks: a subset of the

@@ -70,10 +70,13 @@ type sequenceInput struct {
 
 // addSequenceContacts serves POST /sequences/{id}/contacts: 202; each valid
 // recipient gets a contact, a run and a step contact, and is sent the
-// step's message.
+// step's message. More recipients than SequenceMaxContacts are a 422.
 func (m *Mock) addSequenceContacts(w http.ResponseWriter, r *http.Request) error {
 	var in sequenceInput
 	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := checkRecipients(in.To, m.cfg.SequenceMaxContacts); err != nil {
 		return err
 	}
 	valid, dropped := validRecipients(in.To)
@@ -81,7 +84,8 @@ func (m *Mock) addSequenceContacts(w http.ResponseWriter, r *http.Request) error
 		return invalid("to", "to has no valid phone numbers (%d dropped)", dropped)
 	}
 	id := mocks.PathParam(r, "id")
-	err := m.update(r.Context(), func(tx *store.Tx) error {
+	// Like a campaign, one bulk transaction (see sendCampaign).
+	err := m.update(store.Bulk(r.Context()), func(tx *store.Tx) error {
 		res, err := tx.Get(Vendor, kindSequence, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("Sequence")
