@@ -96,6 +96,11 @@ func (a *App) Open(ctx context.Context) (err error) {
 		Vendors:      vendorPolicies(cfg),
 	}
 	a.Whippy = whippy.New(whippy.Deps{DB: a.DB, Workspaces: a.Workspaces, Config: cfg.Whippy, Logger: a.log, Scenarios: a.Engine, Seed: cfg.Server.Seed})
+	for action, checks := range a.Whippy.ParamChecks() {
+		for param, check := range checks {
+			a.Engine.AddParamCheck(action, param, check)
+		}
+	}
 	for name, act := range a.Whippy.Actions() {
 		a.Engine.Actions[name] = scenarios.Action(act)
 	}

@@ -9,27 +9,24 @@ import (
 	"vendorsim/store"
 )
 
-// Actions are the scenario steps Whippy timelines use. When the scenario
-// engine takes param checks, the params the actions look up are registered
-// with it, so that a run naming a message the workspace does not have is
-// refused when it is asked for rather than failing at its first step.
+// Actions are the scenario steps Whippy timelines use.
 func (m *Mock) Actions() map[string]mocks.Action {
-	actions := map[string]mocks.Action{
+	return map[string]mocks.Action{
 		"whippy.message.status": m.actionStatus,
 		"whippy.message.reply":  m.actionReply,
 	}
-	if pc, ok := m.scen.(paramChecker); ok {
-		for name := range actions {
-			pc.AddParamCheck(name, "message_id", m.checkMessage)
-		}
-	}
-	return actions
 }
 
-// paramChecker is the optional side of the scenario engine that validates
-// a run's params before it starts (scenarios.Engine.AddParamCheck).
-type paramChecker interface {
-	AddParamCheck(action, param string, check func(tx *store.Tx, value string) error)
+// ParamChecks are, by action and param, the checks of the values that
+// Actions look up, so that a run naming a message the workspace does not
+// have is refused when it is asked for rather than failing at its first
+// step (scenarios.Engine.AddParamCheck).
+func (m *Mock) ParamChecks() map[string]map[string]func(tx *store.Tx, value string) error {
+	out := map[string]map[string]func(*store.Tx, string) error{}
+	for name := range m.Actions() {
+		out[name] = map[string]func(*store.Tx, string) error{"message_id": m.checkMessage}
+	}
+	return out
 }
 
 // checkMessage reports a message_id that names no message of the
