@@ -391,6 +391,11 @@ func (e *Engine) runJob(ctx context.Context, j store.Job) error {
 			return nil
 		}
 	}
+	if ctx.Err() != nil {
+		// Shutting down: the step did not run and is not failed. Its claim
+		// is released at the next start, and it runs then.
+		return ctx.Err()
+	}
 	e.log.Warn("scenario step failed", "workspace", j.WorkspaceID, "run", j.RunID, "step", j.Step, "action", j.Kind, "err", err)
 	return e.DB.Update(ctx, j.WorkspaceID, func(tx *store.Tx) error {
 		return tx.FinishJob(j.ID, store.JobFailed, err.Error())

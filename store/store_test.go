@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -220,5 +221,42 @@ func TestPruneJournal(t *testing.T) {
 	}
 	if _, total, err = db.Journal(ctx, store.JournalFilter{}); err != nil || total != 10 {
 		t.Fatalf("after pruning before 90s: total %d, err %v; want 10", total, err)
+	}
+}
+
+// TestListByKey: every resource of the kind with the key value, oldest
+// first, in the transaction's workspace only.
+func TestListByKey(t *testing.T) {
+	db := MustOpenDB(t, ":memory:")
+	ctx := context.Background()
+	for _, ws := range []string{"a", "b"} {
+		mustWorkspace(t, db, ws)
+	}
+	put := func(ws, id, contact string) {
+		t.Helper()
+		err := db.Update(ctx, ws, func(tx *store.Tx) error {
+			return tx.Insert(&store.Resource{Vendor: "whippy", Kind: "conversation", ID: id, Doc: []byte(`{}`), Keys: []store.Key{store.K("contact", contact)}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("a", "c1", "x")
+	put("a", "c2", "y")
+	put("a", "c3", "x")
+	put("b", "c4", "x")
+	var got []string
+	err := db.View(ctx, "a", func(tx *store.Tx) error {
+		rs, err := tx.ListByKey("whippy", "conversation", "contact", "x")
+		for _, r := range rs {
+			got = append(got, r.ID)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "c1,c3" {
+		t.Errorf("ListByKey = %v, want [c1 c3]", got)
 	}
 }

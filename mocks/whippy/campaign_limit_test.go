@@ -148,3 +148,16 @@ func TestCampaigns_TagKeepsContactFilters(t *testing.T) {
 		t.Errorf("contact.updated counts %v, want one for %s and one for %s", updated, oldID, newID)
 	}
 }
+
+// TestSequences_DefaultLimit: the default bound of sequence contacts is the
+// configurable check's (the spec does not cap the list, so a higher
+// whippy.sequence_max_contacts takes effect).
+func TestSequences_DefaultLimit(t *testing.T) {
+	s := newServer(t)
+	c := s.Whippy("sequence-default-limit")
+	seqs, _ := listOf(t, get(t, c, "/sequences"))
+	limit := config.Default().Whippy.SequenceMaxContacts
+	wantError(t, c.Post(t, "/sequences/"+field(seqs[0], "id")+"/contacts", M{"from": defaultPhone(t, c), "to": recipients(0, limit+1)}),
+		http.StatusUnprocessableEntity, "to", fmt.Sprintf("more than %d recipients", limit))
+	wantList(t, c, "/contacts", "id")
+}

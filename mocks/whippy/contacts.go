@@ -195,8 +195,7 @@ func (m *Mock) insertContact(tx *store.Tx, c *Contact) error {
 // it is now) and emits contact.updated.
 func (m *Mock) saveContact(tx *store.Tx, c *Contact) error {
 	c.UpdatedAt = ts(tx.Now())
-	convs, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindConversation,
-		Filters: []store.Filter{{Name: "contact", Values: []string{c.ID}}}})
+	convs, err := tx.ListByKey(Vendor, kindConversation, "contact", c.ID)
 	if err != nil {
 		return err
 	}
@@ -441,7 +440,7 @@ func (m *Mock) deleteContact(w http.ResponseWriter, r *http.Request) error {
 		} else if err != nil {
 			return err
 		}
-		convs, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindConversation, Filters: []store.Filter{{Name: "contact", Values: []string{id}}}})
+		convs, err := tx.ListByKey(Vendor, kindConversation, "contact", id)
 		if err != nil {
 			return err
 		}
