@@ -87,6 +87,11 @@ type Whippy struct {
 	// SequenceMaxContacts caps the recipients ("to") of one addition of
 	// contacts to a sequence (Whippy's 4000 is inferred).
 	SequenceMaxContacts int `yaml:"sequence_max_contacts"`
+	// BearerAuth also takes the API key as "Authorization: Bearer <key>"
+	// when X-WHIPPY-KEY is absent (inferred: OAuth tokens are said to be
+	// accepted). Off, a client that sends only the bearer header gets the
+	// 401 a Whippy key would require.
+	BearerAuth bool `yaml:"bearer_auth"`
 }
 
 // RateLimit mirrors Whippy's documented limits. Off unless Enabled.
@@ -287,6 +292,7 @@ func Default() Config {
 			WriteTimeout: 60 * time.Second,
 		},
 		Whippy: Whippy{
+			BearerAuth:    true,
 			InitialStatus: "queued",
 			BodyMaxLength: 1000,
 			RateLimit: RateLimit{

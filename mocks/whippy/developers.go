@@ -113,7 +113,7 @@ func (m *Mock) createApplication(w http.ResponseWriter, r *http.Request) error {
 	}
 	var app *Application
 	err := m.update(r.Context(), func(tx *store.Tx) (err error) {
-		app, err = m.insertApplication(tx, apiKey(r), in)
+		app, err = m.insertApplication(tx, m.apiKey(r), in)
 		return err
 	})
 	if err != nil {

@@ -18,6 +18,8 @@ type rateLimiter struct {
 	cfg config.RateLimit
 	now func() time.Time
 
+	// key names the budget a request spends: its API key.
+	key     func(*http.Request) string
 	mu      sync.Mutex
 	windows map[string]*window
 }
@@ -27,8 +29,8 @@ type window struct {
 	count int
 }
 
-func newRateLimiter(cfg config.RateLimit) *rateLimiter {
-	return &rateLimiter{cfg: cfg, now: time.Now, windows: map[string]*window{}}
+func newRateLimiter(cfg config.RateLimit, key func(*http.Request) string) *rateLimiter {
+	return &rateLimiter{cfg: cfg, key: key, now: time.Now, windows: map[string]*window{}}
 }
 
 // limit returns the budget and window of an operation.
@@ -66,7 +68,7 @@ func (l *rateLimiter) allow(key, op string) (bool, time.Duration) {
 
 func (l *rateLimiter) wrap(op string, h mocks.Handler) mocks.Handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		ok, wait := l.allow(apiKey(r), op)
+		ok, wait := l.allow(l.key(r), op)
 		if !ok {
 			ms := max(1, wait.Milliseconds())
 			return &mocks.Error{Status: http.StatusTooManyRequests, Message: "Too many requests",

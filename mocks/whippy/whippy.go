@@ -60,7 +60,7 @@ func New(d Deps) *Mock {
 	}
 	m := &Mock{db: d.DB, ws: d.Workspaces, cfg: d.Config, log: d.Logger.With("vendor", Vendor), scen: d.Scenarios, seed: d.Seed}
 	if d.Config.RateLimit.Enabled {
-		m.limiter = newRateLimiter(d.Config.RateLimit)
+		m.limiter = newRateLimiter(d.Config.RateLimit, m.apiKey)
 	}
 	return m
 }
@@ -90,13 +90,7 @@ func (m *Mock) API(doc *openapi3.T, prefix string, hosts []string) *mocks.API {
 // authenticate resolves the workspace from X-WHIPPY-KEY (header names are
 // case-insensitive; Whippy's docs spell it X-Whippy-Key).
 func (m *Mock) authenticate(r *http.Request) (string, error) {
-	key := strings.TrimSpace(r.Header.Get("X-Whippy-Key"))
-	if key == "" {
-		// Whippy's own tooling also accepts a bearer token.
-		if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
-			key = strings.TrimSpace(strings.TrimPrefix(auth, "Bearer "))
-		}
-	}
+	key := m.apiKey(r)
 	if key == "" {
 		return "", errUnauthenticated
 	}
@@ -110,12 +104,16 @@ func (m *Mock) authenticate(r *http.Request) (string, error) {
 	return ws, nil
 }
 
-// apiKey returns the key the request authenticated with.
-func apiKey(r *http.Request) string {
-	if key := strings.TrimSpace(r.Header.Get("X-Whippy-Key")); key != "" {
+// apiKey returns the key of the request: X-WHIPPY-KEY, else, when
+// whippy.bearer_auth allows it, an "Authorization: Bearer" token.
+func (m *Mock) apiKey(r *http.Request) string {
+	if key := strings.TrimSpace(r.Header.Get("X-Whippy-Key")); key != "" || !m.cfg.BearerAuth {
 		return key
 	}
-	return strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(token)
+	}
+	return ""
 }
 
 var errUnauthenticated = &mocks.Error{Status: http.StatusUnauthorized, Message: "Not authenticated"}

@@ -160,6 +160,7 @@ func TestAuth(t *testing.T) {
 		c.Workspaces = []config.Workspace{{ID: "strict", Whippy: config.WhippySeed{APIKeys: []string{"configured-key"}}}}
 	}))
 	open := newServer(t, withWorkspace("configured-key"))
+	noBearer := newServer(t, withWorkspace("configured-key"), apptest.WithConfig(func(c *config.Config) { c.Whippy.BearerAuth = false }))
 	const unauthenticated = `{"errors":[{"description":"Not authenticated"}],"status":401}`
 
 	tests := []struct {
@@ -180,6 +181,9 @@ func TestAuth(t *testing.T) {
 		{"DefaultUnknownKey", open, http.Header{"X-WHIPPY-KEY": {"any-new-key"}}, 200},
 		{"DefaultMissingKey", open, nil, 401},
 		{"DefaultBlankKey", open, http.Header{"X-WHIPPY-KEY": {""}}, 401},
+		{"DefaultBearer", open, http.Header{"Authorization": {"Bearer configured-key"}}, 200},
+		{"NoBearerAuthBearer", noBearer, http.Header{"Authorization": {"Bearer configured-key"}}, 401},
+		{"NoBearerAuthKey", noBearer, http.Header{"X-WHIPPY-KEY": {"configured-key"}}, 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
