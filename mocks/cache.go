@@ -68,16 +68,6 @@ func cacheKey(r *http.Request, op string) string {
 	return Workspace(r.Context()) + "\x00" + op + "\x00" + r.URL.EscapedPath() + "?" + r.URL.RawQuery
 }
 
-// serveCached writes the cached answer to r, if there is a current one.
-func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, op string) bool {
-	a, ok := s.cache.get(cacheKey(r, op), s.opts.Generation(Workspace(r.Context())))
-	if !ok {
-		return false
-	}
-	writeBody(w, http.StatusOK, a.contentType, a.body)
-	return true
-}
-
 // cached serves h's 200 answers from the cache while the workspace's data
 // is unchanged.
 func (s *Server) cached(op string, h Handler) Handler {

@@ -184,9 +184,6 @@ type op struct {
 	route   *routers.Route
 	handler Handler
 	hasBody bool
-	// fastCache lets a cached answer skip validation; only when nothing
-	// (rate limiting, fault injection) wraps the handler.
-	fastCache bool
 }
 
 func (s *Server) mount(api *API) error {
@@ -229,7 +226,6 @@ func (s *Server) mount(api *API) error {
 			}
 			if api.Cacheable[o.id] && s.opts.Generation != nil {
 				h = s.cached(o.id, h)
-				o.fastCache = api.Wrap == nil && s.opts.Intercept == nil
 			}
 			if api.Wrap != nil {
 				h = api.Wrap(o.id, h)
@@ -423,10 +419,6 @@ func (o *op) serve(w http.ResponseWriter, r *http.Request, ri *requestInfo, srv 
 			return err
 		}
 		ri.workspace = ws
-	}
-	if o.fastCache && srv.serveCached(w, r, o.id) {
-		// The same request passed validation when its answer was cached.
-		return nil
 	}
 	if err := o.validate(r, ri); err != nil {
 		return err
