@@ -22,17 +22,8 @@ import (
 // and message.
 func fieldError(tb testing.TB, r *apptest.Response, status int) (field, message string) {
 	tb.Helper()
-	apptest.Want(tb, r, status)
-	var e struct {
-		Error struct {
-			Code, Message, Field string
-		} `json:"error"`
-	}
-	r.JSON(tb, &e)
-	if e.Error.Message == "" {
-		tb.Errorf("error %s has no message", r.Body)
-	}
-	return e.Error.Field, e.Error.Message
+	e := decodeError(tb, r, status)
+	return e.Field, e.Message
 }
 
 func TestWorkspaces_DefinitionRules(t *testing.T) {

@@ -16,20 +16,34 @@ import (
 // M is a JSON object in a request body.
 type M = map[string]any
 
-// sandboxError checks the control API's error shape and returns its message.
-func sandboxError(tb testing.TB, r *apptest.Response, status int, code string) string {
+// controlError is the control API's error body.
+type controlError struct {
+	Code, Message, Field string
+}
+
+// decodeError checks the status and the control API's error shape.
+func decodeError(tb testing.TB, r *apptest.Response, status int) controlError {
 	tb.Helper()
 	apptest.Want(tb, r, status)
 	var e struct {
-		Error struct {
-			Code, Message, Field string
-		} `json:"error"`
+		Error controlError `json:"error"`
 	}
 	r.JSON(tb, &e)
-	if e.Error.Code != code || e.Error.Message == "" {
-		tb.Errorf("error %+v, want code %q and a message", e.Error, code)
+	if e.Error.Message == "" {
+		tb.Errorf("error %s has no message", r.Body)
 	}
-	return e.Error.Message
+	return e.Error
+}
+
+// sandboxError checks the control API's error shape and code and returns
+// its message.
+func sandboxError(tb testing.TB, r *apptest.Response, status int, code string) string {
+	tb.Helper()
+	e := decodeError(tb, r, status)
+	if e.Code != code {
+		tb.Errorf("error %+v, want code %q", e, code)
+	}
+	return e.Message
 }
 
 // whippyKey selects the workspace of a Whippy key.
