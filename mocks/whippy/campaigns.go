@@ -180,11 +180,7 @@ func uploadTag(tx *store.Tx, now time.Time) map[string]any {
 	}
 }
 
-// tagContact adds tag to c, writes c and emits contact.updated. Tags are in
-// no key of the contact or of its conversations, so only the document is
-// written: saveContact would also list the contact's conversations, a
-// filtered list that reads every conversation of the workspace, once per
-// recipient of a campaign.
+// tagContact adds tag to c and saves it (emitting contact.updated).
 func (m *Mock) tagContact(tx *store.Tx, c *Contact, tag map[string]any) error {
 	for _, t := range c.ContactTags {
 		if t["tag_id"] == tag["id"] {
@@ -195,11 +191,7 @@ func (m *Mock) tagContact(tx *store.Tx, c *Contact, tag map[string]any) error {
 		"id": newID(), "contact_id": c.ID, "tag_id": tag["id"], "tag": tag,
 		"created_at": tag["created_at"], "updated_at": tag["updated_at"],
 	})
-	c.UpdatedAt = ts(tx.Now())
-	if err := tx.UpdateDoc(&store.Resource{Vendor: Vendor, Kind: kindContact, ID: c.ID, Doc: mustJSON(c)}); err != nil {
-		return err
-	}
-	return m.emit(tx, "contact.updated", c)
+	return m.saveContact(tx, c)
 }
 
 // campaignEvent is the payload of campaign webhooks: a subset of the
