@@ -266,20 +266,8 @@ func (tx *Tx) List(q Query) ([]Resource, int, error) {
 		sqlText += ` LIMIT ? OFFSET ?`
 		args = append(args, limit, q.Offset)
 	}
-	rows, err := tx.query(sqlText, args...)
+	out, err := tx.resources(sqlText, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", q.Kind, err)
-	}
-	defer rows.Close()
-	var out []Resource
-	for rows.Next() {
-		r, _, err := scanResource(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list %s: %w", q.Kind, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list %s: %w", q.Kind, err)
 	}
 	if !q.Count {
@@ -296,25 +284,31 @@ func (tx *Tx) List(q Query) ([]Resource, int, error) {
 // its cost does not grow with the kind.
 func (tx *Tx) ListByKey(vendor, kind, name, value string) ([]Resource, error) {
 	// CROSS JOIN keeps the key index as the outer loop.
-	rows, err := tx.query(`SELECT `+prefixed(resourceCols, "r.")+` FROM resource_keys k CROSS JOIN resources r ON r.seq = k.seq
+	out, err := tx.resources(`SELECT `+prefixed(resourceCols, "r.")+` FROM resource_keys k CROSS JOIN resources r ON r.seq = k.seq
 		WHERE k.workspace_id = ? AND k.vendor = ? AND k.kind = ? AND k.name = ? AND k.value = ?
 		ORDER BY r.created_at, r.seq`, tx.ws, vendor, kind, name, value)
 	if err != nil {
 		return nil, fmt.Errorf("list %s by %s: %w", kind, name, err)
+	}
+	return out, nil
+}
+
+// resources runs a query of resourceCols and scans its rows.
+func (tx *Tx) resources(query string, args ...any) ([]Resource, error) {
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Resource
 	for rows.Next() {
 		r, _, err := scanResource(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list %s by %s: %w", kind, name, err)
+			return nil, err
 		}
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list %s by %s: %w", kind, name, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // unfiltered reports whether q selects every resource of its kind.

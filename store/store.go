@@ -169,8 +169,8 @@ func (db *DB) Open(ctx context.Context) error {
 	}
 	db.queue = make(chan *writeReq, 1024)
 	db.stopping, db.stopped, db.writerDone = make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go db.write()
 	db.fileDB = !memory
+	go db.write()
 	if !memory {
 		// Checkpoints copy the WAL into the database file (with fsyncs).
 		// A goroutine of their own does them, off the writer's path.
