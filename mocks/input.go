@@ -15,13 +15,12 @@ import (
 // parameters at all, so the request would run as if it had no filters.
 const maxQueryParams = 10000
 
-// checkQuery reports a query string that net/url would read only in part:
-// too many parameters, a malformed %-escape or an unescaped semicolon, or
-// that holds a NUL
-// (url.ParseQuery drops such a pair, or everything, and returns an error
-// nobody reads). A filter that is silently dropped returns unfiltered
-// data, so these are errors naming the parameter. The status is the
-// caller's to set.
+// checkQuery reports a query string that net/url would read only in part
+// (too many parameters, a malformed %-escape, an unescaped semicolon:
+// url.ParseQuery drops such a pair, or everything, and returns an error
+// nobody reads), or that holds a NUL. A filter that is silently dropped
+// returns unfiltered data, so these are errors naming the parameter. The
+// status is the caller's to set.
 func checkQuery(raw string) *Error {
 	if raw == "" {
 		return nil
