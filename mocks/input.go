@@ -11,6 +11,21 @@ import (
 	"unicode/utf8"
 )
 
+// checkRequest refuses a query string that would be read only in part
+// (checkQuery) and canonicalises the path parameters (API.PathParam).
+func checkRequest(c *call) error {
+	if err := checkQuery(c.r.URL.RawQuery); err != nil {
+		err.Code = EINVALID
+		return err
+	}
+	if c.op.api.PathParam != nil {
+		for k, v := range c.ri.vars {
+			c.ri.vars[k] = c.op.api.PathParam(k, v)
+		}
+	}
+	return nil
+}
+
 // maxQueryParams is net/url's limit: past it, url.ParseQuery returns no
 // parameters at all, so the request would run as if it had no filters.
 const maxQueryParams = 10000

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"vendorsim/internal/app"
 	"vendorsim/internal/config"
 	"vendorsim/mocks"
 	"vendorsim/scenarios"
@@ -122,11 +123,10 @@ func newFixtureMode(tb testing.TB, manual bool, change func(map[string]scenarios
 			tb.Fatal(err)
 		}
 	}
-	def := config.Default()
 	policies := map[string]scenarios.VendorPolicy{
-		"whippy":  {Retry: def.Whippy.Retry, Signer: mocks.NewSigner(whippySig)},
-		"zipwhip": {Retry: def.Zipwhip.Retry},
-		"whereby": {Retry: def.Whereby.Retry, Signer: mocks.NewSigner(wherebySig)},
+		"whippy":  {Retry: defaultRetry("whippy"), Signer: mocks.NewSigner(whippySig)},
+		"zipwhip": {Retry: defaultRetry("zipwhip")},
+		"whereby": {Retry: defaultRetry("whereby"), Signer: mocks.NewSigner(wherebySig)},
 	}
 	if change != nil {
 		change(policies)
@@ -519,4 +519,14 @@ func TestPruneOutbox_KeepsPendingAndRecent(t *testing.T) {
 	if len(left[0].Body) == 0 {
 		t.Error("the pending delivery lost its event body")
 	}
+}
+
+// defaultRetry is a vendor's default retry policy.
+func defaultRetry(vendor string) config.RetryPolicy {
+	for _, v := range app.Vendors() {
+		if v.Name() == vendor {
+			return v.Delivery().Retry
+		}
+	}
+	panic("no vendor " + vendor)
 }

@@ -158,10 +158,10 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (co
 		set[name], origin[name] = true, env
 	}
 
-	cfg := config.Default()
+	cfg := app.DefaultConfig()
 	if set["config"] {
 		var err error
-		if cfg, err = config.Load(s.configPath); err != nil {
+		if cfg, err = app.LoadConfig(s.configPath); err != nil {
 			return config.Config{}, err
 		}
 	}
@@ -186,7 +186,7 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (co
 	if set["speed"] {
 		cfg.Scenarios.Speed = s.speed
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(app.Owners()...); err != nil {
 		// A bad value from a flag or variable is named as it was given.
 		for name, key := range configKeys {
 			if rest, ok := strings.CutPrefix(err.Error(), key+":"); ok && origin[name] != "" {

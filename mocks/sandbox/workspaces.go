@@ -129,11 +129,8 @@ func (s *Sandbox) getWorkspace(w http.ResponseWriter, r *http.Request) error {
 // the config file's shape, checked by the same rules; errors name the key
 // within the definition.
 func (s *Sandbox) createWorkspace(w http.ResponseWriter, r *http.Request) error {
-	var def config.Workspace
-	if err := mocks.DecodeJSON(r, &def); err != nil {
-		return err
-	}
-	if err := def.Validate(); err != nil {
+	def, err := config.ParseWorkspace(mocks.Body(r), s.d.Workspaces.Owners()...)
+	if err != nil {
 		var ke *config.KeyError
 		if errors.As(err, &ke) {
 			return mocks.FieldErrorf(http.StatusUnprocessableEntity, ke.Key, "%s", ke.Error())
@@ -143,7 +140,7 @@ func (s *Sandbox) createWorkspace(w http.ResponseWriter, r *http.Request) error 
 	if err := s.taken(r.Context(), def); err != nil {
 		return err
 	}
-	err := s.d.Workspaces.Create(r.Context(), def, store.SourceAPI)
+	err = s.d.Workspaces.Create(r.Context(), def, store.SourceAPI)
 	if errors.Is(err, store.ErrConflict) {
 		// Taken since the check, or two of the definition's resources
 		// collide when seeded (which Validate should have caught).

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"vendorsim/internal/config"
+	"vendorsim/mocks/whippy"
 )
 
 // fuzzTargets are the JSON request paths FuzzWhippyJSON exercises. "{id}"
@@ -26,7 +26,7 @@ var fuzzTargets = []struct{ method, path string }{
 // one valid JSON value, and leave the server able to serve the seeded
 // contact.
 func FuzzWhippyJSON(f *testing.F) {
-	s := newServer(f, withWorkspace("fuzz", config.Channel{Name: "Fuzz line", Type: "phone", Phone: phoneA}))
+	s := newServer(f, withWorkspace("fuzz", whippy.ChannelSeed{Name: "Fuzz line", Type: "phone", Phone: phoneA}))
 	c := s.Whippy("fuzz")
 	seeded := post(f, c, "/contacts", M{"phone": "+13125550700", "name": "Seeded Contact"}, http.StatusCreated)
 	id := field(seeded, "id")

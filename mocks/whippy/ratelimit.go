@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"vendorsim/internal/config"
 	"vendorsim/mocks"
 )
 
@@ -15,7 +14,7 @@ import (
 // budget per second, a small per-minute budget for writes on campaigns,
 // contact lists and sequences, and a larger budget for /organization.
 type rateLimiter struct {
-	cfg config.RateLimit
+	cfg RateLimit
 	now func() time.Time
 
 	// key names the budget a request spends: its API key.
@@ -29,7 +28,7 @@ type window struct {
 	count int
 }
 
-func newRateLimiter(cfg config.RateLimit, key func(*http.Request) string) *rateLimiter {
+func newRateLimiter(cfg RateLimit, key func(*http.Request) string) *rateLimiter {
 	return &rateLimiter{cfg: cfg, key: key, now: time.Now, windows: map[string]*window{}}
 }
 
@@ -71,7 +70,7 @@ func (l *rateLimiter) wrap(op string, h mocks.Handler) mocks.Handler {
 		ok, wait := l.allow(l.key(r), op)
 		if !ok {
 			ms := max(1, wait.Milliseconds())
-			return &mocks.Error{Status: http.StatusTooManyRequests, Message: "Too many requests",
+			return &mocks.Error{Code: mocks.ERATELIMITED, Message: "Too many requests",
 				Header: http.Header{"X-Ratelimit-Remaining-Interval-Milliseconds": {fmt.Sprint(ms)}}}
 		}
 		return h(w, r)

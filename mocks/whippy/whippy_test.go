@@ -16,6 +16,7 @@ import (
 
 	"vendorsim/internal/apptest"
 	"vendorsim/internal/config"
+	"vendorsim/mocks/whippy"
 )
 
 // M is a JSON object in a request body.
@@ -40,18 +41,15 @@ func newServer(tb testing.TB, opts ...apptest.Option) *apptest.Server {
 
 // withWorkspace configures a workspace reached with key, with the given
 // Whippy channels (none: the default single phone channel).
-func withWorkspace(key string, channels ...config.Channel) apptest.Option {
+func withWorkspace(key string, channels ...whippy.ChannelSeed) apptest.Option {
 	return apptest.WithConfig(func(c *config.Config) {
-		c.Workspaces = append(c.Workspaces, config.Workspace{
-			ID:     "ws-" + key,
-			Whippy: config.WhippySeed{APIKeys: []string{key}, Channels: channels},
-		})
+		c.Workspaces = append(c.Workspaces, whippy.Workspace("ws-"+key, &whippy.WorkspaceConfig{APIKeys: []string{key}, Channels: channels}))
 	})
 }
 
 // twoPhonesAndEmail are the channels of a workspace that can send on two
 // numbers and by email.
-var twoPhonesAndEmail = []config.Channel{
+var twoPhonesAndEmail = []whippy.ChannelSeed{
 	{Name: "Line A", Type: "phone", Phone: phoneA},
 	{Name: "Line B", Type: "phone", Phone: phoneB},
 	{Name: "Inbox", Type: "email", Email: emailA},
@@ -942,15 +940,15 @@ func TestSequences(t *testing.T) {
 
 func TestChannelsUsersOrganization(t *testing.T) {
 	s := newServer(t, apptest.WithConfig(func(cfg *config.Config) {
-		cfg.Workspaces = append(cfg.Workspaces, config.Workspace{ID: "acme", Whippy: config.WhippySeed{
+		cfg.Workspaces = append(cfg.Workspaces, whippy.Workspace("acme", &whippy.WorkspaceConfig{
 			APIKeys:      []string{"acme-key"},
-			Organization: &config.Organization{Name: "Acme Staffing"},
+			Organization: &whippy.OrganizationSeed{Name: "Acme Staffing"},
 			Channels:     twoPhonesAndEmail,
-			Users: []config.User{
+			Users: []whippy.UserSeed{
 				{Name: "Dana Admin", Email: "dana@acme.example", Role: "admin"},
 				{Name: "Sam Agent", Email: "sam@acme.example", Role: "user"},
 			},
-		}})
+		}))
 	}))
 	c := s.Whippy("acme-key")
 

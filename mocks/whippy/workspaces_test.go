@@ -12,6 +12,7 @@ import (
 
 	"vendorsim/internal/apptest"
 	"vendorsim/internal/config"
+	"vendorsim/mocks/whippy"
 )
 
 // TestWorkspaces_ConcurrentIsolation has two workspaces, reached with
@@ -157,10 +158,10 @@ func TestContacts_ConcurrentCreateSamePhone(t *testing.T) {
 func TestAuth(t *testing.T) {
 	strict := newServer(t, apptest.WithConfig(func(c *config.Config) {
 		c.Server.StrictAuth = true
-		c.Workspaces = []config.Workspace{{ID: "strict", Whippy: config.WhippySeed{APIKeys: []string{"configured-key"}}}}
+		c.Workspaces = []config.Workspace{whippy.Workspace("strict", &whippy.WorkspaceConfig{APIKeys: []string{"configured-key"}})}
 	}))
 	open := newServer(t, withWorkspace("configured-key"))
-	noBearer := newServer(t, withWorkspace("configured-key"), apptest.WithConfig(func(c *config.Config) { c.Whippy.BearerAuth = false }))
+	noBearer := newServer(t, withWorkspace("configured-key"), apptest.WithConfig(func(c *config.Config) { whippy.Settings(c).BearerAuth = false }))
 	const unauthenticated = `{"errors":[{"description":"Not authenticated"}],"status":401}`
 
 	tests := []struct {
@@ -223,9 +224,9 @@ func TestAuth(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	s := newServer(t, apptest.WithConfig(func(c *config.Config) {
-		c.Whippy.RateLimit.Enabled = true
-		c.Whippy.RateLimit.StandardPerSecond = 3
-		c.Whippy.RateLimit.SlowWritesPerMinute = 1
+		whippy.Settings(c).RateLimit.Enabled = true
+		whippy.Settings(c).RateLimit.StandardPerSecond = 3
+		whippy.Settings(c).RateLimit.SlowWritesPerMinute = 1
 	}))
 
 	// Four requests are normally sent well within the one-second window;
