@@ -104,13 +104,17 @@ func (a *App) Open(ctx context.Context) (err error) {
 	for name, act := range a.Whippy.Actions() {
 		a.Engine.Actions[name] = scenarios.Action(act)
 	}
-	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions); err != nil {
+	for action, check := range a.Whippy.StepChecks() {
+		a.Engine.AddStepCheck(action, check)
+	}
+	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks); err != nil {
 		return err
 	}
 	a.Workspaces.Seeders = []mocks.Seeder{a.Whippy.Seed}
 	a.Sandbox = sandbox.New(sandbox.Deps{
 		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine,
 		Simulators: map[string]mocks.Handler{"simulateWhippyInbound": a.Whippy.SimulateInbound},
+		EventTypes: map[string][]string{whippy.Vendor: whippy.EventTypes},
 	})
 
 	whippyDoc, err := specs.Load(ctx, "whippy")

@@ -30,6 +30,10 @@ type Deps struct {
 	// Simulators are vendor-side simulations by operationId (inbound
 	// messages, room participants...), supplied by the vendor packages.
 	Simulators map[string]mocks.Handler
+	// EventTypes lists, by vendor, the webhook event types a subscription
+	// through the control API may name; a vendor not listed has no webhooks
+	// to subscribe to.
+	EventTypes map[string][]string
 }
 
 // Sandbox is the control API.

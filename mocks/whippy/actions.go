@@ -29,6 +29,34 @@ func (m *Mock) ParamChecks() map[string]map[string]func(tx *store.Tx, value stri
 	return out
 }
 
+// MessageStatuses are the delivery_status values whippy.message.status
+// sets: those seen in Whippy's samples and fixtures, and the Telnyx-style
+// set they plausibly come from (see VENDORS.md §1.3).
+var MessageStatuses = []string{
+	"queued", "pending", "sending", "sent", "delivered", "delivery_unconfirmed",
+	"failed", "sending_failed", "delivery_failed", "webhook_delivered", "call_completed",
+}
+
+// StepChecks are, by action, the checks of the values scenario steps set
+// (scenarios.Engine.AddStepCheck): a scenario file whose step sets a
+// status Whippy does not have is refused when it is loaded.
+func (m *Mock) StepChecks() map[string]func(with map[string]string) error {
+	return map[string]func(map[string]string) error{"whippy.message.status": checkStatusStep}
+}
+
+func checkStatusStep(with map[string]string) error {
+	v, ok := with["status"]
+	if !ok {
+		return nil // given by the run's params
+	}
+	for _, s := range MessageStatuses {
+		if v == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("status %q is not a Whippy delivery_status (one of %s)", v, strings.Join(MessageStatuses, ", "))
+}
+
 // checkMessage reports a message_id that names no message of the
 // workspace, wrapping store.ErrNotFound.
 func (m *Mock) checkMessage(tx *store.Tx, id string) error {
