@@ -113,6 +113,9 @@ type ActionSpec struct {
 	// that refers to nothing is refused up front. A check returns an error
 	// wrapping store.ErrNotFound for such a value.
 	Params map[string]func(tx *store.Tx, value string) error
+	// Step, when set, checks the values a scenario file's step of this
+	// action sets ("with"), when the file is loaded.
+	Step func(with map[string]string) error
 }
 
 // MagicNumber maps a destination number in the fictional NANP range

@@ -235,10 +235,21 @@ func (w *Workspaces) Reset(ctx context.Context, id string) error {
 	return w.DB.ResetWorkspace(ctx, id, w.seed(def))
 }
 
-// ResetAll deletes every workspace and recreates the configured ones.
+// ResetAll deletes every workspace and recreates the configured ones, in
+// one transaction (see store.DB.ReplaceAll): a request with a configured
+// credential lands before the wipe or in the recreated workspace.
 func (w *Workspaces) ResetAll(ctx context.Context) error {
-	if err := w.DB.DeleteAll(ctx); err != nil {
-		return err
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	all := make([]store.Workspace, 0, len(w.Config))
+	seeds := make([]func(*store.Tx) error, 0, len(w.Config))
+	for _, def := range w.Config {
+		seed, err := json.Marshal(def)
+		if err != nil {
+			return fmt.Errorf("encode workspace %s: %w", def.ID, err)
+		}
+		all = append(all, store.Workspace{ID: def.ID, Name: def.Name, Source: store.SourceConfig, Seed: seed, Credentials: Credentials(def)})
+		seeds = append(seeds, w.seed(def))
 	}
-	return w.EnsureConfigured(ctx)
+	return w.DB.ReplaceAll(ctx, all, seeds)
 }

@@ -82,6 +82,8 @@ type DB struct {
 
 	// hooks caches webhooks per workspace.
 	hooks hookCache
+	// journalKeep is the journal's retention (see SetJournalRetention).
+	journalKeep atomic.Int64
 }
 
 type credKey struct{ vendor, credential string }

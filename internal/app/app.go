@@ -150,7 +150,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions); err != nil {
+	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks); err != nil {
 		return err
 	}
 	a.Sandbox = sandbox.New(sandbox.Deps{
@@ -205,6 +205,9 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 			a.Engine.Actions[action] = scenarios.Action(spec.Run)
 			for param, check := range spec.Params {
 				a.Engine.AddParamCheck(action, param, check)
+			}
+			if spec.Step != nil {
+				a.Engine.AddStepCheck(action, spec.Step)
 			}
 		}
 		for _, m := range v.MagicNumbers() {

@@ -232,8 +232,14 @@ func (c *Config) Validate(owners ...Owner) error {
 			return keyErrorf("server.hosts."+name, "unknown vendor (one of%s)", strings.TrimPrefix(ownerList(owners), ","))
 		}
 	}
-	if c.Scenarios.Speed < 0 {
-		return fmt.Errorf("scenarios.speed: must not be negative")
+	if c.Scenarios.Speed <= 0 {
+		// 0 would divide every delay by zero: timelines would never move.
+		return fmt.Errorf("scenarios.speed: must be positive, not negative or zero (got %g)", c.Scenarios.Speed)
+	}
+	if d := c.Scenarios.Dir; d != "" {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			return fmt.Errorf("scenarios.dir: %q is not a directory", d)
+		}
 	}
 	if c.Scenarios.Retention < 0 {
 		return fmt.Errorf("scenarios.retention: must not be negative")

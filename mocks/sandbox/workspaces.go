@@ -41,8 +41,13 @@ func (s *Sandbox) health(w http.ResponseWriter, r *http.Request) error {
 func (s *Sandbox) reset(w http.ResponseWriter, r *http.Request) error {
 	ws := mocks.Workspace(r.Context())
 	if s.d.Engine != nil {
-		// Deliveries in flight must not write into a wiped workspace.
-		done := s.d.Engine.Pause(ws)
+		// The workspace's deliveries and steps stop now (in flight ones are
+		// cut short, not waited for) and nothing claims them again before
+		// the wipe.
+		done, err := s.d.Engine.Cancel(r.Context(), ws)
+		if err != nil {
+			return err
+		}
 		defer done()
 	}
 	if ws != "" {
@@ -62,8 +67,16 @@ func (s *Sandbox) reset(w http.ResponseWriter, r *http.Request) error {
 // resetWorkspace serves POST /workspaces/{id}/reset.
 func (s *Sandbox) resetWorkspace(w http.ResponseWriter, r *http.Request) error {
 	id := mocks.PathParam(r, "id")
+	if _, err := s.d.DB.GetWorkspace(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+		return mocks.Errorf(http.StatusNotFound, "no workspace %q", id)
+	} else if err != nil {
+		return err
+	}
 	if s.d.Engine != nil {
-		done := s.d.Engine.Pause(id)
+		done, err := s.d.Engine.Cancel(r.Context(), id)
+		if err != nil {
+			return err
+		}
 		defer done()
 	}
 	if err := s.d.Workspaces.Reset(r.Context(), id); errors.Is(err, store.ErrNotFound) {

@@ -14,7 +14,7 @@ import (
 func (m *Mock) Actions() map[string]mocks.ActionSpec {
 	params := map[string]func(*store.Tx, string) error{"message_id": m.checkMessage}
 	return map[string]mocks.ActionSpec{
-		"whippy.message.status": {Run: m.actionStatus, Params: params},
+		"whippy.message.status": {Run: m.actionStatus, Params: params, Step: checkStatusStep},
 		"whippy.message.reply":  {Run: m.actionReply, Params: params},
 	}
 }
@@ -30,6 +30,29 @@ func (m *Mock) MagicNumbers() []mocks.MagicNumber {
 		{Suffix: "05", Trigger: "sms", Scenario: "whippy.sms.sending_failed", Description: "Rejected before sending: delivery_status sending_failed."},
 		{Suffix: "06", Trigger: "sms", Scenario: "whippy.sms.stuck", Description: "Stays in sending forever."},
 	}
+}
+
+// MessageStatuses are the delivery_status values whippy.message.status
+// sets: those seen in Whippy's samples and fixtures, and the Telnyx-style
+// set they plausibly come from (see VENDORS.md §1.3).
+var MessageStatuses = []string{
+	"queued", "pending", "sending", "sent", "delivered", "delivery_unconfirmed",
+	"failed", "sending_failed", "delivery_failed", "webhook_delivered", "call_completed",
+}
+
+// checkStatusStep refuses a scenario step that sets a status Whippy does
+// not have, when the scenario file is loaded.
+func checkStatusStep(with map[string]string) error {
+	v, ok := with["status"]
+	if !ok {
+		return nil // given by the run's params
+	}
+	for _, s := range MessageStatuses {
+		if v == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("status %q is not a Whippy delivery_status (one of %s)", v, strings.Join(MessageStatuses, ", "))
 }
 
 // checkMessage reports a message_id that names no message of the

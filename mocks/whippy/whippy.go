@@ -129,18 +129,8 @@ func (m *Mock) Delivery() mocks.DeliveryPolicy {
 	}
 }
 
-// EventTypes implements mocks.Vendor: the event names Whippy documents for
-// its endpoints.
-func (m *Mock) EventTypes() []string {
-	return []string{
-		"message.created", "message.updated", "contact.created", "contact.updated",
-		"conversation.created", "conversation.updated", "campaign.created", "campaign.updated",
-		"sequence.created", "sequence.updated", "sequence_run.created", "sequence_run.updated",
-		"step.created", "step.updated", "step_contact.created", "step_contact.updated",
-		"message_template.created", "message_template.updated", "message_template.deleted",
-		"lead.new", "call.analyzed",
-	}
-}
+// EventTypes implements mocks.Vendor.
+func (m *Mock) EventTypes() []string { return EventTypes }
 
 // Simulators implements mocks.Vendor.
 func (m *Mock) Simulators() map[string]mocks.Handler {
