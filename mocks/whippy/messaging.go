@@ -7,10 +7,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"vendorsim/internal/phone"
-	"vendorsim/mocks"
 	"vendorsim/store"
 )
 
@@ -84,7 +82,7 @@ func (m *Mock) sendNoteHandler(w http.ResponseWriter, r *http.Request) error {
 // delivery timeline.
 func (m *Mock) send(w http.ResponseWriter, r *http.Request, kind messageKind) error {
 	var in sendInput
-	if err := mocks.DecodeJSON(r, &in); err != nil {
+	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
 	if err := m.checkBody(kind, in.Body, in.Attachments); err != nil {
@@ -136,10 +134,13 @@ func (m *Mock) send(w http.ResponseWriter, r *http.Request, kind messageKind) er
 
 // checkBody enforces the body rules: at most BodyMaxLength characters for
 // SMS, notes and campaigns, and a body or attachments for SMS and email.
+// The configuration is the only source of the limit (the spec states
+// none), and characters are grapheme clusters, as Elixir's String.length
+// counts them.
 func (m *Mock) checkBody(kind messageKind, body *string, attachments []string) error {
 	n := 0
 	if body != nil {
-		n = utf8.RuneCountInString(*body)
+		n = graphemes(*body)
 	}
 	if kind != sendEmail && n > m.cfg.BodyMaxLength {
 		return invalid("body", "body must be at most %d characters (got %d)", m.cfg.BodyMaxLength, n)
