@@ -89,6 +89,10 @@ type API struct {
 	// Default marks the API whose error shape answers requests that no
 	// API's prefix claims.
 	Default bool
+	// MethodNotAllowedStatus answers a path the API has with a method it
+	// lacks: 0 or 405 is a 405 with Allow; 404 is the API's 404, as a
+	// router that matches path and method together answers (Phoenix).
+	MethodNotAllowedStatus int
 }
 
 // Options configure a Server.
@@ -594,6 +598,10 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	ri := info(r.Context())
 	ri.api = s.apiFor(r.URL.Path)
+	if ri.api != nil && ri.api.MethodNotAllowedStatus == http.StatusNotFound {
+		s.notFound(w, r)
+		return
+	}
 	var allowed []string
 	literal := s.literal[r.URL.EscapedPath()]
 	s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {

@@ -92,6 +92,15 @@ type Whippy struct {
 	// accepted). Off, a client that sends only the bearer header gets the
 	// 401 a Whippy key would require.
 	BearerAuth bool `yaml:"bearer_auth"`
+	// MethodNotAllowed is the status for a known path with a method it
+	// lacks: 404 in Whippy's error shape, as Phoenix's router answers
+	// (inferred from Whippy running on Phoenix), or 405 with Allow.
+	MethodNotAllowed int `yaml:"method_not_allowed"`
+	// OptedOutSend is what a send to a contact opted out of the channel
+	// does (inferred): "fail" stores the message as failed, with its
+	// message.updated event, as a carrier-side refusal; "deliver" ignores
+	// the opt-out.
+	OptedOutSend string `yaml:"opted_out_send"`
 }
 
 // RateLimit mirrors Whippy's documented limits. Off unless Enabled.
@@ -319,6 +328,8 @@ func Default() Config {
 			},
 			CampaignMaxRecipients: 10000,
 			SequenceMaxContacts:   4000,
+			MethodNotAllowed:      404,
+			OptedOutSend:          "fail",
 		},
 		Zipwhip: Zipwhip{
 			Retry: RetryPolicy{
@@ -458,6 +469,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Whippy.SequenceMaxContacts <= 0 {
 		return fmt.Errorf("whippy.sequence_max_contacts: must be positive")
+	}
+	if c.Whippy.MethodNotAllowed != 404 && c.Whippy.MethodNotAllowed != 405 {
+		return fmt.Errorf("whippy.method_not_allowed: %d is not one of 404, 405", c.Whippy.MethodNotAllowed)
+	}
+	if c.Whippy.OptedOutSend != "fail" && c.Whippy.OptedOutSend != "deliver" {
+		return fmt.Errorf("whippy.opted_out_send: %q is not one of fail, deliver", c.Whippy.OptedOutSend)
 	}
 	for name, s := range map[string]Signature{"whippy.signature": c.Whippy.Signature, "zipwhip.signature": c.Zipwhip.Signature} {
 		if err := s.validate(name); err != nil {

@@ -51,7 +51,7 @@ func TestBadInput(t *testing.T) {
 		status int
 		field  string // the description must contain it
 		exact  bool   // the description must be field, exactly
-		allow  string // the Allow header of a 405
+		allow  string // the Allow header (none unless set)
 	}{
 		{name: "MalformedJSON", method: "POST", path: "/contacts", body: `{"phone": "+1312`, status: 422, field: "request body"},
 		{name: "MalformedJSONTrailingComma", method: "POST", path: "/messaging/sms", body: `{"to":"+13125550501","from":"` + from + `","body":"x",}`, status: 422, field: "request body"},
@@ -106,9 +106,11 @@ func TestBadInput(t *testing.T) {
 		{name: "UpdateUnknownContact", method: "PUT", path: "/contacts/" + uuid.NewString(), body: M{"name": "x"}, status: 404, field: "Contact not found"},
 		{name: "DeleteUnknownContact", method: "DELETE", path: "/contacts/" + uuid.NewString(), status: 404, field: "Contact not found"},
 		{name: "UnknownConversation", method: "GET", path: "/conversations/" + uuid.NewString(), status: 404, field: "Conversation not found"},
-		{name: "WrongMethod", method: "DELETE", path: "/messaging/sms", status: 405, field: "DELETE", allow: "POST"},
-		{name: "WrongMethodOnResource", method: "PATCH", path: "/contacts/" + id, body: M{"name": "x"}, status: 405, field: "PATCH", allow: "DELETE, GET, HEAD, PUT"},
-		{name: "WrongMethodOnList", method: "PUT", path: "/contacts", body: M{}, status: 405, field: "PUT", allow: "GET, HEAD, POST"},
+		// Phoenix's router matches path and method together: 404 by default
+		// (whippy.method_not_allowed; TestWrongMethod covers 405).
+		{name: "WrongMethod", method: "DELETE", path: "/messaging/sms", status: 404, field: "Not found"},
+		{name: "WrongMethodOnResource", method: "PATCH", path: "/contacts/" + id, body: M{"name": "x"}, status: 404, field: "Not found"},
+		{name: "WrongMethodOnList", method: "PUT", path: "/contacts", body: M{}, status: 404, field: "Not found"},
 		{name: "MissingKey", method: "GET", path: "/contacts", header: http.Header{}, status: 401, field: "Not authenticated"},
 		{name: "MissingKeyOnWrite", method: "POST", path: "/contacts", header: http.Header{}, body: M{"phone": "+13125550529"}, status: 401, field: "Not authenticated"},
 		{name: "UnknownPath", method: "GET", path: "/nothing", status: 404, field: "Not found"},
@@ -140,10 +142,8 @@ func TestBadInput(t *testing.T) {
 			if desc := wantError(t, r, tt.status, tt.field); tt.exact && desc != tt.field {
 				t.Errorf("description %q, want exactly %q", desc, tt.field)
 			}
-			if tt.allow != "" {
-				if got := r.Header.Get("Allow"); got != tt.allow {
-					t.Errorf("Allow %q, want %q", got, tt.allow)
-				}
+			if got := r.Header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
 			}
 		})
 	}

@@ -80,6 +80,8 @@ func (m *Mock) API(doc *openapi3.T, prefix string, hosts []string) *mocks.API {
 		ValidationStatus: http.StatusUnprocessableEntity,
 		Cacheable:        cacheable,
 		PathParam:        canonicalID,
+		// Phoenix's router answers 404 for a method a path lacks.
+		MethodNotAllowedStatus: m.cfg.MethodNotAllowed,
 	}
 	if m.limiter != nil {
 		api.Wrap = m.limiter.wrap
