@@ -150,6 +150,13 @@ func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 				Doc: mustJSON(cc), CreatedAt: now.Add(microsteps(i)), Keys: []store.Key{store.K("message", msg.ID)}}); err != nil {
 				return err
 			}
+			if msg.DeliveryStatus == "failed" {
+				// Refused at once (an opted-out recipient): the campaign
+				// counts the failure.
+				if err := m.syncCampaignContact(tx, msg); err != nil {
+					return err
+				}
+			}
 		}
 		accepted = CampaignAccepted{
 			Message:    fmt.Sprintf("Campaign accepted: %d contacts will receive it", len(valid)),

@@ -51,6 +51,9 @@ type outbound struct {
 	sequenceID  *string
 	stepID      *string
 	stepCID     *string
+	// accepted is set by deliver to the status the message was accepted
+	// with: what the receipt says, even when the carrier then refuses it.
+	accepted string
 }
 
 // MessageReceipt is what a send returns.
@@ -122,7 +125,7 @@ func (m *Mock) send(w http.ResponseWriter, r *http.Request, kind messageKind) er
 		if err != nil {
 			return err
 		}
-		receipt = MessageReceipt{ID: msg.ID, ContactID: out.contact.ID, ConversationID: conv.ID, DeliveryStatus: msg.DeliveryStatus}
+		receipt = MessageReceipt{ID: msg.ID, ContactID: out.contact.ID, ConversationID: conv.ID, DeliveryStatus: out.accepted}
 		return nil
 	})
 	if err != nil {
@@ -267,7 +270,12 @@ func (m *Mock) deliver(tx *store.Tx, out *outbound) (*Message, *Conversation, er
 	if err := m.touchConversation(tx, conv, now, 0); err != nil {
 		return nil, nil, err
 	}
-	if out.kind != sendNote && m.scen != nil {
+	out.accepted = msg.DeliveryStatus
+	refused, err := m.refuseOptedOut(tx, out, msg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !refused && out.kind != sendNote && m.scen != nil {
 		start := now
 		if status == "scheduled" {
 			start = out.scheduleAt
