@@ -23,6 +23,43 @@ type sendInput struct {
 	OptInToAllChannels bool              `json:"opt_in_to_all_channels"`
 	OptInTo            []json.RawMessage `json:"opt_in_to"`
 	ConversationStatus string            `json:"conversation_status"`
+	CC                 json.RawMessage   `json:"cc"`
+	BCC                json.RawMessage   `json:"bcc"`
+}
+
+// emailAddresses reads cc or bcc: a list of addresses, or one string that
+// may hold several separated by commas (both forms are sent by Whippy's
+// clients; the vendor's own rule is unknown).
+func emailAddresses(field string, raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var list []string
+	var one string
+	if err := json.Unmarshal(raw, &one); err == nil {
+		if strings.TrimSpace(one) == "" {
+			return nil, nil
+		}
+		addrs, err := mail.ParseAddressList(one)
+		if err != nil {
+			return nil, invalid(field, "%s is not a valid email address or list of addresses", field)
+		}
+		for _, a := range addrs {
+			list = append(list, a.Address)
+		}
+		return list, nil
+	}
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, invalid(field, "%s must be an email address or a list of them", field)
+	}
+	for i, s := range list {
+		a, err := mail.ParseAddress(s)
+		if err != nil {
+			return nil, invalid(field, "%s.%d is not a valid email address", field, i)
+		}
+		list[i] = a.Address
+	}
+	return list, nil
 }
 
 // messageKind is what an endpoint sends.
@@ -90,6 +127,16 @@ func (m *Mock) send(w http.ResponseWriter, r *http.Request, kind messageKind) er
 	}
 	if err := m.checkBody(kind, in.Body, in.Attachments); err != nil {
 		return err
+	}
+	if kind == sendEmail {
+		for _, f := range []struct {
+			name string
+			raw  json.RawMessage
+		}{{"cc", in.CC}, {"bcc", in.BCC}} {
+			if _, err := emailAddresses(f.name, f.raw); err != nil {
+				return err
+			}
+		}
 	}
 	var receipt MessageReceipt
 	err := m.update(r.Context(), func(tx *store.Tx) error {
