@@ -16,6 +16,8 @@ import (
 // contact lists and sequences, and a larger budget for /organization.
 type rateLimiter struct {
 	cfg config.RateLimit
+	// now is the limiter's clock (real time: Whippy's limits are not
+	// virtual), replaced by SetRateLimitClock in tests.
 	now func() time.Time
 
 	// key names the budget a request spends: its API key.
@@ -51,9 +53,9 @@ func (l *rateLimiter) allow(key, op string) (bool, time.Duration) {
 	if n <= 0 {
 		return true, 0
 	}
-	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now()
 	w := l.windows[key+"\x00"+class]
 	if w == nil || now.Sub(w.start) >= per {
 		w = &window{start: now}
@@ -76,4 +78,16 @@ func (l *rateLimiter) wrap(op string, h mocks.Handler) mocks.Handler {
 		}
 		return h(w, r)
 	}
+}
+
+// SetRateLimitClock makes the rate limiter read now instead of the real
+// time, so that a test can move its windows without waiting. It does
+// nothing when rate limiting is off.
+func (m *Mock) SetRateLimitClock(now func() time.Time) {
+	if m.limiter == nil {
+		return
+	}
+	m.limiter.mu.Lock()
+	m.limiter.now = now
+	m.limiter.mu.Unlock()
 }

@@ -6,7 +6,7 @@ import "vendorsim/mocks"
 // spec not listed here (automation templates, custom objects) answer from
 // the spec's examples.
 func (m *Mock) handlers() map[string]mocks.Handler {
-	return map[string]mocks.Handler{
+	hs := map[string]mocks.Handler{
 		"sendSms":         m.sendSMSHandler,
 		"sendEmail":       m.sendEmailHandler,
 		"sendFax":         m.sendFaxHandler,
@@ -55,6 +55,10 @@ func (m *Mock) handlers() map[string]mocks.Handler {
 		"deleteDeveloperEndpoint":    m.deleteEndpoint,
 		"deleteWebhook":              m.deleteEndpoint,
 	}
+	for op := range cacheable {
+		hs[op] = m.runs.counted(op, hs[op])
+	}
+	return hs
 }
 
 // cacheable are the reads whose answers depend only on the request and the

@@ -51,6 +51,8 @@ type Mock struct {
 	limiter *rateLimiter
 	// channels spares decoding the same channel for every send.
 	channels channelMemo
+	// runs counts the runs of the cacheable reads' handlers.
+	runs handlerRuns
 }
 
 // New returns the Whippy mock.
