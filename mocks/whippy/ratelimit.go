@@ -40,6 +40,8 @@ func (l *rateLimiter) limit(op string) (class string, n int, per time.Duration) 
 	switch {
 	case op == "getOrganization":
 		return "org-read", l.cfg.OrganizationReadsPerSecond, time.Second
+	case op == "createOrganizationIntegration":
+		return "org-write", l.cfg.OrganizationWritesPerSecond, time.Second
 	case op == "sendCampaign" || op == "sendSmsCampaign" || op == "addSequenceContacts" || strings.HasPrefix(op, "upsertContacts"):
 		return "slow-write", l.cfg.SlowWritesPerMinute, time.Minute
 	}

@@ -1142,7 +1142,6 @@ func TestDevelopers(t *testing.T) {
 func TestFallbackOperations(t *testing.T) {
 	s := newServer(t)
 	c := s.Whippy("fallback")
-	id := uuid.NewString()
 	tests := []struct {
 		name   string
 		method string
@@ -1152,11 +1151,6 @@ func TestFallbackOperations(t *testing.T) {
 		wantID string
 	}{
 		{"ListAutomationTemplates", http.MethodGet, "/automations/templates", nil, 200, ""},
-		{"ListCustomObjects", http.MethodGet, "/custom_objects?limit=5", nil, 200, ""},
-		{"CreateCustomObject", http.MethodPost, "/custom_objects", M{"key": "job_placement", "label": "Job placement"}, 201, ""},
-		{"UpdateCustomObject", http.MethodPut, "/custom_objects/" + id, M{"label": "Placement"}, 200, id},
-		{"CreateCustomProperty", http.MethodPost, "/custom_objects/" + id + "/properties", M{"key": "site", "label": "Site", "type": "text"}, 201, ""},
-		{"UpsertCustomObjectRecord", http.MethodPost, "/custom_objects/" + id + "/records", M{"external_id": "rec-1", "properties": M{"site": "Elk Grove"}}, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
