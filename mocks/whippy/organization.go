@@ -128,3 +128,15 @@ func (m *Mock) createOrganizationIntegration(w http.ResponseWriter, r *http.Requ
 	writeData(w, status, out)
 	return nil
 }
+
+// firstUser returns the organization's first user, or store.ErrNotFound.
+func firstUser(tx *store.Tx) (*User, error) {
+	list, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindUser, Limit: 1, Asc: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return decode[User](&list[0])
+}

@@ -16,7 +16,7 @@ func (m *Mock) handlers() map[string]mocks.Handler {
 
 		"listContacts":         m.listContacts,
 		"createContact":        m.createContactHandler,
-		"getContact":           m.getByID(kindContact, "Contact"),
+		"getContact":           m.getContact,
 		"updateContact":        m.updateContact,
 		"deleteContact":        m.deleteContact,
 		"upsertContacts":       m.upsertContacts,
