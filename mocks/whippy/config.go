@@ -33,6 +33,15 @@ type Config struct {
 	// accepted). Off, a client that sends only the bearer header gets the
 	// 401 a Whippy key would require.
 	BearerAuth bool `yaml:"bearer_auth"`
+	// MethodNotAllowed is the status for a known path with a method it
+	// lacks: 404 in Whippy's error shape, as Phoenix's router answers
+	// (inferred from Whippy running on Phoenix), or 405 with Allow.
+	MethodNotAllowed int `yaml:"method_not_allowed"`
+	// OptedOutSend is what a send to a contact opted out of the channel
+	// does (inferred): "fail" stores the message as failed, with its
+	// message.updated event, as a carrier-side refusal; "deliver" ignores
+	// the opt-out.
+	OptedOutSend string `yaml:"opted_out_send"`
 }
 
 // RateLimit mirrors Whippy's documented limits. Off unless Enabled.
@@ -77,6 +86,8 @@ func DefaultConfig() *Config {
 		},
 		CampaignMaxRecipients: 10000,
 		SequenceMaxContacts:   4000,
+		MethodNotAllowed:      404,
+		OptedOutSend:          "fail",
 	}
 }
 
@@ -92,6 +103,12 @@ func (c *Config) validate() error {
 	}
 	if c.SequenceMaxContacts <= 0 {
 		return config.KeyErrorf("sequence_max_contacts", "must be positive")
+	}
+	if c.MethodNotAllowed != 404 && c.MethodNotAllowed != 405 {
+		return config.KeyErrorf("method_not_allowed", "%d is not one of 404, 405", c.MethodNotAllowed)
+	}
+	if c.OptedOutSend != "fail" && c.OptedOutSend != "deliver" {
+		return config.KeyErrorf("opted_out_send", "%q is not one of fail, deliver", c.OptedOutSend)
 	}
 	if err := c.Signature.Validate("signature"); err != nil {
 		return err

@@ -37,6 +37,8 @@ type Mock struct {
 	limiter *rateLimiter
 	// channels spares decoding the same channel for every send.
 	channels channelMemo
+	// runs counts the runs of the cacheable reads' handlers.
+	runs handlerRuns
 }
 
 var _ mocks.Vendor = (*Mock)(nil)
@@ -87,6 +89,10 @@ func (m *Mock) API(doc *openapi3.T) *mocks.API {
 		WriteError:   writeError,
 		Cacheable:    cacheable,
 		PathParam:    canonicalID,
+	}
+	if m.cfg.MethodNotAllowed == http.StatusNotFound {
+		// Phoenix's router answers 404 for a method a path lacks.
+		api.MethodNotAllowed = mocks.ENOTFOUND
 	}
 	if m.limiter != nil {
 		api.Wrap = m.limiter.wrap
