@@ -74,6 +74,8 @@ type DB struct {
 	// may touch every workspace, for read caches (see Generation).
 	gens  sync.Map // string -> *atomic.Uint64
 	epoch atomic.Uint64
+	// commits counts committed write batches of any kind (see Commits).
+	commits atomic.Uint64
 	// fileDB is set for a database in a file, whose page cache the
 	// writer grows for bulk updates (see growCache).
 	fileDB bool
@@ -627,13 +629,24 @@ func (db *DB) commit(ok []*writeReq) {
 		}
 		return
 	}
+	wrote := false
 	for _, r := range ok {
 		r.tx.hooksSettled()
 		if r.write && r.ws != "" {
 			db.bump(r.ws)
 		}
+		wrote = wrote || r.write
+	}
+	if wrote {
+		db.commits.Add(1)
 	}
 }
+
+// Commits returns a value that changes whenever any write commits: vendor
+// resources, the journal, the outbox and its attempts, jobs, workspaces.
+// It costs an atomic load, so a watcher (the dashboard's live updates) may
+// poll it often and read the store only when it moved.
+func (db *DB) Commits() uint64 { return db.commits.Load() }
 
 // runFn calls r.fn, turning a panic into an error here and a panic again in
 // the caller's goroutine.

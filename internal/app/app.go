@@ -58,6 +58,9 @@ type Options struct {
 	Now func() time.Time
 	// Fault, when set, may answer vendor requests instead of their handlers.
 	Fault mocks.Fault
+	// UIGuard, when set, decides who may load the dashboard's page and
+	// event stream (ui.Options.Authorized; ui.TokenGuard for a token).
+	UIGuard func(*http.Request) bool
 }
 
 // App is a running vendorsim, without its listener.
@@ -66,6 +69,7 @@ type App struct {
 	version string
 	log     *slog.Logger
 	fault   mocks.Fault
+	uiGuard func(*http.Request) bool
 
 	DB         *store.DB
 	Workspaces *mocks.Workspaces
@@ -85,7 +89,7 @@ func New(opts Options) *App {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger, fault: opts.Fault}
+	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger, fault: opts.Fault, uiGuard: opts.UIGuard}
 	a.DB = store.New(opts.Config.Server.DB)
 	if opts.Now != nil {
 		a.DB.Now = opts.Now
@@ -240,8 +244,9 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 	return apis, nil
 }
 
-// Handler returns the HTTP handler of every API.
-func (a *App) Handler() http.Handler { return a.Server }
+// Handler returns the HTTP handler of every API, and of the dashboard at
+// /_sandbox/ui/ (see withUI).
+func (a *App) Handler() http.Handler { return a.withUI(a.Server) }
 
 // Close stops the background workers and closes the database.
 func (a *App) Close(ctx context.Context) error {

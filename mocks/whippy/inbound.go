@@ -154,6 +154,15 @@ func (m *Mock) SimulateInbound(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	mocks.WriteJSON(w, http.StatusCreated, map[string]any{"data": msg, "new_contact": isNew})
+	// optout says what the body did to the contact's opt-in, as Zipwhip's
+	// simulator answers: STOP (opted out of the channel), UNSTOP (back in).
+	var optout any
+	switch kw := keyword(in.Body); {
+	case optOutWords[kw]:
+		optout = "STOP"
+	case optInWords[kw]:
+		optout = "UNSTOP"
+	}
+	mocks.WriteJSON(w, http.StatusCreated, map[string]any{"data": msg, "new_contact": isNew, "optout": optout})
 	return nil
 }
