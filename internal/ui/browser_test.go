@@ -1,0 +1,417 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"vendorsim/internal/apptest"
+	"vendorsim/internal/config"
+)
+
+// chromium is the browser the tests drive: Debian's package (.ci/run
+// installs it when missing).
+const chromium = "/usr/bin/chromium"
+
+// browser is one headless Chromium for the whole test binary; each test
+// opens tabs in it.
+var browser struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel func()
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browser.cancel != nil {
+		browser.cancel()
+	}
+	os.Exit(code)
+}
+
+// mustBrowser returns the shared browser's context, starting it on first
+// use. A missing Chromium fails the test: browser tests are never skipped.
+func mustBrowser(t *testing.T) context.Context {
+	t.Helper()
+	browser.once.Do(func() {
+		path := chromium
+		if _, err := os.Stat(path); err != nil {
+			if p, lerr := exec.LookPath("chromium"); lerr == nil {
+				path = p
+			} else {
+				browser.err = fmt.Errorf("no Chromium at %s or on PATH (apt-get install -y chromium): %v", chromium, err)
+				return
+			}
+		}
+		dir, err := os.MkdirTemp("", "vendorsim-chromium-")
+		if err != nil {
+			browser.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck,
+			chromedp.UserDataDir(dir),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-extensions", true),
+			chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.WindowSize(1280, 900),
+		)
+		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, bcancel := chromedp.NewContext(actx)
+		if err := chromedp.Do(bctx); err != nil {
+			bcancel()
+			acancel()
+			os.RemoveAll(dir)
+			browser.err = fmt.Errorf("start %s: %w", path, err)
+			return
+		}
+		browser.ctx = bctx
+		browser.cancel = func() { bcancel(); acancel(); os.RemoveAll(dir) }
+	})
+	if browser.err != nil {
+		t.Fatal(browser.err)
+	}
+	return browser.ctx
+}
+
+// tab opens a new tab of the shared browser, closed when the test ends,
+// with a generous overall deadline: conditions are waited for, never
+// timed.
+func tab(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(mustBrowser(t))
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancel() })
+	return ctx
+}
+
+// run runs browser actions, failing the test with what was being done.
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// get runs one browser action that returns a value.
+func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// waitJS polls a JavaScript condition until it is true.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
+// js evaluates an expression for its effect.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](expr)
+}
+
+// css is a CSS selector (the first match).
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+// screenshot saves the page as .artifacts/screenshots/<name>.png at the
+// repository's root (git-ignored).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(90))
+	dir := filepath.Join("..", "..", ".artifacts", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unnamedControls lists the page's visible controls without an accessible
+// name (an approximation of the accessible-name computation: label,
+// aria-label, aria-labelledby, title, text).
+const unnamedControls = `(() => {
+  const out = [];
+  for (const e of document.querySelectorAll('button, a[href], input, select, textarea, [tabindex]:not([tabindex="-1"])')) {
+    if (e.type === 'hidden' || e.closest('[hidden]') || e.closest('dialog:not([open])')) continue;
+    const named = (e.getAttribute('aria-label') || '').trim() ||
+      (e.getAttribute('aria-labelledby') || '').split(' ').map((id) => document.getElementById(id)).some((l) => l && l.textContent.trim()) ||
+      (e.labels && [...e.labels].some((l) => l.textContent.trim())) ||
+      (e.getAttribute('title') || '').trim() ||
+      (!['INPUT', 'SELECT', 'TEXTAREA'].includes(e.tagName) && e.textContent.trim());
+    if (!named) out.push(e.outerHTML.slice(0, 120));
+  }
+  return out;
+})()`
+
+func checkNames(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	bad := get(t, ctx, "accessible names on "+page, chromedp.Evaluate[[]string](unnamedControls))
+	if len(bad) > 0 {
+		t.Errorf("%s: controls without an accessible name:\n%s", page, strings.Join(bad, "\n"))
+	}
+}
+
+// fixture is a server with one workspace that has a webhook receiver and
+// some traffic: a sent SMS (with its default timeline), a request that
+// matches no route and one without credentials.
+type fixture struct {
+	s        *apptest.Server
+	key      string
+	channel  string
+	message  string
+	received atomic.Int64
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{key: "dashboard-test-key"}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.received.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(recv.Close)
+	// Timelines play 50 times faster, so a scenario's steps land while the
+	// page watches.
+	f.s = apptest.New(t, apptest.WithConfig(func(c *config.Config) { c.Scenarios.Speed = 50 }))
+	wh := f.s.Whippy(f.key)
+	sb := f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}})
+	apptest.Want(t, sb.Post(t, "/webhooks", map[string]any{"vendor": "whippy", "url": recv.URL + "/hooks"}), 201)
+	ch := apptest.Want(t, wh.Get(t, "/channels"), 200).Map(t)
+	f.channel = ch["data"].([]any)[0].(map[string]any)["phone"].(string)
+	sent := apptest.Want(t, wh.Post(t, "/messaging/sms", map[string]any{"to": "+12065558001", "from": f.channel, "body": "Your interview is at 10"}), 201).Map(t)
+	f.message = sent["data"].(map[string]any)["id"].(string)
+	apptest.Want(t, wh.Get(t, "/no/such/route"), 404)
+	apptest.Want(t, f.s.Do(t, apptest.Request{Method: http.MethodGet, Path: "/whippy/v1/contacts"}), 401)
+	apptest.Want(t, sb.Post(t, "/deliveries/flush", nil), 200)
+	return f
+}
+
+func (f *fixture) workspace(t *testing.T) string {
+	t.Helper()
+	c := apptest.Want(t, f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}}).Get(t, "/clock"), 200).Map(t)
+	return c["workspace_id"].(string)
+}
+
+// TestDashboard drives every page in a real browser against a real server.
+func TestDashboard(t *testing.T) {
+	f := newFixture(t)
+	ws := f.workspace(t)
+	ctx := tab(t)
+	ui := f.s.URL + "/_sandbox/ui/"
+	loaded := func(page string) chromedp.Action[chromedp.Void] {
+		return waitJS(`document.body.dataset.loaded === ` + jsString(page))
+	}
+	// goPage switches pages as a click on a tab does (a same-document
+	// navigation), and waits for the page's data.
+	goPage := func(page string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(js(`location.hash = '#/`+page+`'`), loaded(page))
+	}
+
+	t.Run("Workspaces", func(t *testing.T) {
+		run(t, ctx, "open workspaces",
+			chromedp.Navigate(ui+"#/workspaces"),
+			loaded("workspaces"),
+			chromedp.WaitVisible(css(`#ws-rows tr[data-ws=`+jsString(ws)+`]`)),
+			// Counts arrive after the list.
+			waitJS(`[...document.querySelectorAll('#ws-rows tr[data-ws=`+jsString(ws)+`] td.num')].every((td) => /^\d+$/.test(td.textContent))`),
+		)
+		creds := get(t, ctx, "credentials", chromedp.Text(css(`#ws-rows tr[data-ws=`+jsString(ws)+`] td.mono`)))
+		if strings.Contains(creds, f.key) || !strings.Contains(creds, "whippy "+f.key[:4]+"…") {
+			t.Errorf("credentials shown as %q; want redacted", creds)
+		}
+		checkNames(t, ctx, "workspaces")
+		screenshot(t, ctx, "workspaces")
+		// Pick it: every page now looks inside it.
+		run(t, ctx, "pick", chromedp.Click(css(`button[aria-label="Pick workspace `+ws+`"]`)), waitJS(`document.getElementById('ws-select').value === `+jsString(ws)))
+	})
+
+	t.Run("Requests", func(t *testing.T) {
+		run(t, ctx, "open requests",
+			goPage("requests"),
+			chromedp.WaitVisible(css(`#req-rows tr.flag-unrouted`)),
+		)
+		why := get(t, ctx, "unrouted why", chromedp.Text(css(`#req-rows tr.flag-unrouted .why`)))
+		if !strings.Contains(why, "Matched no operation") {
+			t.Errorf("unrouted request explained as %q", why)
+		}
+		checkNames(t, ctx, "requests")
+		screenshot(t, ctx, "requests")
+		run(t, ctx, "filter by operation",
+			chromedp.SetValue(css(`#rf-operation`), "sendSms"),
+			chromedp.Click(css(`#req-filter button[type=submit]`)),
+			waitJS(`(() => { const rows = [...document.querySelectorAll('#req-rows tr')]; return rows.length === 1 && rows[0].textContent.includes('sendSms'); })()`),
+			chromedp.Click(css(`#req-rows tr .row-open`)),
+			chromedp.WaitVisible(css(`#req-detail`)),
+		)
+		detail := get(t, ctx, "request detail", chromedp.Text(css(`#req-detail`)))
+		for _, want := range []string{"POST /whippy/v1/messaging/sms → 201", `"body": "Your interview is at 10"`, f.message, "curl -X POST"} {
+			if !strings.Contains(detail, want) {
+				t.Errorf("request detail lacks %q:\n%s", want, detail)
+			}
+		}
+		if strings.Contains(detail, f.key) {
+			t.Errorf("request detail shows the API key in full")
+		}
+		screenshot(t, ctx, "request")
+		// Escape closes the panel and gives focus back to the row.
+		run(t, ctx, "escape", chromedp.KeyEvent("\x1b"), waitJS(`document.getElementById('req-detail').hidden && document.activeElement.classList.contains('row-open')`))
+		// A narrow window still works.
+		run(t, ctx, "narrow", chromedp.EmulateViewport(800, 900), chromedp.Click(css(`#rf-clear`)), waitJS(`document.querySelectorAll('#req-rows tr').length >= 3`))
+		screenshot(t, ctx, "requests-narrow")
+		run(t, ctx, "wide again", chromedp.EmulateViewport(1280, 900))
+	})
+
+	t.Run("Deliveries", func(t *testing.T) {
+		run(t, ctx, "open deliveries",
+			goPage("deliveries"),
+			chromedp.WaitVisible(css(`#dl-rows tr[data-id] .row-open`)),
+		)
+		first := get(t, ctx, "open the newest delivery with an attempt",
+			chromedp.Evaluate[string](`(() => { const tr = [...document.querySelectorAll('#dl-rows tr[data-id]')].find((tr) => tr.cells[5].textContent !== '0'); tr.querySelector('.row-open').click(); return tr.dataset.id; })()`))
+		run(t, ctx, "the delivery's attempts and timeline",
+			chromedp.WaitVisible(css(`#dl-detail details.attempt`)),
+			// The timeline shows the send and the events.
+			waitJS(`document.querySelector('#dl-timeline .t-send') !== null && document.querySelectorAll('#dl-timeline .t-status').length >= 1 && document.querySelectorAll('#dl-timeline .t-ok').length >= 1`),
+		)
+		checkNames(t, ctx, "deliveries")
+		screenshot(t, ctx, "deliveries")
+		before := f.received.Load()
+		run(t, ctx, "replay",
+			chromedp.Click(css(`#dl-replay`)),
+			// The new delivery opens, and its first attempt appears when the
+			// dispatcher has made it.
+			waitJS(`(() => { const t = document.getElementById('dl-detail-title').textContent; return !t.startsWith('Delivery #`+first+`:') && document.querySelector('#dl-detail-body .kv') && document.querySelector('#dl-detail details.attempt[data-n="1"] .b-ok') !== null; })()`),
+		)
+		detail := get(t, ctx, "replay detail", chromedp.Text(css(`#dl-detail`)))
+		if !strings.Contains(detail, "#"+first) {
+			t.Errorf("the replay does not say it replays #%s:\n%s", first, detail)
+		}
+		if f.received.Load() <= before {
+			t.Errorf("the receiver got no new delivery after the replay")
+		}
+		screenshot(t, ctx, "delivery-replayed")
+	})
+
+	t.Run("Scenarios", func(t *testing.T) {
+		run(t, ctx, "open scenarios",
+			goPage("scenarios"),
+			chromedp.WaitVisible(css(`#sc-library .card`)),
+		)
+		before := get(t, ctx, "count events", chromedp.Evaluate[int](`document.querySelectorAll('#sc-events li[data-id]').length`))
+		run(t, ctx, "run a scenario",
+			chromedp.SetValue(css(`#sc-name`), "whippy.sms.delivered"),
+			js(`document.getElementById('sc-name').dispatchEvent(new Event('change'))`),
+			chromedp.WaitVisible(css(`#sc-param-message_id`)),
+			chromedp.SetValue(css(`#sc-param-message_id`), f.message),
+			chromedp.Click(css(`#sc-run`)),
+			chromedp.WaitVisible(css(`#sc-runs .run`)),
+			// The run's steps and their webhooks arrive live, with no reload.
+			waitJS(`document.querySelector('#sc-runs .run[data-state="done"]') !== null`),
+			waitJS(`document.querySelectorAll('#sc-events li[data-id]').length > `+fmt.Sprint(before)+` || document.querySelectorAll('#sc-events li[data-id]').length >= 15`),
+		)
+		checkNames(t, ctx, "scenarios")
+		screenshot(t, ctx, "scenarios")
+	})
+
+	t.Run("Clock", func(t *testing.T) {
+		run(t, ctx, "open clock",
+			goPage("clock"),
+			waitJS(`document.getElementById('ck-now').textContent !== '–'`),
+			chromedp.Click(css(`button[data-by="72h"]`)),
+			waitJS(`document.getElementById('ck-offset').textContent.startsWith('3d')`),
+			waitJS(`document.getElementById('ck-ran').textContent.startsWith('advanced by 72h')`),
+		)
+		c := apptest.Want(t, f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}}).Get(t, "/clock"), 200).Map(t)
+		if off := c["offset_seconds"].(float64); off < 72*3600 {
+			t.Errorf("the workspace's clock is %vs ahead after the page advanced it by 72h", off)
+		}
+		checkNames(t, ctx, "clock")
+		screenshot(t, ctx, "clock")
+	})
+
+	t.Run("Phone", func(t *testing.T) {
+		run(t, ctx, "open phone",
+			goPage("phone"),
+			chromedp.SetValue(css(`#ph-from`), "+12065558001"),
+			chromedp.SetValue(css(`#ph-to`), f.channel),
+			js(`document.getElementById('ph-from').dispatchEvent(new Event('change'))`),
+			// What the app sent the contact is in the conversation.
+			waitJS(`document.getElementById('ph-convo').textContent.includes('Your interview is at 10')`),
+			chromedp.Click(css(`#ph-stop`)),
+			chromedp.WaitVisible(css(`#ph-optout`)),
+		)
+		optout := get(t, ctx, "opt-out", chromedp.Text(css(`#ph-optout`)))
+		if !strings.Contains(optout, "Opted out") {
+			t.Errorf("opt-out shown as %q", optout)
+		}
+		// The server agrees: the contact is opted out of the channel.
+		contacts := apptest.Want(t, f.s.Whippy(f.key).Get(t, "/contacts?limit=50"), 200).Map(t)["data"].([]any)
+		optedOut := false
+		for _, c := range contacts {
+			c := c.(map[string]any)
+			if c["phone"] != "+12065558001" {
+				continue
+			}
+			for _, p := range c["communication_preferences"].([]any) {
+				optedOut = optedOut || p.(map[string]any)["opt_in"] == false
+			}
+		}
+		if !optedOut {
+			t.Errorf("after STOP from the phone the contact is not opted out: %v", contacts)
+		}
+		checkNames(t, ctx, "phone")
+		screenshot(t, ctx, "phone")
+	})
+
+	for _, page := range []string{"faults", "room"} {
+		t.Run(strings.ToUpper(page[:1])+page[1:], func(t *testing.T) {
+			run(t, ctx, "open "+page, goPage(page))
+			checkNames(t, ctx, page)
+			screenshot(t, ctx, page)
+		})
+	}
+
+	t.Run("Keyboard", func(t *testing.T) {
+		run(t, ctx, "keys",
+			goPage("workspaces"),
+			chromedp.KeyEvent("2"),
+			loaded("requests"),
+			chromedp.KeyEvent("j"),
+			waitJS(`document.activeElement.classList.contains('row-open')`),
+			chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible(css(`#req-detail`)),
+			chromedp.KeyEvent("3"),
+			loaded("deliveries"),
+			chromedp.KeyEvent("?"),
+			chromedp.WaitVisible(css(`#help`)),
+		)
+	})
+}
+
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
