@@ -140,7 +140,7 @@ func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 // repository's root (git-ignored).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(90))
+	png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 	dir := filepath.Join("..", "..", ".artifacts", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

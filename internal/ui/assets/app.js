@@ -390,6 +390,9 @@ const requestsPage = {
   },
   render(e) {
     this.selected = e;
+    const key = JSON.stringify(e);
+    if (key === this.shown && !$('req-detail').hidden) return;
+    this.shown = key;
     const flag = requestFlag(e);
     $('req-detail-title').textContent = e.method + ' ' + e.path + ' → ' + e.status;
     clear($('req-detail-body'),
@@ -404,6 +407,7 @@ const requestsPage = {
       el('h3', {}, 'As curl'), codeBlock(curlOf(e), 'As curl'));
   },
   close() {
+    this.shown = null;
     $('req-detail').hidden = true;
     const id = this.selected && this.selected.id;
     this.selected = null;
@@ -536,6 +540,14 @@ const deliveriesPage = {
       if (e.status === 404) { this.close(); return; }
       throw e;
     }
+    const key = JSON.stringify(d);
+    if (key === this.shown && !$('dl-detail').hidden) {
+      // The delivery is as shown; the other events of its message may not be.
+      lifeOf(d).then((items) => { const t = $('dl-timeline'); if (t) clear(t, items); }).catch(() => {});
+      return;
+    }
+    const sameDelivery = this.current && this.current.id === d.id;
+    this.shown = key;
     this.current = d;
     $('dl-detail-title').textContent = 'Delivery #' + d.id + ': ' + d.event_type;
     const attempts = d.attempt_log.length
@@ -546,7 +558,10 @@ const deliveriesPage = {
         a.response_headers && Object.keys(a.response_headers).length ? [el('h3', {}, 'Answer headers'), codeBlock(headersText(a.response_headers), 'Attempt ' + a.n + ' answer headers')] : null,
         el('h3', {}, 'Answer'), codeBlock(pretty(a.response_body), 'Attempt ' + a.n + ' answer')))
       : [el('p', { class: 'hint' }, 'No attempt yet.')];
-    const timeline = el('ol', { class: 'timeline', id: 'dl-timeline', 'aria-label': "The message's life" }, el('li', {}, 'Loading…'));
+    // Until the new timeline is built, the previous one of the same
+    // delivery stays (no flicker on live updates).
+    const prev = sameDelivery && $('dl-timeline') ? [...$('dl-timeline').childNodes] : [el('li', {}, 'Loading…')];
+    const timeline = el('ol', { class: 'timeline', id: 'dl-timeline', 'aria-label': "The message's life" }, prev);
     clear($('dl-detail-body'),
       kv([
         ['State', badge(d.state, STATE_CLASS[d.state])], ['Vendor', d.vendor], ['Workspace', d.workspace_id], ['Endpoint', d.method + ' ' + d.url],
@@ -560,6 +575,7 @@ const deliveriesPage = {
     lifeOf(d).then((items) => clear(timeline, items)).catch((e) => clear(timeline, el('li', {}, 'Could not build the timeline: ' + e.message)));
   },
   close() {
+    this.shown = null;
     $('dl-detail').hidden = true;
     const id = this.selected;
     this.selected = null;
@@ -660,9 +676,8 @@ const scenariosPage = {
       clear(sel, lib.data.map((s) => el('option', { value: s.name }, s.name)));
       if (keep) sel.value = keep;
       this.showParams();
-      clear($('sc-library'), lib.data.map((s) => el('div', { class: 'card' },
-        el('h3', {}, s.name, ' ', badge(s.vendor)),
-        el('p', { class: 'hint' }, s.description),
+      clear($('sc-library'), lib.data.map((s) => el('details', { class: 'card' },
+        el('summary', {}, el('h3', {}, s.name), ' ', badge(s.vendor), el('div', { class: 'hint' }, s.description)),
         s.params && s.params.length ? el('p', {}, 'Params: ', s.params.map((p) => el('code', {}, p + ' '))) : null,
         el('ol', { class: 'steps' }, s.steps.map((st) => el('li', {}, 'after ' + st.after + ': ', el('code', {}, st.action), st.with ? ' ' + Object.entries(st.with).map(([k, v]) => k + '=' + v).join(' ') : ''))))));
     }
