@@ -512,7 +512,7 @@ const deliveriesPage = {
         el('td', {}, rowButton('Open delivery ' + d.id, () => this.open(d.id)), d.replay_of ? el('div', { class: 'hint' }, 'replay of #' + d.replay_of) : null),
         el('td', {}, timeEl(d.created_at)),
         el('td', {}, el('div', {}, d.event_type), el('div', { class: 'hint' }, d.vendor)),
-        el('td', { class: 'path', title: d.url }, d.url),
+        el('td', { class: 'path col-endpoint', title: d.url }, d.url),
         el('td', {}, badge(d.state, STATE_CLASS[d.state])),
         el('td', { class: 'num' }, d.attempts),
         el('td', { class: 'num' }, d.attempts ? badge(d.last_status || 'error', statusClass(d.last_status)) : '–'),
