@@ -82,6 +82,8 @@ type DB struct {
 
 	// hooks caches webhooks per workspace.
 	hooks hookCache
+	// text holds the committed text key names (see text.go).
+	text textNames
 }
 
 type credKey struct{ vendor, credential string }
@@ -194,6 +196,10 @@ func (db *DB) Open(ctx context.Context) error {
 		db.Close()
 		return err
 	}
+	if err := db.loadText(ctx); err != nil {
+		db.Close()
+		return err
+	}
 	return nil
 }
 
@@ -291,6 +297,9 @@ type Tx struct {
 	hooks map[string][]Webhook
 	// hooksDirty is set when the transaction changed webhooks.
 	hooksDirty bool
+	// newText lists the text key names (vendor, kind, name) the
+	// transaction registered, published once it commits.
+	newText [][3]string
 }
 
 func (db *DB) newTx(ctx context.Context, c *conn, ws string) *Tx {
@@ -627,6 +636,7 @@ func (db *DB) commit(ok []*writeReq) {
 	}
 	for _, r := range ok {
 		r.tx.hooksSettled()
+		r.tx.publishText()
 		if r.write && r.ws != "" {
 			db.bump(r.ws)
 		}

@@ -291,6 +291,9 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 		if n == 0 {
 			return ErrNotFound
 		}
+		if err := tx.deleteText(id); err != nil {
+			return err
+		}
 		for _, t := range workspaceTables {
 			if _, err := tx.exec(`DELETE FROM `+t+` WHERE workspace_id = ?`, id); err != nil {
 				return fmt.Errorf("reset %s: %w", t, err)
@@ -321,6 +324,9 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 // DeleteAll deletes every workspace and everything in it.
 func (db *DB) DeleteAll(ctx context.Context) error {
 	err := db.Update(ctx, "", func(tx *Tx) error {
+		if _, err := tx.exec(`INSERT INTO resource_text (resource_text) VALUES ('delete-all')`); err != nil {
+			return fmt.Errorf("delete text: %w", err)
+		}
 		for _, t := range append(append([]string{}, workspaceTables...), "journal_pages", "credentials", "workspaces") {
 			if _, err := tx.exec(`DELETE FROM ` + t); err != nil {
 				return fmt.Errorf("delete %s: %w", t, err)

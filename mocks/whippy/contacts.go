@@ -228,7 +228,7 @@ func conversationContactKeys(c *Contact) []store.Key {
 	return []store.Key{
 		store.K("contact_phone", deref(c.Phone)),
 		store.K("contact_email", email),
-		store.K("contact_name", strings.ToLower(c.displayName())),
+		store.T("contact_name", strings.ToLower(c.displayName())),
 	}
 }
 
