@@ -106,24 +106,9 @@ const planCap = 500
 // An offset costs a step of an index per row skipped, counted from
 // whichever end of the list is nearer.
 func (tx *Tx) ListPage(q Query) (Page, error) {
-	pl := &listPlan{tx: tx, q: &q, order: "created_at", desc: !q.Asc}
-	if q.OrderBy == "updated_at" {
-		pl.order = "updated_at"
-	}
-	for _, f := range q.Filters {
-		if len(f.Values) > 0 {
-			pl.filters = append(pl.filters, f)
-		}
-	}
-	if q.After != "" {
-		c, err := pl.decodeCursor(q.After)
-		if err != nil {
-			return Page{}, err
-		}
-		pl.after = &c
-	}
-	if err := pl.sources(); err != nil {
-		return Page{}, fmt.Errorf("list %s: %w", q.Kind, err)
+	pl, err := tx.plan(q)
+	if err != nil {
+		return Page{}, err
 	}
 	var p Page
 	if q.Count {
@@ -153,6 +138,30 @@ func (tx *Tx) ListPage(q Query) (Page, error) {
 		p.Next = pl.encodeCursor(cursor{val: micros(v), seq: seqs[len(seqs)-1]})
 	}
 	return p, nil
+}
+
+// plan plans q.
+func (tx *Tx) plan(q Query) (*listPlan, error) {
+	pl := &listPlan{tx: tx, q: &q, order: "created_at", desc: !q.Asc}
+	if q.OrderBy == "updated_at" {
+		pl.order = "updated_at"
+	}
+	for _, f := range q.Filters {
+		if len(f.Values) > 0 {
+			pl.filters = append(pl.filters, f)
+		}
+	}
+	if q.After != "" {
+		c, err := pl.decodeCursor(q.After)
+		if err != nil {
+			return nil, err
+		}
+		pl.after = &c
+	}
+	if err := pl.sources(); err != nil {
+		return nil, fmt.Errorf("list %s: %w", q.Kind, err)
+	}
+	return pl, nil
 }
 
 // listPlan is one List being planned and run.
