@@ -40,3 +40,13 @@ func (tx *Tx) explain(query string, args []any) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// TextRows returns the number of rows of resource_text in the range of a
+// workspace's resources of one kind.
+func (tx *Tx) TextRows(vendor, kind string) (int, error) {
+	space := textSpace(tx.ws, vendor, kind)
+	var n int
+	err := tx.queryRow(`SELECT COUNT(*) FROM resource_text WHERE rowid BETWEEN ? AND ?`,
+		textRowid(space, 0), textRowid(space, 1<<textSeqBits-1)).Scan(&n)
+	return n, err
+}
