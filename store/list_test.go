@@ -260,7 +260,9 @@ func ids(rs []store.Resource) []string {
 func TestListMatchesScan(t *testing.T) {
 	db := MustOpenDB(t, "file")
 	items := seedCorpus(t, db, 1300)
-	f := func(name string, op store.Op, vals ...string) store.Filter { return store.Filter{Name: name, Op: op, Values: vals} }
+	f := func(name string, op store.Op, vals ...string) store.Filter {
+		return store.Filter{Name: name, Op: op, Values: vals}
+	}
 	at := func(h int) time.Time { return time.Date(2024, 1, 1, h, 0, 0, 0, time.UTC) }
 	var queries []store.Query
 	for _, s := range []string{"ada", "ADA", "Ada", "åsa", "Åsa", "öberg", "josé", "JOSÉ", "NÚÑEZ", "stra", "straße", "%", "100%", "_", "r_s",
