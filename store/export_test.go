@@ -3,22 +3,30 @@ package store
 import "strings"
 
 // ExplainList returns SQLite's query plans (EXPLAIN QUERY PLAN, one line
-// per step, indented by depth) of the statements List runs for q: the
-// count (when q.Count and the query is filtered) and the page.
-func (tx *Tx) ExplainList(q Query) (count, page []string, err error) {
+// per step, indented by depth) of the statements List runs for q: those
+// that count its sources, the count (when q.Count and the query is
+// filtered) and the page (as planned without the total).
+func (tx *Tx) ExplainList(q Query) (probes, count, page []string, err error) {
 	pl, err := tx.plan(q)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	for _, p := range pl.probes {
+		lines, err := tx.explain(p.sql, p.args)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		probes = append(probes, lines...)
 	}
 	if q.Count && !pl.unfiltered() {
 		text, args := pl.countSQL()
 		if count, err = tx.explain(text, args); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	text, args := pl.pageSQL()
+	text, args := pl.pageSQL(-1)
 	page, err = tx.explain(text, args)
-	return count, page, err
+	return probes, count, page, err
 }
 
 func (tx *Tx) explain(query string, args []any) ([]string, error) {

@@ -173,58 +173,113 @@ type listPlan struct {
 	filters []Filter // those with values
 	after   *cursor
 	srcs    []source
+	// probes are the statements that counted the sources (for tests).
+	probes []probe
+}
+
+type probe struct {
+	sql  string
+	args []any
 }
 
 // source is a filter an index can serve, with its candidates counted up to
 // planCap.
 type source struct {
-	fi     int    // index in filters, or -1 for the parent
-	text   string // FTS5 query of a substring filter
+	fi   int    // index in filters, or -1 for the parent
+	text string // FTS5 query of a substring filter
+	// seqs lists a substring filter's candidates (JSON) when there are
+	// fewer than planCap, so that the index is read once.
+	seqs string
+	// scan marks a filter no index range serves (a short substring, a
+	// prefix): its key's values are read and compared, one by one.
+	scan   bool
 	n      int
 	single bool // one exact value: its keys are in created_at order
 }
+
+// scanCost is the count given to a scan source: more than any other.
+const scanCost = 1 << 30
 
 func (pl *listPlan) sources() error {
 	q := pl.q
 	if q.HasParent {
 		s := source{fi: -1, single: true}
-		if err := pl.tx.queryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM resources INDEXED BY resources_by_parent
+		if err := pl.countProbe(&s.n, `SELECT COUNT(*) FROM (SELECT 1 FROM resources INDEXED BY resources_by_parent
 			WHERE workspace_id = ? AND vendor = ? AND kind = ? AND parent = ? LIMIT ?)`,
-			pl.tx.ws, q.Vendor, q.Kind, q.Parent, planCap).Scan(&s.n); err != nil {
+			pl.tx.ws, q.Vendor, q.Kind, q.Parent, planCap); err != nil {
 			return err
 		}
 		pl.srcs = append(pl.srcs, s)
 	}
 	for i, f := range pl.filters {
-		if f.Not || f.Op == OpPrefix {
-			// A prefix ignores ASCII case, which no one range of the
-			// index holds: it is checked like a short substring.
+		if f.Not {
 			continue
 		}
 		s := source{fi: i}
-		if f.Op == OpContains {
-			tq, ok := textQuery(f.Values[0])
-			if !ok || !pl.tx.db.text.has(q.Vendor, q.Kind, f.Name) {
-				// Too short for the trigram index, or not a text key:
-				// checked on the candidates of other sources, or on every
-				// resource of the kind.
-				continue
-			}
+		tq, ok := "", false
+		if f.Op == OpContains && pl.tx.db.text.has(q.Vendor, q.Kind, f.Name) {
+			tq, ok = textQuery(f.Values[0])
+		}
+		switch {
+		case f.Op == OpPrefix || (f.Op == OpContains && !ok):
+			// A prefix ignores ASCII case, which no one range of the
+			// index holds; a substring of fewer than three characters
+			// (or of a key that is not text) has no trigram to look up.
+			// Either reads every value of its key from the key index
+			// (not the resources), when no other source is smaller.
+			s.scan, s.n = true, scanCost
+		case f.Op == OpContains:
 			s.text = tq
-			lo, hi := pl.textRange()
-			if err := pl.tx.queryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM resource_text
-				WHERE resource_text MATCH ? AND rowid BETWEEN ? AND ? LIMIT ?)`, tq, lo, hi, planCap).Scan(&s.n); err != nil {
+			if err := pl.textCandidates(&s); err != nil {
 				return err
 			}
-		} else {
+		default:
 			s.single = (f.Op == OpIn || f.Op == "") && len(f.Values) == 1
 			rng, args := pl.keyRange(f)
-			if err := pl.tx.queryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM resource_keys k NOT INDEXED WHERE `+rng+` LIMIT ?)`,
-				append(args, planCap)...).Scan(&s.n); err != nil {
+			if err := pl.countProbe(&s.n, `SELECT COUNT(*) FROM (SELECT 1 FROM resource_keys k NOT INDEXED WHERE `+rng+` LIMIT ?)`,
+				append(args, planCap)...); err != nil {
 				return err
 			}
 		}
 		pl.srcs = append(pl.srcs, s)
+	}
+	return nil
+}
+
+func (pl *listPlan) countProbe(n *int, query string, args ...any) error {
+	pl.probes = append(pl.probes, probe{query, args})
+	return pl.tx.queryRow(query, args...).Scan(n)
+}
+
+// textCandidates reads the candidates of substring source s, keeping them
+// when there are fewer than planCap.
+func (pl *listPlan) textCandidates(s *source) error {
+	lo, hi := pl.textRange()
+	query := `SELECT rowid - ? FROM resource_text WHERE resource_text MATCH ? AND rowid BETWEEN ? AND ? LIMIT ?`
+	args := []any{lo, s.text, lo, hi, planCap}
+	pl.probes = append(pl.probes, probe{query, args})
+	rows, err := pl.tx.query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	b := []byte{'['}
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return err
+		}
+		if s.n > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, seq, 10)
+		s.n++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if s.n < planCap {
+		s.seqs = string(append(b, ']'))
 	}
 	return nil
 }
@@ -342,6 +397,8 @@ func (pl *listPlan) seqsOf(s *source) (string, []any) {
 	case s.fi < 0:
 		return `SELECT seq FROM resources INDEXED BY resources_by_parent WHERE workspace_id = ? AND vendor = ? AND kind = ? AND parent = ?`,
 			[]any{pl.tx.ws, q.Vendor, q.Kind, q.Parent}
+	case s.seqs != "":
+		return `SELECT value FROM json_each(?)`, []any{s.seqs}
 	case s.text != "":
 		lo, hi := pl.textRange()
 		return `SELECT rowid - ? FROM resource_text WHERE resource_text MATCH ? AND rowid BETWEEN ? AND ?`, []any{lo, s.text, lo, hi}
@@ -427,7 +484,11 @@ func (pl *listPlan) page(total int) ([]Resource, []int64, bool, error) {
 			offset = 0
 		}
 	}
-	sqlText, args := pl.pageSQL()
+	known := -1
+	if q.Count {
+		known = total
+	}
+	sqlText, args := pl.pageSQL(known)
 	fetch := limit
 	if limit > 0 && !flip {
 		fetch = limit + 1 // one more tells whether a next page exists
@@ -457,7 +518,9 @@ func (pl *listPlan) page(total int) ([]Resource, []int64, bool, error) {
 	return out, seqs, more, nil
 }
 
-func (pl *listPlan) pageSQL() (string, []any) {
+// pageSQL is the page's statement; total is the number of matches, or -1
+// when it was not counted.
+func (pl *listPlan) pageSQL(total int) (string, []any) {
 	dir := "ASC"
 	if pl.desc {
 		dir = "DESC"
@@ -466,15 +529,18 @@ func (pl *listPlan) pageSQL() (string, []any) {
 	base, args := pl.base()
 	ordered := func(s source) bool { return s.single && pl.order == "created_at" }
 	s := pl.smallest(anySource)
+	// A scan source of few matches (the total says so) is read whole too:
+	// walking the kind for them would test every resource.
+	few := s != nil && (s.n < planCap || (s.scan && total >= 0 && total < planCap))
 	switch {
-	case s != nil && s.n < planCap && !ordered(*s):
+	case few && !ordered(*s):
 		// Few candidates: read them all and sort.
 		sub, sargs := pl.seqsOf(s)
 		w, wargs := pl.where(resourceColumns, skipOf(s), s.fi < 0, true)
 		return `SELECT ` + sel + ` FROM resources r NOT INDEXED WHERE r.seq IN (` + sub + `) AND ` + base + w +
 				` ORDER BY r.` + pl.order + ` ` + dir + `, r.seq ` + dir,
 			append(append(sargs, args...), wargs...)
-	case s != nil && s.n >= planCap:
+	case s != nil && !few:
 		s = pl.smallest(ordered)
 	}
 	switch {

@@ -300,17 +300,27 @@ func (tx *Tx) deleteText(ws string) error {
 	return nil
 }
 
-// textQuery is the FTS5 query of the trigrams of s: every trigram must be
-// present (in any order: the index keeps no positions, and each candidate
-// is checked anyway). ok is false when s is too short for the index.
+// textTokens bounds the trigrams of a substring's FTS5 query: each costs
+// a walk of its doclist, and every candidate is checked anyway.
+const textTokens = 6
+
+// textQuery is the FTS5 query of trigrams of s: every one must be present
+// (in any order: the index keeps no positions, and each candidate is
+// checked anyway). Of a long s it takes textTokens trigrams spread from its
+// start to its end. ok is false when s is too short for the index.
 func textQuery(s string) (q string, ok bool) {
 	rs := []rune(s)
 	if len(rs) < textMinRunes || !utf8.ValidString(s) {
 		return "", false
 	}
+	n := len(rs) - textMinRunes + 1 // trigrams
 	var b strings.Builder
 	seen := map[string]bool{}
-	for i := 0; i+textMinRunes <= len(rs); i++ {
+	for j := range min(n, textTokens) {
+		i := j
+		if n > textTokens {
+			i = j * (n - 1) / (textTokens - 1)
+		}
 		g := string(rs[i : i+textMinRunes])
 		if seen[g] {
 			continue

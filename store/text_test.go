@@ -125,10 +125,10 @@ func TestTextKeys(t *testing.T) {
 	}
 	defer db.Close()
 	err := db.View(ctx, "b", func(tx *store.Tx) error {
-		count, _, err := tx.ExplainList(store.Query{Vendor: "v", Kind: "camp", Count: true,
+		count, _, _, err := tx.ExplainList(store.Query{Vendor: "v", Kind: "camp", Count: true,
 			Filters: []store.Filter{{Name: "title", Op: store.OpContains, Values: []string{"spring"}}}})
 		if err == nil && !slices.ContainsFunc(count, func(l string) bool { return strings.Contains(l, "resource_text") }) {
-			t.Errorf("after a restart the count plan reads no text index:\n%v", count)
+			t.Errorf("after a restart planning reads no text index:\n%v", count)
 		}
 		return err
 	})
