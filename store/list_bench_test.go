@@ -107,7 +107,9 @@ func BenchmarkList100k(b *testing.B) {
 	q := func(limit, offset int, fs ...store.Filter) store.Query {
 		return store.Query{Vendor: "whippy", Kind: "contact", Limit: limit, Offset: offset, Count: true, Filters: fs}
 	}
-	f := func(name string, op store.Op, v string) store.Filter { return store.Filter{Name: name, Op: op, Values: []string{v}} }
+	f := func(name string, op store.Op, v string) store.Filter {
+		return store.Filter{Name: name, Op: op, Values: []string{v}}
+	}
 	mid := n / 2
 	for _, bc := range []struct {
 		name string
