@@ -254,6 +254,10 @@ func (pl *listPlan) countProbe(n *int, query string, args ...any) error {
 // textCandidates reads the candidates of substring source s, keeping them
 // when there are fewer than planCap.
 func (pl *listPlan) textCandidates(s *source) error {
+	// A write transaction reads its own text rows.
+	if err := pl.tx.flushText(); err != nil {
+		return err
+	}
 	lo, hi := pl.textRange()
 	query := `SELECT rowid - ? FROM resource_text WHERE resource_text MATCH ? AND rowid BETWEEN ? AND ? LIMIT ?`
 	args := []any{lo, s.text, lo, hi, planCap}

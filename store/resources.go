@@ -64,13 +64,14 @@ func (tx *Tx) Get(vendor, kind, id string) (*Resource, error) {
 	return &r, nil
 }
 
-// Lookup returns the oldest resource of a kind whose key name has value, or
-// ErrNotFound.
+// Lookup returns the oldest resource (by created_at, then insertion) of a
+// kind whose key name has value, or ErrNotFound. It reads one entry of the
+// key index, in that order.
 func (tx *Tx) Lookup(vendor, kind, name, value string) (*Resource, error) {
 	r, _, err := scanResource(tx.queryRow(`SELECT r.seq, r.vendor, r.kind, r.id, r.parent, r.created_at, r.updated_at, r.doc
 		FROM resource_keys k NOT INDEXED CROSS JOIN resources r ON r.seq = k.seq
 		WHERE k.workspace_id = ? AND k.vendor = ? AND k.kind = ? AND k.name = ? AND k.value = ?
-		ORDER BY k.seq LIMIT 1`, tx.ws, vendor, kind, name, value))
+		ORDER BY k.created_at, k.seq LIMIT 1`, tx.ws, vendor, kind, name, value))
 	if err == sql.ErrNoRows {
 		return nil, ErrNotFound
 	}
@@ -168,9 +169,7 @@ func (tx *Tx) Delete(vendor, kind, id string) error {
 		return fmt.Errorf("delete %s keys: %w", kind, err)
 	}
 	if len(tx.textNamesOf(vendor, kind)) > 0 {
-		if err := tx.putText(tx.ws, vendor, kind, seq, nil, true); err != nil {
-			return err
-		}
+		tx.putText(tx.ws, vendor, kind, seq, nil, true)
 	}
 	return tx.addCount(vendor, kind, -1)
 }

@@ -300,6 +300,10 @@ type Tx struct {
 	// newText lists the text key names (vendor, kind, name) the
 	// transaction registered, published once it commits.
 	newText [][3]string
+	// textPending holds the text rows to write, by rowid, in textOrder
+	// (see flushText).
+	textPending map[int64]*pendingText
+	textOrder   []int64
 }
 
 func (db *DB) newTx(ctx context.Context, c *conn, ws string) *Tx {
@@ -652,7 +656,10 @@ func runFn(r *writeReq) (err error) {
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
-	return r.fn(r.tx)
+	if err := r.fn(r.tx); err != nil {
+		return err
+	}
+	return r.tx.flushText()
 }
 
 // Generation returns a value that changes whenever a write transaction in

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -208,24 +209,74 @@ func (tx *Tx) writeText(seq int64, r *Resource, replaced bool) error {
 			}
 		}
 	}
-	return tx.putText(tx.ws, r.Vendor, r.Kind, seq, vals, replaced)
+	tx.putText(tx.ws, r.Vendor, r.Kind, seq, vals, replaced)
+	return nil
 }
 
-// putText writes (or, with no values, deletes) the text row of seq.
-func (tx *Tx) putText(ws, vendor, kind string, seq int64, vals []string, replaced bool) error {
+// putText writes (or, with no values, deletes) the text row of seq, when
+// the transaction's update ends (see flushText).
+func (tx *Tx) putText(ws, vendor, kind string, seq int64, vals []string, replaced bool) {
 	rowid := textRowid(textSpace(ws, vendor, kind), seq)
-	var err error
-	switch {
-	case len(vals) == 0 && replaced:
-		_, err = tx.exec(`DELETE FROM resource_text WHERE rowid = ?`, rowid)
-	case len(vals) == 0:
-	case replaced:
-		_, err = tx.exec(`INSERT OR REPLACE INTO resource_text (rowid, value) VALUES (?, ?)`, rowid, strings.Join(vals, "\n"))
-	default:
-		_, err = tx.exec(`INSERT INTO resource_text (rowid, value) VALUES (?, ?)`, rowid, strings.Join(vals, "\n"))
+	if p, ok := tx.textPending[rowid]; ok {
+		p.vals, p.replaced = vals, p.replaced || replaced
+		return
 	}
-	if err != nil {
-		return fmt.Errorf("index %s text: %w", kind, err)
+	if tx.textPending == nil {
+		tx.textPending = map[int64]*pendingText{}
+	}
+	tx.textPending[rowid] = &pendingText{ws: ws, vals: vals, replaced: replaced}
+	tx.textOrder = append(tx.textOrder, rowid)
+}
+
+// pendingText is a text row to write.
+type pendingText struct {
+	ws       string
+	vals     []string
+	replaced bool // an older row may exist
+}
+
+// flushText writes the text rows the transaction changed. They wait until
+// its update ends because FTS5 writes what it holds in memory to disk (a
+// segment of the index, merged later) at every statement savepoint, and
+// nearly every statement of a write opens one: written as they come, a
+// bulk insert made a segment per resource.
+func (tx *Tx) flushText() error {
+	if len(tx.textOrder) == 0 {
+		return nil
+	}
+	// One statement per kind of write (each statement may flush).
+	var del, ins, repl []any
+	for _, rowid := range tx.textOrder {
+		p := tx.textPending[rowid]
+		switch {
+		case len(p.vals) == 0 && p.replaced:
+			del = append(del, rowid)
+		case len(p.vals) == 0:
+		case p.replaced:
+			repl = append(repl, []any{rowid, strings.Join(p.vals, "\n")})
+		default:
+			ins = append(ins, []any{rowid, strings.Join(p.vals, "\n")})
+		}
+	}
+	tx.textPending, tx.textOrder = nil, nil
+	for _, w := range []struct {
+		query string
+		rows  []any
+	}{
+		{`DELETE FROM resource_text WHERE rowid IN (SELECT value FROM json_each(?))`, del},
+		{`INSERT OR REPLACE INTO resource_text (rowid, value) SELECT value ->> 0, value ->> 1 FROM json_each(?)`, repl},
+		{`INSERT INTO resource_text (rowid, value) SELECT value ->> 0, value ->> 1 FROM json_each(?)`, ins},
+	} {
+		if len(w.rows) == 0 {
+			continue
+		}
+		b, err := json.Marshal(w.rows)
+		if err != nil {
+			return fmt.Errorf("index text: %w", err)
+		}
+		if _, err := tx.exec(w.query, string(b)); err != nil {
+			return fmt.Errorf("index text: %w", err)
+		}
 	}
 	return nil
 }
@@ -258,7 +309,8 @@ func (tx *Tx) reindexText(ws, vendor, kind string, seq int64) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("index %s text: %w", kind, err)
 	}
-	return tx.putText(ws, vendor, kind, seq, vals, true)
+	tx.putText(ws, vendor, kind, seq, vals, true)
+	return nil
 }
 
 // touchesText reports whether keys include a text key of vendor and kind,
@@ -289,6 +341,15 @@ func (tx *Tx) deleteText(ws string) error {
 	tx.db.text.mu.RUnlock()
 	for _, n := range tx.newText {
 		kinds = append(kinds, [2]string{n[0], n[1]})
+	}
+	for rowid, p := range tx.textPending {
+		if p.ws == ws {
+			p.vals, p.replaced = nil, true
+			tx.textPending[rowid] = p
+		}
+	}
+	if err := tx.flushText(); err != nil {
+		return err
 	}
 	for _, k := range kinds {
 		if _, err := tx.exec(`DELETE FROM resource_text WHERE rowid IN

@@ -324,6 +324,7 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 // DeleteAll deletes every workspace and everything in it.
 func (db *DB) DeleteAll(ctx context.Context) error {
 	err := db.Update(ctx, "", func(tx *Tx) error {
+		tx.textPending, tx.textOrder = nil, nil
 		if _, err := tx.exec(`INSERT INTO resource_text (resource_text) VALUES ('delete-all')`); err != nil {
 			return fmt.Errorf("delete text: %w", err)
 		}

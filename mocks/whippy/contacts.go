@@ -482,7 +482,12 @@ func (m *Mock) upsertContacts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var out []*Contact
-	err := m.update(r.Context(), func(tx *store.Tx) error {
+	ctx := r.Context()
+	if len(in.Contacts) > 1 {
+		// Like a campaign, one bulk transaction (see sendCampaign).
+		ctx = store.Bulk(ctx)
+	}
+	err := m.update(ctx, func(tx *store.Tx) error {
 		for i, raw := range in.Contacts {
 			field := fmt.Sprintf("contacts.%d.", i)
 			var ci contactInput
