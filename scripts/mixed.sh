@@ -288,6 +288,18 @@ for size in $SIZES; do
 	"$vegeta" report -type=json <"$tmpdir/results.$w.bin" >"$tmpdir/report.$w.json"
 	rep[$size]="$tmpdir/report.$w.json"
 	"$vegeta" report -type=text <"$tmpdir/results.$w.bin" | sed -n '1,8p'
+	# p50/p99 of each kind of request (CSV: timestamp,code,latency ns,...,method,url,...).
+	"$vegeta" encode -to csv <"$tmpdir/results.$w.bin" | awk -F, '{
+		k = "GET /contacts/{id}"
+		if ($10 == "POST") k = "POST /contacts"
+		else if ($11 ~ /phone=/) k = "GET /contacts?phone="
+		else if ($11 ~ /conversations/) k = "GET /conversations"
+		print k "\t" $3 / 1e6
+	}' | sort -t "$(printf '\t')" -k1,1 -k2,2n | awk -F '\t' '
+		function flush() { if (n) printf "    %-24s n=%-6d p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", k, n, v[int(n * 0.5)], v[int(n * 0.99)], v[n - 1] }
+		$1 != k { flush(); k = $1; n = 0 }
+		{ v[n++] = $2 }
+		END { flush() }'
 done
 
 # ---- single lookups ----------------------------------------------------------

@@ -80,6 +80,9 @@ type DB struct {
 	fileDB bool
 	// bigCache is set while the writer's page cache is grown.
 	bigCache bool
+	// walFull is set by the checkpointer when the WAL has outgrown
+	// walResetBytes (see truncateWAL).
+	walFull atomic.Bool
 
 	// hooks caches webhooks per workspace.
 	hooks hookCache
@@ -457,9 +460,9 @@ const (
 // WAL: SQLite rewinds it only when a write starts after every frame was
 // copied and no reader still reads from it, which never happens while
 // writes keep coming (it reached 329 MB during a bulk load). Past
-// walResetBytes a TRUNCATE checkpoint copies the few frames the PASSIVE one
-// left, waits (busy timeout) for the writer and the readers of old frames
-// to finish, blocks new writes meanwhile, and empties the WAL.
+// walResetBytes the checkpointer asks the writer for a TRUNCATE
+// checkpoint (see truncateWAL): waiting for the write lock from here
+// lost the race against back-to-back bulk updates.
 func (db *DB) checkpoint(c *sql.Conn) {
 	defer close(db.checkpointDone)
 	defer c.Close()
@@ -474,11 +477,22 @@ func (db *DB) checkpoint(c *sql.Conn) {
 		case <-tick.C:
 			c.ExecContext(bg, "PRAGMA wal_checkpoint(PASSIVE)")
 			if fi, err := os.Stat(db.Path + "-wal"); err == nil && fi.Size() > walResetBytes {
-				// Failing (busy) leaves the WAL as it was, for the next tick.
-				c.ExecContext(bg, "PRAGMA wal_checkpoint(TRUNCATE)")
+				db.walFull.Store(true)
 			}
 		}
 	}
+}
+
+// truncateWAL runs, on the writer between batches, the TRUNCATE checkpoint
+// the checkpointer asked for: it copies the frames the last PASSIVE one
+// left, waits (busy timeout) for readers of older frames to finish, and
+// empties the WAL. Writes wait meanwhile; reads do not. Failing leaves the
+// WAL as it was, for a later batch.
+func (db *DB) truncateWAL() {
+	if !db.walFull.Swap(false) {
+		return
+	}
+	db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
 }
 
 // maxBatch bounds how many updates share one commit.
@@ -514,6 +528,7 @@ func (db *DB) write() {
 			}
 		}
 		db.commitBatch(batch)
+		db.truncateWAL()
 	}
 }
 
