@@ -430,6 +430,10 @@ func (pl *listPlan) count() (int, error) {
 	q := pl.q
 	var n int
 	if pl.unfiltered() {
+		// A write transaction counts its own inserts.
+		if err := pl.tx.flushCounts(); err != nil {
+			return 0, err
+		}
 		err := pl.tx.queryRow(`SELECT COALESCE((SELECT n FROM resource_counts WHERE workspace_id = ? AND vendor = ? AND kind = ?), 0)`,
 			pl.tx.ws, q.Vendor, q.Kind).Scan(&n)
 		return n, err

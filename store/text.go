@@ -146,8 +146,8 @@ func (tx *Tx) registerText(vendor, kind, name string) error {
 		// Registered by an earlier update of this batch, not yet published.
 		return nil
 	}
-	rows, err := tx.query(`SELECT DISTINCT seq, workspace_id FROM resource_keys INDEXED BY resource_keys_seq
-		WHERE vendor = ? AND kind = ? AND name = ?`, vendor, kind, name)
+	rows, err := tx.query(`SELECT DISTINCT seq, workspace_id FROM resource_keys
+		WHERE workspace_id IN (SELECT id FROM workspaces) AND vendor = ? AND kind = ? AND name = ?`, vendor, kind, name)
 	if err != nil {
 		return fmt.Errorf("index text key %s: %w", name, err)
 	}

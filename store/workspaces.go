@@ -294,6 +294,7 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 		if err := tx.deleteText(id); err != nil {
 			return err
 		}
+		tx.counts = nil
 		for _, t := range workspaceTables {
 			if _, err := tx.exec(`DELETE FROM `+t+` WHERE workspace_id = ?`, id); err != nil {
 				return fmt.Errorf("reset %s: %w", t, err)
@@ -324,7 +325,7 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 // DeleteAll deletes every workspace and everything in it.
 func (db *DB) DeleteAll(ctx context.Context) error {
 	err := db.Update(ctx, "", func(tx *Tx) error {
-		tx.textPending, tx.textOrder = nil, nil
+		tx.textPending, tx.textOrder, tx.counts = nil, nil, nil
 		if _, err := tx.exec(`INSERT INTO resource_text (resource_text) VALUES ('delete-all')`); err != nil {
 			return fmt.Errorf("delete text: %w", err)
 		}
