@@ -31,6 +31,7 @@
 #   BATCH           contacts per upsert request, default 500
 #   READY_TIMEOUT   seconds to wait for /_sandbox/health, default 60
 #   VEGETA_VERSION  version of github.com/tsenart/vegeta/v12, default v12.13.0
+#   RESULTS_DIR     when set, vegeta's results (results.<size>.bin) are kept there
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -287,6 +288,9 @@ for size in $SIZES; do
 		-timeout=30s -max-body=-1 >"$tmpdir/results.$w.bin"
 	"$vegeta" report -type=json <"$tmpdir/results.$w.bin" >"$tmpdir/report.$w.json"
 	rep[$size]="$tmpdir/report.$w.json"
+	if [ -n "${RESULTS_DIR:-}" ]; then
+		mkdir -p "$RESULTS_DIR" && cp "$tmpdir/results.$w.bin" "$RESULTS_DIR/results.$size.bin"
+	fi
 	"$vegeta" report -type=text <"$tmpdir/results.$w.bin" | sed -n '1,8p'
 	# p50/p99 of each kind of request (CSV: timestamp,code,latency ns,...,method,url,...).
 	"$vegeta" encode -to csv <"$tmpdir/results.$w.bin" | awk -F, '{

@@ -450,16 +450,20 @@ func (db *DB) submit(ctx context.Context, ws string, fn func(*Tx) error, write b
 	return nil
 }
 
+// checkpointEvery is how often the checkpointer copies the WAL.
+const checkpointEvery = 250 * time.Millisecond
+
 // checkpoint copies committed WAL frames into the database file every
-// second (PASSIVE: it never blocks readers or the writer). SQLite rewinds a
+// checkpointEvery (PASSIVE: it never blocks readers or the writer), so that
+// the copies and their fsyncs stay off the writer's path. SQLite rewinds a
 // fully checkpointed WAL by itself; journal_size_limit bounds the file.
-// Under sustained writes this checkpoint never catches up with the writer
-// and the WAL grows without bound (329 MB during a bulk load): see
+// Under sustained writes this checkpoint never quite catches up with the
+// writer and the WAL grows without bound (329 MB during a bulk load): see
 // writerCheckpoint.
 func (db *DB) checkpoint(c *sql.Conn) {
 	defer close(db.checkpointDone)
 	defer c.Close()
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(checkpointEvery)
 	defer tick.Stop()
 	for {
 		select {
@@ -480,9 +484,10 @@ const (
 )
 
 // writerCheckpoint runs on the writer between batches. Once the WAL has
-// grown past walResetBytes, the writer copies it into the database itself
-// (PASSIVE): no write can come in meanwhile, so the copy completes (up to
-// the oldest snapshot a reader still holds), and the next write rewinds
+// grown past walResetBytes, the writer copies into the database itself
+// (PASSIVE) the frames the checkpointer has not yet copied: no write can
+// come in meanwhile, so the copy completes (up to the oldest snapshot a
+// reader still holds), and the next write rewinds
 // the WAL when no reader reads from it. Readers never wait for it (a
 // TRUNCATE checkpoint blocked new readers while it waited for old ones:
 // 200 ms stalls at p99). journal_size_limit then trims the file.
