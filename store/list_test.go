@@ -336,6 +336,9 @@ func TestListMatchesScan(t *testing.T) {
 							t.Errorf("List(%+v) limit %d offset %d = %v, total %d; want %v, %d", q, limit, offset, ids(got), total, w, len(want))
 						}
 					}
+					if limit == 1 && len(want) > 100 {
+						continue // a page per resource: long, and no more telling
+					}
 					var paged []string
 					cq := q
 					cq.Limit = limit
