@@ -44,7 +44,7 @@ lint: ## Run staticcheck (pinned version)
 bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-load: ## Load-test the running binary (DURATION, CONCURRENCY)
+load: ## Build bin/vendorsim, start it on a free port and load-test it (DURATION, CONCURRENCY)
 	scripts/load.sh
 
 docker: ## Build the container image vendorsim:local

@@ -2,6 +2,7 @@ package mocks
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"net/http"
 	"sync"
 )
@@ -63,9 +64,16 @@ func (cw *captureWriter) Write(b []byte) (int, error) {
 	return cw.body.Write(b)
 }
 
-// cacheKey names one answer of one workspace.
+// cacheKey names one answer of one workspace: the same operation, method,
+// path, query and body (a read may be a POST with its parameters in the
+// body, as Zipwhip's lists are).
 func cacheKey(r *http.Request, op string) string {
-	return Workspace(r.Context()) + "\x00" + op + "\x00" + r.URL.EscapedPath() + "?" + r.URL.RawQuery
+	k := Workspace(r.Context()) + "\x00" + op + "\x00" + r.Method + "\x00" + r.URL.EscapedPath() + "?" + r.URL.RawQuery
+	if body := Body(r); len(body) > 0 {
+		sum := sha256.Sum256(body)
+		k += "\x00" + string(sum[:])
+	}
+	return k
 }
 
 // cached serves h's 200 answers from the cache while the workspace's data

@@ -37,24 +37,35 @@ func FuzzAppendJSONString(f *testing.F) {
 
 func TestHeaderJSON(t *testing.T) {
 	h := http.Header{"X-Whippy-Key": {"secret-key-123456"}, "Accept": {"a", "b\"c"}, "Authorization": {"Bearer abcdefghijkl"}}
+	secret := map[string]bool{"x-whippy-key": true}
 	var got map[string][]string
-	if err := json.Unmarshal(headerJSON(h), &got); err != nil {
-		t.Fatalf("headerJSON is not JSON: %v: %s", err, headerJSON(h))
+	if err := json.Unmarshal(headerJSON(h, secret), &got); err != nil {
+		t.Fatalf("headerJSON is not JSON: %v: %s", err, headerJSON(h, secret))
 	}
 	if got["X-Whippy-Key"][0] != "secr…3456" || got["Authorization"][0] != "Bearer abcd…ijkl" {
 		t.Errorf("credentials not redacted: %v", got)
 	}
-	// A short bearer token is not shown through its scheme either.
-	short := http.Header{"Authorization": {"Bearer qa1"}}
+	// A short key is hidden whole: four characters of each end would
+	// show all of it.
+	short := http.Header{"Authorization": {"Bearer qa1"}, "X-Whippy-Key": {"12345678"}}
 	var gotShort map[string][]string
-	json.Unmarshal(headerJSON(short), &gotShort)
-	if a := gotShort["Authorization"]; len(a) != 1 || a[0] != "Bearer qa1" {
-		t.Errorf("Authorization %q, want the scheme and the (test-short) token", a)
+	json.Unmarshal(headerJSON(short, secret), &gotShort)
+	if a := gotShort["Authorization"]; len(a) != 1 || a[0] != "Bearer …" {
+		t.Errorf("Authorization %q, want the scheme only", a)
+	}
+	if k := gotShort["X-Whippy-Key"]; len(k) != 1 || k[0] != "…" {
+		t.Errorf("X-Whippy-Key %q, want it hidden", k)
+	}
+	// A header that is no credential of the API is kept.
+	var other map[string][]string
+	json.Unmarshal(headerJSON(http.Header{"X-Whippy-Key": {"secret-key-123456"}}, nil), &other)
+	if k := other["X-Whippy-Key"]; len(k) != 1 || k[0] != "secret-key-123456" {
+		t.Errorf("X-Whippy-Key of another API %q, want it as sent", k)
 	}
 	if len(got["Accept"]) != 2 || got["Accept"][1] != "b\"c" {
 		t.Errorf("Accept = %q", got["Accept"])
 	}
-	if string(headerJSON(http.Header{})) != "{}" {
-		t.Errorf("no headers: %s", headerJSON(http.Header{}))
+	if string(headerJSON(http.Header{}, secret)) != "{}" {
+		t.Errorf("no headers: %s", headerJSON(http.Header{}, secret))
 	}
 }

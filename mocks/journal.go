@@ -46,8 +46,11 @@ type JournalOptions struct {
 
 const journalBatch = 512
 
-// NewJournal returns a journal writing to db. Call Open to start it.
+// NewJournal returns a journal writing to db, which then never shows more
+// than opts.Retention entries (store.DB.SetJournalRetention). Call Open to
+// start it.
 func NewJournal(db *store.DB, opts JournalOptions) *Journal {
+	db.SetJournalRetention(opts.Retention)
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 4096
 	}

@@ -238,7 +238,7 @@ func TestPipeline_JSONBodies(t *testing.T) {
 			return nil
 		}},
 		WriteError: func(w http.ResponseWriter, r *http.Request, e *mocks.Error) {
-			mocks.WriteJSON(w, e.Status, map[string]string{"message": e.Message, "field": e.Field})
+			mocks.WriteJSON(w, e.HTTPStatus(nil), map[string]string{"message": e.Message, "field": e.Field})
 		},
 	}
 	srv, err := mocks.NewServer(mocks.Options{}, api)

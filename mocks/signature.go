@@ -15,20 +15,20 @@ import (
 	"vendorsim/internal/config"
 )
 
-// Signer writes a "<t>=<timestamp>,<v1>=<HMAC-SHA256(secret, timestamp + "." + body)>"
+// HMACSigner writes a "<t>=<timestamp>,<v1>=<HMAC-SHA256(secret, timestamp + "." + body)>"
 // signature header, the scheme Whereby documents and Whippy's own code
 // suggests; header name, key names, timestamp unit and digest encoding come
 // from config.Signature.
-type Signer struct {
+type HMACSigner struct {
 	config.Signature
 }
 
 // NewSigner returns a signer for c.
-func NewSigner(c config.Signature) *Signer { return &Signer{Signature: c} }
+func NewSigner(c config.Signature) *HMACSigner { return &HMACSigner{Signature: c} }
 
 // Sign sets the signature header for body, signed with secret at now. It
 // does nothing when signing is disabled or there is no secret.
-func (s *Signer) Sign(h http.Header, body []byte, secret string, now time.Time) error {
+func (s *HMACSigner) Sign(h http.Header, body []byte, secret string, now time.Time) error {
 	if s.Disabled || secret == "" {
 		return nil
 	}
@@ -44,7 +44,7 @@ func (s *Signer) Sign(h http.Header, body []byte, secret string, now time.Time) 
 	return nil
 }
 
-func (s *Signer) digest(secret, ts string, body []byte) (string, error) {
+func (s *HMACSigner) digest(secret, ts string, body []byte) (string, error) {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(ts))
 	mac.Write([]byte("."))
@@ -66,7 +66,7 @@ func (s *Signer) digest(secret, ts string, body []byte) (string, error) {
 // Verify checks a signature header made by Sign, rejecting timestamps
 // further than tolerance from now. It is for documentation and examples;
 // tests check signatures with their own code.
-func (s *Signer) Verify(h http.Header, body []byte, secret string, now time.Time, tolerance time.Duration) error {
+func (s *HMACSigner) Verify(h http.Header, body []byte, secret string, now time.Time, tolerance time.Duration) error {
 	v := h.Get(s.Header)
 	if v == "" {
 		return errors.New("no signature header")

@@ -18,19 +18,16 @@ import (
 // authentication forbids creating one.
 var ErrUnknownCredential = errors.New("unknown credential")
 
-// Seeder writes one vendor's part of a workspace's seed data (channels,
-// users, accounts...), given the workspace's definition. Sections of the
-// definition that are empty get the vendor's defaults.
-type Seeder func(tx *store.Tx, ws config.Workspace) error
-
 // Workspaces resolves vendor credentials to workspaces, creating isolated
-// workspaces on first use unless Strict, and seeds and resets them.
+// workspaces on first use unless Strict, and seeds and resets them with
+// every vendor's part.
 type Workspaces struct {
 	DB *store.DB
 	// Strict accepts only credentials that are configured.
 	Strict bool
-	// Seeders run, in order, whenever a workspace is created or reset.
-	Seeders []Seeder
+	// Vendors seed their part of every workspace created or reset, in
+	// order, and decode their sections of stored definitions.
+	Vendors []Vendor
 	// Config lists the configured workspaces, recreated by ResetAll.
 	Config []config.Workspace
 
@@ -45,34 +42,74 @@ func AutoID(vendor, credential string) string {
 	return "auto-" + hex.EncodeToString(sum[:6])
 }
 
-// Resolve returns the workspace of a vendor credential. An unknown
-// credential gets a new, seeded workspace of its own, or ErrUnknownCredential
-// when Strict.
-func (w *Workspaces) Resolve(ctx context.Context, vendor, credential string) (string, error) {
+// CredentialKey is how the store keys a vendor's credential of a kind ("" is
+// the vendor's API credential).
+func CredentialKey(vendor, kind string) string {
+	if kind == "" {
+		return vendor
+	}
+	return vendor + "-" + kind
+}
+
+// Identify returns the workspace a credential of vendor names without
+// creating it: the one it maps to, else, when auto is set and
+// authentication is not strict, the id the workspace would be created
+// with (AutoID); else "".
+func (w *Workspaces) Identify(vendor, credential string, auto bool) string {
 	if ws, ok := w.DB.Resolve(vendor, credential); ok {
+		return ws
+	}
+	if auto && !w.Strict && credential != "" {
+		return AutoID(vendor, credential)
+	}
+	return ""
+}
+
+func (w *Workspaces) vendor(name string) Vendor {
+	for _, v := range w.Vendors {
+		if v.Name() == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// Resolve returns the workspace of a vendor's API credential. An unknown
+// credential gets a new, seeded workspace of its own, or
+// ErrUnknownCredential when Strict.
+func (w *Workspaces) Resolve(ctx context.Context, vendor, credential string) (string, error) {
+	return w.ResolveKind(ctx, vendor, "", credential)
+}
+
+// ResolveKind is Resolve for a vendor's credential of a kind (a login):
+// the vendor's AutoWorkspace makes the section of a new workspace.
+func (w *Workspaces) ResolveKind(ctx context.Context, vendor, kind, credential string) (string, error) {
+	key := CredentialKey(vendor, kind)
+	if ws, ok := w.DB.Resolve(key, credential); ok {
 		return ws, nil
 	}
 	if w.Strict || credential == "" {
 		return "", ErrUnknownCredential
 	}
+	v := w.vendor(vendor)
+	if v == nil {
+		return "", fmt.Errorf("resolve credential: no vendor %q", vendor)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if ws, ok := w.DB.Resolve(vendor, credential); ok {
+	if ws, ok := w.DB.Resolve(key, credential); ok {
 		return ws, nil
 	}
-	def := config.Workspace{ID: AutoID(vendor, credential)}
-	switch vendor {
-	case "whippy":
-		def.Whippy.APIKeys = []string{credential}
-	case "whereby":
-		def.Whereby.APIKeys = []string{credential}
+	def := config.Workspace{ID: AutoID(key, credential), Vendors: map[string]config.VendorWorkspace{vendor: v.AutoWorkspace(kind, credential)}}
+	creds := Credentials(def)
+	if len(creds) == 0 {
+		creds = []store.Credential{{Vendor: key, Credential: credential}}
 	}
-	creds := []store.Credential{{Vendor: vendor, Credential: credential}}
 	if err := w.create(ctx, def, store.SourceAuto, creds); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			// The id exists (its credential was dropped): map the credential
 			// to it.
-			err = w.DB.Update(ctx, def.ID, func(tx *store.Tx) error { return tx.AddCredential(vendor, credential) })
+			err = w.DB.Update(ctx, def.ID, func(tx *store.Tx) error { return tx.AddCredential(key, credential) })
 		}
 		if err != nil {
 			return "", err
@@ -84,17 +121,8 @@ func (w *Workspaces) Resolve(ctx context.Context, vendor, credential string) (st
 // Credentials lists the credentials a workspace definition configures.
 func Credentials(ws config.Workspace) []store.Credential {
 	var out []store.Credential
-	for _, k := range ws.Whippy.APIKeys {
-		out = append(out, store.Credential{Vendor: "whippy", Credential: k})
-	}
-	for _, k := range ws.Whereby.APIKeys {
-		out = append(out, store.Credential{Vendor: "whereby", Credential: k})
-	}
-	for _, a := range ws.Zipwhip.Accounts {
-		out = append(out, store.Credential{Vendor: "zipwhip-login", Credential: a.Username})
-		if a.Session != "" {
-			out = append(out, store.Credential{Vendor: "zipwhip", Credential: a.Session})
-		}
+	for _, c := range ws.Credentials() {
+		out = append(out, store.Credential{Vendor: CredentialKey(c.Vendor, c.Kind), Credential: c.Value})
 	}
 	return out
 }
@@ -117,18 +145,26 @@ func (w *Workspaces) create(ctx context.Context, def config.Workspace, source st
 	return w.DB.CreateWorkspace(ctx, ws, w.seed(def))
 }
 
+// Owners returns the vendors as the config loader takes them.
+func (w *Workspaces) Owners() []config.Owner {
+	out := make([]config.Owner, len(w.Vendors))
+	for i, v := range w.Vendors {
+		out[i] = v
+	}
+	return out
+}
+
 func (w *Workspaces) seed(def config.Workspace) func(*store.Tx) error {
 	return func(tx *store.Tx) error {
-		for _, s := range w.Seeders {
-			if err := s(tx, def); err != nil {
-				return fmt.Errorf("seed workspace %s: %w", def.ID, err)
+		for _, v := range w.Vendors {
+			if err := v.Seed(tx, def); err != nil {
+				return fmt.Errorf("seed workspace %s: %s: %w", def.ID, v.Name(), err)
 			}
 		}
 		for i, h := range def.Webhooks {
 			secret := h.Secret
-			if secret == "" && h.Vendor == "whippy" && len(def.Whippy.APIKeys) > 0 {
-				// Whippy signs with an API key.
-				secret = def.Whippy.APIKeys[0]
+			if sec := def.Section(h.Vendor); secret == "" && sec != nil {
+				secret = sec.WebhookSecret()
 			}
 			err := tx.PutWebhook(&store.Webhook{
 				ID: fmt.Sprintf("cfg_%s_%d", def.ID, i), Vendor: h.Vendor, URL: h.URL, Method: strings.ToUpper(h.Method),
@@ -174,25 +210,46 @@ func (w *Workspaces) EnsureConfigured(ctx context.Context) error {
 	return nil
 }
 
+// Definition returns the stored definition of workspace id, or
+// store.ErrNotFound.
+func (w *Workspaces) Definition(ctx context.Context, id string) (config.Workspace, error) {
+	ws, err := w.DB.GetWorkspace(ctx, id)
+	if err != nil {
+		return config.Workspace{}, err
+	}
+	def, err := config.ParseWorkspace(ws.Seed, w.Owners()...)
+	if err != nil {
+		return config.Workspace{}, fmt.Errorf("decode seed of workspace %s: %w", id, err)
+	}
+	def.ID = id
+	return def, nil
+}
+
 // Reset empties workspace id and replays its seed. It returns
 // store.ErrNotFound for an unknown workspace.
 func (w *Workspaces) Reset(ctx context.Context, id string) error {
-	ws, err := w.DB.GetWorkspace(ctx, id)
+	def, err := w.Definition(ctx, id)
 	if err != nil {
 		return err
 	}
-	var def config.Workspace
-	if err := json.Unmarshal(ws.Seed, &def); err != nil {
-		return fmt.Errorf("decode seed of workspace %s: %w", id, err)
-	}
-	def.ID = id
 	return w.DB.ResetWorkspace(ctx, id, w.seed(def))
 }
 
-// ResetAll deletes every workspace and recreates the configured ones.
+// ResetAll deletes every workspace and recreates the configured ones, in
+// one transaction (see store.DB.ReplaceAll): a request with a configured
+// credential lands before the wipe or in the recreated workspace.
 func (w *Workspaces) ResetAll(ctx context.Context) error {
-	if err := w.DB.DeleteAll(ctx); err != nil {
-		return err
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	all := make([]store.Workspace, 0, len(w.Config))
+	seeds := make([]func(*store.Tx) error, 0, len(w.Config))
+	for _, def := range w.Config {
+		seed, err := json.Marshal(def)
+		if err != nil {
+			return fmt.Errorf("encode workspace %s: %w", def.ID, err)
+		}
+		all = append(all, store.Workspace{ID: def.ID, Name: def.Name, Source: store.SourceConfig, Seed: seed, Credentials: Credentials(def)})
+		seeds = append(seeds, w.seed(def))
 	}
-	return w.EnsureConfigured(ctx)
+	return w.DB.ReplaceAll(ctx, all, seeds)
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/config"
 	"vendorsim/mocks"
 	"vendorsim/scenarios"
 	"vendorsim/store"
@@ -35,7 +34,7 @@ func benchEngine(b *testing.B) (*store.DB, *scenarios.Engine, string) {
 		b.Fatal(err)
 	}
 	e := &scenarios.Engine{DB: db, Manual: true, Concurrency: 8,
-		Vendors: map[string]scenarios.VendorPolicy{"whippy": {Retry: config.Default().Whippy.Retry, Signer: mocks.NewSigner(whippySig)}}}
+		Vendors: map[string]scenarios.VendorPolicy{"whippy": {Retry: defaultRetry("whippy"), Signer: mocks.NewSigner(whippySig)}}}
 	if err := e.Open(context.Background()); err != nil {
 		b.Fatal(err)
 	}

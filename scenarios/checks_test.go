@@ -25,7 +25,7 @@ func TestCheckRun_RunsTheActionsChecks(t *testing.T) {
 	}
 	noop := func(*store.Tx, map[string]string) error { return nil }
 	actions := map[string]scenarios.Action{"test.use": noop, "whippy.message.status": noop, "whippy.message.reply": noop}
-	lib, err := scenarios.NewLibrary(dir, actions)
+	lib, err := scenarios.NewLibrary(dir, actions, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"vendorsim/internal/app"
 	"vendorsim/internal/config"
 	"vendorsim/mocks"
 	"vendorsim/scenarios"
@@ -110,7 +111,7 @@ func newFixture(tb testing.TB, change func(map[string]scenarios.VendorPolicy)) *
 	return newFixtureMode(tb, true, change)
 }
 
-func newFixtureMode(tb testing.TB, manual bool, change func(map[string]scenarios.VendorPolicy)) *fixture {
+func newFixtureMode(tb testing.TB, manual bool, change func(map[string]scenarios.VendorPolicy), setup ...func(*scenarios.Engine)) *fixture {
 	tb.Helper()
 	db := store.New(":memory:")
 	if err := db.Open(context.Background()); err != nil {
@@ -122,17 +123,19 @@ func newFixtureMode(tb testing.TB, manual bool, change func(map[string]scenarios
 			tb.Fatal(err)
 		}
 	}
-	def := config.Default()
 	policies := map[string]scenarios.VendorPolicy{
-		"whippy":  {Retry: def.Whippy.Retry, Signer: mocks.NewSigner(whippySig)},
-		"zipwhip": {Retry: def.Zipwhip.Retry},
-		"whereby": {Retry: def.Whereby.Retry, Signer: mocks.NewSigner(wherebySig)},
+		"whippy":  {Retry: defaultRetry("whippy"), Signer: mocks.NewSigner(whippySig)},
+		"zipwhip": {Retry: defaultRetry("zipwhip")},
+		"whereby": {Retry: defaultRetry("whereby"), Signer: mocks.NewSigner(wherebySig)},
 	}
 	if change != nil {
 		change(policies)
 	}
 	wall := &wallClock{}
 	e := &scenarios.Engine{DB: db, Vendors: policies, WallNow: wall.Now, PollInterval: 10 * time.Millisecond, Manual: manual}
+	for _, fn := range setup {
+		fn(e)
+	}
 	if err := e.Open(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
@@ -519,4 +522,83 @@ func TestPruneOutbox_KeepsPendingAndRecent(t *testing.T) {
 	if len(left[0].Body) == 0 {
 		t.Error("the pending delivery lost its event body")
 	}
+}
+
+func TestCancel_MarksWorkCancelledAndCutsAttemptsShort(t *testing.T) {
+	release := make(chan struct{})
+	rc := newReceiver(t, func(n int) (int, http.Header, time.Duration) {
+		if n == 1 {
+			<-release
+		}
+		return http.StatusOK, nil, 0
+	})
+	t.Cleanup(func() { close(release) })
+	f := newFixture(t, nil)
+	f.enqueue(t, "a", "whippy", rc.URL, "ev-1", `{"n":1}`)
+	f.enqueue(t, "a", "whippy", rc.URL, "ev-2", `{"n":2}`)
+	f.enqueue(t, "b", "whippy", rc.URL+"/b", "ev-b", `{"n":"b"}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	flushed := make(chan scenarios.Summary, 1)
+	go func() { sum, _ := f.engine.Flush(ctx, "a"); flushed <- sum }()
+	for len(rc.requests()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	done, err := f.engine.Cancel(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The flush ends: its attempt in flight was cut short, the rest dropped.
+	if sum := <-flushed; sum.Attempts != 0 {
+		t.Errorf("flush cut short by the reset counted %+v; want no attempt recorded", sum)
+	}
+	for _, d := range f.deliveries(t, "a") {
+		if d.State != store.DeliveryCancelled || len(d.AttemptLog) != 0 {
+			t.Errorf("delivery %d: state %s, %d attempts logged; want cancelled, nothing recorded", d.ID, d.State, len(d.AttemptLog))
+		}
+	}
+	done()
+	f.flush(t, "a")
+	if sum := f.flush(t, "b"); sum.Delivered != 1 {
+		t.Errorf("workspace b's flush %+v; want its delivery made", sum)
+	}
+	if got := len(rc.requests()); got != 2 {
+		t.Errorf("receiver got %d requests; want a's first (cut short) and b's", got)
+	}
+}
+
+func TestSender_WrapsEveryAttempt(t *testing.T) {
+	rc := newReceiver(t, nil)
+	var mu sync.Mutex
+	var seen []string
+	f := newFixtureMode(t, true, nil, func(e *scenarios.Engine) {
+		next := scenarios.ClientSender{Client: http.DefaultClient}
+		e.Sender = scenarios.SenderFunc(func(ctx context.Context, d *store.Delivery, req *http.Request) (*http.Response, error) {
+			mu.Lock()
+			seen = append(seen, d.EventID+" "+req.Header.Get("X-Vendorsim-Attempt"))
+			mu.Unlock()
+			req.Header.Set("X-Chaos", "wrapped")
+			return next.Send(ctx, d, req)
+		})
+	})
+	f.enqueue(t, "a", "whippy", rc.URL, "ev-1", `{}`)
+	f.flush(t, "a")
+	got := rc.requests()
+	if len(got) != 1 || got[0].header.Get("X-Chaos") != "wrapped" {
+		t.Fatalf("receiver got %d requests (%v); want one through the wrapping Sender", len(got), got)
+	}
+	verifySignature(t, got[0].header.Get("X-Whippy-Signature"), "secret-a", got[0].body, "base64")
+	if len(seen) != 1 || seen[0] != "ev-1 1" {
+		t.Errorf("sender saw %v; want ev-1, attempt 1", seen)
+	}
+}
+
+// defaultRetry is a vendor's default retry policy.
+func defaultRetry(vendor string) config.RetryPolicy {
+	for _, v := range app.Vendors() {
+		if v.Name() == vendor {
+			return v.Delivery().Retry
+		}
+	}
+	panic("no vendor " + vendor)
 }

@@ -56,13 +56,17 @@ var builtin embed.FS
 // Library holds scenario definitions by name.
 type Library struct {
 	byName map[string]*Scenario
+	// from names the file each scenario came from.
+	from map[string]string
 }
 
 // NewLibrary loads the built-in scenarios and those in dir (if not empty),
-// and checks every step names one of actions. A file in dir may replace a
-// built-in scenario of the same name.
-func NewLibrary(dir string, actions map[string]Action) (*Library, error) {
-	l := &Library{byName: map[string]*Scenario{}}
+// and checks every step: it names one of actions (when actions is not
+// nil), and the step check of its action, if any, accepts its values. dir
+// must exist; a scenario in it may not take the name of a built-in one
+// (nor of another in dir).
+func NewLibrary(dir string, actions map[string]Action, checks map[string]StepCheck) (*Library, error) {
+	l := &Library{byName: map[string]*Scenario{}, from: map[string]string{}}
 	err := fs.WalkDir(builtin, "builtin", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -77,6 +81,9 @@ func NewLibrary(dir string, actions map[string]Action) (*Library, error) {
 		return nil, err
 	}
 	if dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("scenarios.dir: %q is not a directory", dir)
+		}
 		files, err := filepath.Glob(filepath.Join(dir, "*.y*ml"))
 		if err != nil {
 			return nil, fmt.Errorf("scenarios dir %s: %w", dir, err)
@@ -92,18 +99,24 @@ func NewLibrary(dir string, actions map[string]Action) (*Library, error) {
 			}
 		}
 	}
-	for _, s := range l.byName {
+	for _, s := range l.All() {
 		for i, st := range s.Steps {
 			if _, ok := actions[st.Action]; !ok && actions != nil {
-				return nil, fmt.Errorf("scenario %s step %d: unknown action %q", s.Name, i, st.Action)
+				return nil, fmt.Errorf("scenario file %s: scenario %s step %d: unknown action %q", l.from[s.Name], s.Name, i, st.Action)
+			}
+			if check := checks[st.Action]; check != nil {
+				if err := check(st.With); err != nil {
+					return nil, fmt.Errorf("scenario file %s: scenario %s step %d (%s): %w", l.from[s.Name], s.Name, i, st.Action, err)
+				}
 			}
 		}
 	}
 	return l, nil
 }
 
-// add parses one file of one or more YAML documents.
-func (l *Library) add(path string, b []byte, replace bool) error {
+// add parses one file of one or more YAML documents; custom is set for a
+// file of the scenarios dir.
+func (l *Library) add(path string, b []byte, custom bool) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	for {
@@ -118,10 +131,14 @@ func (l *Library) add(path string, b []byte, replace bool) error {
 		if err := s.validate(); err != nil {
 			return fmt.Errorf("scenario file %s: %w", path, err)
 		}
-		if _, dup := l.byName[s.Name]; dup && !replace {
-			return fmt.Errorf("scenario file %s: %s is defined twice", path, s.Name)
+		if prev, dup := l.byName[s.Name]; dup {
+			if custom && strings.HasPrefix(l.from[prev.Name], "builtin/") {
+				return fmt.Errorf("scenario file %s: %s is the name of a built-in scenario; choose another name", path, s.Name)
+			}
+			return fmt.Errorf("scenario file %s: %s is defined twice (also in %s)", path, s.Name, l.from[s.Name])
 		}
 		l.byName[s.Name] = &s
+		l.from[s.Name] = path
 	}
 }
 

@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,17 +16,20 @@ import (
 )
 
 func TestLibrary_BuiltinsLoad(t *testing.T) {
-	lib, err := scenarios.NewLibrary("", nil)
+	lib, err := scenarios.NewLibrary("", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range scenarios.Magic {
-		if _, ok := lib.Get(m.Scenario); !ok {
-			t.Errorf("magic number 01%s names scenario %s, which is not defined", m.Suffix, m.Scenario)
-		}
-	}
 	if _, ok := lib.Get("whippy.sms.delivered"); !ok {
 		t.Error("the default Whippy SMS timeline is missing")
+	}
+}
+
+func TestLibrary_DirMustExist(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	_, err := scenarios.NewLibrary(dir, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "scenarios.dir") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("NewLibrary(%q) error = %v; want one naming scenarios.dir and the directory", dir, err)
 	}
 }
 
@@ -38,14 +42,25 @@ func TestLibrary_Errors(t *testing.T) {
 		{"no steps", "name: x\n", "has no steps"},
 		{"unknown key", "name: x\nstepz: []\n", "stepz"},
 		{"no name", "steps:\n  - {after: 1s, action: test.record}\n", "no name"},
+		{"replaces a built-in", "name: whippy.sms.delivered\nsteps:\n  - {after: 1s, action: test.record}\n",
+			"qa.yaml: whippy.sms.delivered is the name of a built-in scenario"},
+		{"defined twice", "name: x\nsteps:\n  - {after: 1s, action: test.record}\n---\nname: x\nsteps:\n  - {after: 1s, action: test.record}\n", "x is defined twice"},
+		{"value the step check refuses", "name: x\nsteps:\n  - {after: 1s, action: test.record, with: {status: exploded}}\n",
+			`scenario x step 0 (test.record): status "exploded" is not one of`},
 	}
+	checks := map[string]scenarios.StepCheck{"test.record": func(with map[string]string) error {
+		if v, ok := with["status"]; ok && v != "sent" {
+			return fmt.Errorf("status %q is not one of sent", v)
+		}
+		return nil
+	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.WriteFile(filepath.Join(dir, "qa.yaml"), []byte(tt.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := scenarios.NewLibrary(dir, map[string]scenarios.Action{"test.record": nil, "whippy.message.status": nil, "whippy.message.reply": nil})
+			_, err := scenarios.NewLibrary(dir, map[string]scenarios.Action{"test.record": nil, "whippy.message.status": nil, "whippy.message.reply": nil}, checks)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("NewLibrary error = %v; want it to mention %q", err, tt.want)
 			}
@@ -85,7 +100,7 @@ func TestScenario_StepsRunInOrderUnderAdvance(t *testing.T) {
 	}
 	rec := &recorder{}
 	actions := map[string]scenarios.Action{"test.record": rec.action, "whippy.message.status": rec.action, "whippy.message.reply": rec.action}
-	lib, err := scenarios.NewLibrary(dir, actions)
+	lib, err := scenarios.NewLibrary(dir, actions, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +167,7 @@ func TestScenario_SpeedScalesDelays(t *testing.T) {
 	actions := map[string]scenarios.Action{"test.record": rec.action, "whippy.message.status": rec.action, "whippy.message.reply": rec.action}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "s.yaml"), []byte("name: s\nsteps:\n  - {after: 10s, action: test.record, with: {step: x}}\n"), 0o644)
-	lib, err := scenarios.NewLibrary(dir, actions)
+	lib, err := scenarios.NewLibrary(dir, actions, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ package specs
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -33,11 +34,15 @@ func Names() []string {
 	return names
 }
 
-// Raw returns the bytes of the named document.
+// ErrNoSpec means no document of that name is embedded.
+var ErrNoSpec = errors.New("no such spec")
+
+// Raw returns the bytes of the named document, or an error wrapping
+// ErrNoSpec.
 func Raw(name string) ([]byte, error) {
 	b, err := files.ReadFile(name + ".yaml")
 	if err != nil {
-		return nil, fmt.Errorf("spec %q: not embedded", name)
+		return nil, fmt.Errorf("spec %q: %w", name, ErrNoSpec)
 	}
 	return b, nil
 }

@@ -16,6 +16,8 @@ type hookCache struct {
 	gens    sync.Map // workspace id -> *atomic.Uint64
 	epoch   atomic.Uint64
 	entries sync.Map // workspace id -> *hookEntry
+	// changes counts changes in every workspace (see WebhookChanges).
+	changes atomic.Uint64
 }
 
 type hookEntry struct {
@@ -40,6 +42,7 @@ func (c *hookCache) bump(ws string) {
 		n, _ = c.gens.LoadOrStore(ws, new(atomic.Uint64))
 	}
 	n.(*atomic.Uint64).Add(1)
+	c.changes.Add(1)
 }
 
 // hooksChanged records that the transaction changed its workspace's

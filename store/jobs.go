@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -13,7 +14,15 @@ const (
 	JobRunning = "running"
 	JobDone    = "done"
 	JobFailed  = "failed"
+	// JobCancelled is a step that will not run: its workspace is being
+	// reset.
+	JobCancelled = "cancelled"
 )
+
+// ErrCancelled means the work a transaction was finishing was cancelled
+// meanwhile (a reset): FinishJob fails with it, so that the step's action
+// is rolled back with it.
+var ErrCancelled = errors.New("cancelled")
 
 // Job is one scheduled scenario step.
 type Job struct {
@@ -53,12 +62,17 @@ func (tx *Tx) Schedule(j *Job) error {
 	return nil
 }
 
-// FinishJob marks a job done or failed (with its error).
+// FinishJob marks a claimed (running) job done or failed (with its error).
+// It returns ErrCancelled when the job is no longer running: a reset
+// cancelled or deleted it since it was claimed.
 func (tx *Tx) FinishJob(id int64, state, errText string) error {
-	_, err := tx.exec(`UPDATE jobs SET state = ?, last_error = ?, attempts = attempts + 1, lease_until = 0, updated_at = ? WHERE id = ?`,
-		state, errText, micros(tx.now), id)
+	res, err := tx.exec(`UPDATE jobs SET state = ?, last_error = ?, attempts = attempts + 1, lease_until = 0, updated_at = ? WHERE id = ? AND state = ?`,
+		state, errText, micros(tx.now), id, JobRunning)
 	if err != nil {
 		return fmt.Errorf("finish job: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("finish job %d: %w", id, ErrCancelled)
 	}
 	return nil
 }

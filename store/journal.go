@@ -49,44 +49,85 @@ const (
 	pageMergeBytes = 64 << 10
 )
 
+// SetJournalRetention bounds the journal to the newest keep entries (0
+// keeps all): Journal never returns or counts more, and AppendJournal
+// drops the pages that hold only older ones, so that at most the page
+// straddling the bound (fewer than 256 entries) is stored beyond it until
+// PruneJournal rewrites that page.
+func (db *DB) SetJournalRetention(keep int) { db.journalKeep.Store(int64(max(keep, 0))) }
+
+// journalCut returns the id at or below which entries are beyond the
+// retention (0 when none are).
+func (tx *Tx) journalCut() (int64, error) {
+	keep := tx.db.journalKeep.Load()
+	if keep <= 0 {
+		return 0, nil
+	}
+	var last int64
+	err := tx.queryRow(`SELECT value FROM counters WHERE workspace_id = '' AND name = 'journal'`).Scan(&last)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return max(last-keep, 0), nil
+}
+
 // AppendJournal writes entries (in the order served) and gives them ids.
 func (db *DB) AppendJournal(ctx context.Context, entries []JournalEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
 	return db.Update(ctx, "", func(tx *Tx) error {
-		var last int64
-		if err := tx.queryRow(`INSERT INTO counters (workspace_id, name, value) VALUES ('', 'journal', ?)
-			ON CONFLICT (workspace_id, name) DO UPDATE SET value = value + excluded.value RETURNING value`, len(entries)).Scan(&last); err != nil {
+		if err := tx.appendJournal(entries); err != nil {
+			return err
+		}
+		// Pages wholly beyond the retention go now: page ids and entry
+		// ids grow together, so they are the oldest pages.
+		cut, err := tx.journalCut()
+		if err != nil || cut == 0 {
+			return err
+		}
+		if _, err := tx.exec(`DELETE FROM journal_pages WHERE id IN (SELECT id FROM journal_pages WHERE last_entry <= ? ORDER BY id)`, cut); err != nil {
 			return fmt.Errorf("append journal: %w", err)
-		}
-		page := make([]pageEntry, 0, min(len(entries), pageEntries))
-		for i, e := range entries {
-			e.ID = last - int64(len(entries)) + int64(i) + 1
-			page = append(page, newPageEntry(e))
-		}
-		// Top up the newest page while it is small.
-		var id, n, size int64
-		err := tx.queryRow(`SELECT id, entries, length(meta) + length(bodies) FROM journal_pages ORDER BY id DESC LIMIT 1`).Scan(&id, &n, &size)
-		switch {
-		case err == sql.ErrNoRows:
-		case err != nil:
-			return fmt.Errorf("append journal: %w", err)
-		case size < pageMergeBytes && int(n)+len(page) <= pageEntries:
-			// A page that cannot be read is left as it is.
-			if old, err := tx.readPage(id); err == nil {
-				return tx.writePage(id, append(old, page...))
-			}
-		}
-		for len(page) > 0 {
-			n := min(len(page), pageEntries)
-			if err := tx.writePage(0, page[:n]); err != nil {
-				return err
-			}
-			page = page[n:]
 		}
 		return nil
 	})
+}
+
+func (tx *Tx) appendJournal(entries []JournalEntry) error {
+	var last int64
+	if err := tx.queryRow(`INSERT INTO counters (workspace_id, name, value) VALUES ('', 'journal', ?)
+		ON CONFLICT (workspace_id, name) DO UPDATE SET value = value + excluded.value RETURNING value`, len(entries)).Scan(&last); err != nil {
+		return fmt.Errorf("append journal: %w", err)
+	}
+	page := make([]pageEntry, 0, min(len(entries), pageEntries))
+	for i, e := range entries {
+		e.ID = last - int64(len(entries)) + int64(i) + 1
+		page = append(page, newPageEntry(e))
+	}
+	// Top up the newest page while it is small.
+	var id, n, size int64
+	err := tx.queryRow(`SELECT id, entries, length(meta) + length(bodies) FROM journal_pages ORDER BY id DESC LIMIT 1`).Scan(&id, &n, &size)
+	switch {
+	case err == sql.ErrNoRows:
+	case err != nil:
+		return fmt.Errorf("append journal: %w", err)
+	case size < pageMergeBytes && int(n)+len(page) <= pageEntries:
+		// A page that cannot be read is left as it is.
+		if old, err := tx.readPage(id); err == nil {
+			return tx.writePage(id, append(old, page...))
+		}
+	}
+	for len(page) > 0 {
+		n := min(len(page), pageEntries)
+		if err := tx.writePage(0, page[:n]); err != nil {
+			return err
+		}
+		page = page[n:]
+	}
+	return nil
 }
 
 // writePage stores entries as page id (a new page for 0), or deletes the
@@ -131,8 +172,8 @@ func nonNil(b []byte, def string) []byte {
 }
 
 // Journal returns the entries matching f, newest first, and how many match
-// in all. Counting reads only the pages' meta; bodies are read for the
-// entries returned.
+// in all, within the retention (SetJournalRetention). Counting reads only
+// the pages' meta; bodies are read for the entries returned.
 func (db *DB) Journal(ctx context.Context, f JournalFilter) ([]JournalEntry, int, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -148,7 +189,19 @@ func (db *DB) Journal(ctx context.Context, f JournalFilter) ([]JournalEntry, int
 	var out []picked
 	total := 0
 	err := db.View(ctx, "", func(tx *Tx) error {
+		cut, err := tx.journalCut()
+		if err != nil {
+			return err
+		}
 		where, args := f.pageWhere()
+		if cut > 0 {
+			if where == "" {
+				where = " WHERE last_entry > ?"
+			} else {
+				where += " AND last_entry > ?"
+			}
+			args = append(args, cut)
+		}
 		rows, err := tx.query(`SELECT id, meta FROM journal_pages`+where+` ORDER BY id DESC`, args...)
 		if err != nil {
 			return err
@@ -166,7 +219,7 @@ func (db *DB) Journal(ctx context.Context, f JournalFilter) ([]JournalEntry, int
 				continue
 			}
 			for i := len(m.entries) - 1; i >= 0; i-- {
-				if !f.match(m, &m.entries[i]) {
+				if m.entries[i].id <= cut || !f.match(m, &m.entries[i]) {
 					continue
 				}
 				if total >= f.Offset && len(out) < limit {

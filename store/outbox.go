@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -24,7 +25,15 @@ const (
 	DeliverySending   = "sending"   // claimed by a dispatcher
 	DeliveryDelivered = "delivered" // answered with success
 	DeliveryDead      = "dead"      // retries exhausted or a final failure
+	// DeliveryCancelled is a delivery that will not be attempted again:
+	// its webhook was deleted or deactivated, or its workspace is being
+	// reset.
+	DeliveryCancelled = "cancelled"
 )
+
+// ErrEndpointGone means a delivery's webhook was deleted or deactivated
+// (Replay refuses to send it). It wraps ErrConflict.
+var ErrEndpointGone = fmt.Errorf("%w: the delivery's webhook was deleted or is inactive", ErrConflict)
 
 // Subscribers returns the active webhooks of vendor that want eventType.
 // The subscriptions are read once per transaction.
@@ -197,7 +206,10 @@ func joinAnd(conds []string) string {
 }
 
 // ClaimDeliveries marks up to c.Limit due deliveries as sending, oldest due
-// first, and returns them with their bodies.
+// first, and returns them with their bodies. Claiming starts an attempt: it
+// counts in Attempts (the number of the attempt about to be made) from
+// then on, so that an attempt cut short by a crash is never numbered again
+// (Release gives back what was claimed and not attempted).
 func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error) {
 	if c.Limit <= 0 {
 		c.Limit = 100
@@ -211,7 +223,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error) 
 		if err := tx.reclaim("deliveries", real); err != nil {
 			return err
 		}
-		rows, err := tx.query(`UPDATE deliveries SET state = ?, lease_until = ? WHERE id IN (
+		rows, err := tx.query(`UPDATE deliveries SET state = ?, lease_until = ?, attempts = attempts + 1 WHERE id IN (
 			SELECT t.id FROM deliveries t JOIN workspaces w ON w.id = t.workspace_id WHERE `+where+`
 			ORDER BY t.due_at, t.id LIMIT ?)
 			RETURNING `+deliveryCols, append(append([]any{DeliverySending, lease}, args...), c.Limit)...)
@@ -299,7 +311,9 @@ func (tx *Tx) loadBodies(ds []Delivery) error {
 }
 
 // RecordOutcomes stores attempts and moves their deliveries on, in one
-// transaction. Deliveries deleted meanwhile (a reset) are skipped.
+// transaction. Deliveries deleted meanwhile (a reset) are skipped; those
+// cancelled meanwhile (their webhook was deleted) get the attempt in their
+// log and stay cancelled.
 func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	if len(outs) == 0 {
 		return nil
@@ -307,9 +321,10 @@ func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	return db.Update(ctx, "", func(tx *Tx) error {
 		for _, o := range outs {
 			a := o.Attempt
-			res, err := tx.exec(`UPDATE deliveries SET state = ?, attempts = ?, due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END,
+			res, err := tx.exec(`UPDATE deliveries SET state = CASE WHEN state = 'cancelled' THEN state ELSE ? END, attempts = max(attempts, ?),
+				due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END,
 				first_attempt_at = CASE WHEN first_attempt_at = 0 THEN ? ELSE first_attempt_at END,
-				lease_until = 0, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?`,
+				lease_until = 0, last_status = ?, last_error = ?, updated_at = ? WHERE id = ? AND state IN ('sending', 'cancelled')`,
 				o.State, a.N, micros(o.NextDue), micros(o.NextDue), micros(a.VirtualAt), a.Status, a.Error, micros(a.At), a.DeliveryID)
 			if err != nil {
 				return fmt.Errorf("record attempt: %w", err)
@@ -341,8 +356,9 @@ type DeliveryFilter struct {
 	Offset   int
 }
 
-// Deliveries lists deliveries matching f, oldest first, with their
-// attempts and bodies, and the total number that match.
+// Deliveries lists deliveries matching f, newest first (as the journal
+// lists requests), with their attempts and bodies, and the total number
+// that match.
 func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, int, error) {
 	var conds []string
 	var args []any
@@ -381,7 +397,7 @@ func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, int
 		if err := tx.queryRow(`SELECT COUNT(*) FROM deliveries`+where, args...).Scan(&total); err != nil {
 			return err
 		}
-		rows, err := tx.query(`SELECT `+deliveryCols+` FROM deliveries`+where+` ORDER BY id LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+		rows, err := tx.query(`SELECT `+deliveryCols+` FROM deliveries`+where+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
 		if err != nil {
 			return err
 		}
@@ -464,11 +480,25 @@ func (tx *Tx) loadAttempts(ds []Delivery) error {
 }
 
 // Replay queues a new delivery of the same event to the same webhook, due
-// now in the workspace's time, and returns it.
+// now in the workspace's time, and returns it. It returns ErrNotFound for
+// an unknown delivery and ErrEndpointGone when its webhook no longer exists
+// or is inactive.
 func (db *DB) Replay(ctx context.Context, ws string, id int64) (*Delivery, error) {
 	var newID int64
 	err := db.Update(ctx, ws, func(tx *Tx) error {
-		err := tx.queryRow(`INSERT INTO deliveries (event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, state, due_at, replay_of, created_at, updated_at)
+		var active bool
+		err := tx.queryRow(`SELECT coalesce((SELECT h.active FROM webhooks h WHERE h.id = d.webhook_id AND h.workspace_id = d.workspace_id), 0)
+			FROM deliveries d WHERE d.id = ? AND (? = '' OR d.workspace_id = ?)`, id, ws, ws).Scan(&active)
+		if err == sql.ErrNoRows {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if !active {
+			return ErrEndpointGone
+		}
+		err = tx.queryRow(`INSERT INTO deliveries (event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, state, due_at, replay_of, created_at, updated_at)
 			SELECT event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, ?, ?, id, ?, ? FROM deliveries WHERE id = ? AND (? = '' OR workspace_id = ?)
 			RETURNING id`, DeliveryPending, micros(tx.now), micros(tx.now), micros(tx.now), id, ws, ws).Scan(&newID)
 		if err == sql.ErrNoRows {
@@ -572,6 +602,110 @@ func (db *DB) Unclaim(ctx context.Context) error {
 	})
 }
 
+// Release gives claimed deliveries that were not attempted back (a stop
+// abandoned them in their queues), with their attempt counts as before the
+// claim.
+func (db *DB) Release(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return db.Update(ctx, "", func(tx *Tx) error {
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(len(ids), start+500)]
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				args[i] = id
+			}
+			if _, err := tx.exec(`UPDATE deliveries SET state = 'pending', lease_until = 0, attempts = max(attempts - 1, 0)
+				WHERE state = 'sending' AND id IN (`+placeholders(len(chunk))+`)`, args...); err != nil {
+				return fmt.Errorf("release deliveries: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// cancelDeliveries cancels the deliveries of webhook id of the
+// transaction's workspace that are not finished.
+func (tx *Tx) cancelDeliveries(webhookID, why string) error {
+	_, err := tx.exec(`UPDATE deliveries SET state = ?, last_error = ?, lease_until = 0, updated_at = ?
+		WHERE workspace_id = ? AND webhook_id = ? AND state IN ('pending', 'sending')`, DeliveryCancelled, why, micros(tx.now), tx.ws, webhookID)
+	if err != nil {
+		return fmt.Errorf("cancel deliveries: %w", err)
+	}
+	return nil
+}
+
+// CancelWork marks the unfinished deliveries and scenario steps of
+// workspace ws ("" for every workspace) cancelled, so that nothing claims
+// them again (a reset is about to delete them).
+func (db *DB) CancelWork(ctx context.Context, ws string) error {
+	return db.Update(ctx, ws, func(tx *Tx) error {
+		now := micros(tx.now)
+		if _, err := tx.exec(`UPDATE deliveries SET state = ?, last_error = 'cancelled by a reset', lease_until = 0, updated_at = ?
+			WHERE state IN ('pending', 'sending') AND (? = '' OR workspace_id = ?)`, DeliveryCancelled, now, ws, ws); err != nil {
+			return fmt.Errorf("cancel deliveries: %w", err)
+		}
+		if _, err := tx.exec(`UPDATE jobs SET state = ?, last_error = 'cancelled by a reset', lease_until = 0, updated_at = ?
+			WHERE state IN ('pending', 'running') AND (? = '' OR workspace_id = ?)`, JobCancelled, now, ws, ws); err != nil {
+			return fmt.Errorf("cancel jobs: %w", err)
+		}
+		return nil
+	})
+}
+
+// DueWorkspaces lists the workspaces with work due now in their own time:
+// pending deliveries or jobs due, or claimed ones not yet finished.
+func (db *DB) DueWorkspaces(ctx context.Context) ([]string, error) {
+	real := micros(db.Now())
+	bound := real + db.maxClockOffset().Microseconds()
+	var out []string
+	err := db.View(ctx, "", func(tx *Tx) error {
+		rows, err := tx.query(`SELECT t.workspace_id FROM deliveries t JOIN workspaces w ON w.id = t.workspace_id
+				WHERE t.state = 'sending' OR (t.state = 'pending' AND t.due_at <= ? AND t.due_at <= ? + w.clock_offset)
+			UNION SELECT t.workspace_id FROM jobs t JOIN workspaces w ON w.id = t.workspace_id
+				WHERE t.state = 'running' OR (t.state = 'pending' AND t.due_at <= ? AND t.due_at <= ? + w.clock_offset)`,
+			bound, real, bound, real)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ws string
+			if err := rows.Scan(&ws); err != nil {
+				return err
+			}
+			out = append(out, ws)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("due workspaces: %w", err)
+	}
+	return out, nil
+}
+
+// WebhookGeneration returns a value that changes whenever the webhooks of
+// workspace ws change: a dispatcher holding claimed deliveries checks them
+// again (DeliveryState) when it has moved.
+func (db *DB) WebhookGeneration(ws string) uint64 { return db.hooks.gen(ws) }
+
+// WebhookChanges returns a value that changes whenever the webhooks of any
+// workspace change.
+func (db *DB) WebhookChanges() uint64 { return db.hooks.changes.Load() + db.hooks.epoch.Load() }
+
+// DeliveryState returns the state of delivery id, or ErrNotFound.
+func (db *DB) DeliveryState(ctx context.Context, id int64) (string, error) {
+	var state string
+	err := db.View(ctx, "", func(tx *Tx) error {
+		return tx.queryRow(`SELECT state FROM deliveries WHERE id = ?`, id).Scan(&state)
+	})
+	if err == sql.ErrNoRows || errors.Is(err, ErrNotFound) {
+		return "", ErrNotFound
+	}
+	return state, err
+}
+
 // PendingDeliveries counts deliveries not yet delivered or dead, in ws ("" for all).
 func (db *DB) PendingDeliveries(ctx context.Context, ws string) (int, error) {
 	var n int
@@ -582,17 +716,17 @@ func (db *DB) PendingDeliveries(ctx context.Context, ws string) (int, error) {
 }
 
 // PruneOutbox deletes finished work older than before (real time):
-// delivered and dead deliveries with their attempts, events left without
-// deliveries, and done or failed jobs. It returns how many deliveries and
+// delivered, dead and cancelled deliveries with their attempts, events left
+// without deliveries, and done, failed or cancelled jobs. It returns how many deliveries and
 // jobs it deleted.
 func (db *DB) PruneOutbox(ctx context.Context, before time.Time) (deliveries, jobs int, err error) {
 	cut := micros(before)
 	err = db.Update(ctx, "", func(tx *Tx) error {
 		if _, err := tx.exec(`DELETE FROM attempts WHERE delivery_id IN (
-			SELECT id FROM deliveries WHERE state IN ('delivered', 'dead') AND updated_at < ?)`, cut); err != nil {
+			SELECT id FROM deliveries WHERE state IN ('delivered', 'dead', 'cancelled') AND updated_at < ?)`, cut); err != nil {
 			return err
 		}
-		res, err := tx.exec(`DELETE FROM deliveries WHERE state IN ('delivered', 'dead') AND updated_at < ?`, cut)
+		res, err := tx.exec(`DELETE FROM deliveries WHERE state IN ('delivered', 'dead', 'cancelled') AND updated_at < ?`, cut)
 		if err != nil {
 			return err
 		}
@@ -603,7 +737,7 @@ func (db *DB) PruneOutbox(ctx context.Context, before time.Time) (deliveries, jo
 			return err
 		}
 		// Job times are virtual: compare them in each workspace's time.
-		res, err = tx.exec(`DELETE FROM jobs WHERE state IN ('done', 'failed')
+		res, err = tx.exec(`DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled')
 			AND updated_at - COALESCE((SELECT clock_offset FROM workspaces w WHERE w.id = jobs.workspace_id), 0) < ?`, cut)
 		if err != nil {
 			return err

@@ -88,6 +88,8 @@ type DB struct {
 	hooks hookCache
 	// text holds the committed text key names (see text.go).
 	text textNames
+	// journalKeep is the journal's retention (see SetJournalRetention).
+	journalKeep atomic.Int64
 }
 
 type credKey struct{ vendor, credential string }

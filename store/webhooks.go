@@ -48,6 +48,7 @@ func (h *Webhook) Wants(eventType string) bool {
 }
 
 // PutWebhook creates or replaces a webhook of the transaction's workspace.
+// Replacing it with an inactive one cancels its unfinished deliveries.
 func (tx *Tx) PutWebhook(h *Webhook) error {
 	if h.Method == "" {
 		h.Method = "POST"
@@ -70,6 +71,9 @@ func (tx *Tx) PutWebhook(h *Webhook) error {
 	if err != nil {
 		return fmt.Errorf("put webhook: %w", formatError(err))
 	}
+	if !h.Active {
+		return tx.cancelDeliveries(h.ID, "webhook deactivated")
+	}
 	return nil
 }
 
@@ -80,7 +84,8 @@ func nonNilStrings(s []string) []string {
 	return s
 }
 
-// DeleteWebhook removes a webhook, or returns ErrNotFound.
+// DeleteWebhook removes a webhook and cancels its unfinished deliveries,
+// or returns ErrNotFound.
 func (tx *Tx) DeleteWebhook(id string) error {
 	tx.hooksChanged()
 	res, err := tx.exec(`DELETE FROM webhooks WHERE workspace_id = ? AND id = ?`, tx.ws, id)
@@ -90,7 +95,7 @@ func (tx *Tx) DeleteWebhook(id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	return nil
+	return tx.cancelDeliveries(id, "webhook deleted")
 }
 
 const webhookCols = `id, vendor, owner, url, method, events, secret, active, source, created_at, updated_at`

@@ -145,21 +145,7 @@ func (db *DB) CreateWorkspace(ctx context.Context, ws Workspace, seed func(*Tx) 
 	if ws.Source == "" {
 		ws.Source = SourceAuto
 	}
-	err := db.Update(ctx, ws.ID, func(tx *Tx) error {
-		if _, err := tx.exec(`INSERT INTO workspaces (id, name, source, seed, clock_offset, created_at) VALUES (?, ?, ?, ?, 0, ?)`,
-			ws.ID, ws.Name, ws.Source, ws.Seed, micros(db.Now())); err != nil {
-			return fmt.Errorf("create workspace %s: %w", ws.ID, err)
-		}
-		for _, c := range ws.Credentials {
-			if err := tx.addCredential(c); err != nil {
-				return err
-			}
-		}
-		if seed != nil {
-			return seed(tx)
-		}
-		return nil
-	})
+	err := db.Update(ctx, ws.ID, func(tx *Tx) error { return tx.createWorkspace(ws, seed) })
 	if err != nil {
 		return err
 	}
@@ -169,6 +155,28 @@ func (db *DB) CreateWorkspace(ctx context.Context, ws Workspace, seed func(*Tx) 
 		db.creds[credKey{c.Vendor, c.Credential}] = ws.ID
 	}
 	db.wsMu.Unlock()
+	return nil
+}
+
+func (tx *Tx) createWorkspace(ws Workspace, seed func(*Tx) error) error {
+	if ws.Seed == nil {
+		ws.Seed = []byte("{}")
+	}
+	if ws.Source == "" {
+		ws.Source = SourceAuto
+	}
+	if _, err := tx.exec(`INSERT INTO workspaces (id, name, source, seed, clock_offset, created_at) VALUES (?, ?, ?, ?, 0, ?)`,
+		ws.ID, ws.Name, ws.Source, ws.Seed, micros(tx.db.Now())); err != nil {
+		return fmt.Errorf("create workspace %s: %w", ws.ID, formatError(err))
+	}
+	for _, c := range ws.Credentials {
+		if err := tx.addCredential(c); err != nil {
+			return err
+		}
+	}
+	if seed != nil {
+		return seed(tx)
+	}
 	return nil
 }
 
@@ -323,15 +331,37 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 }
 
 // DeleteAll deletes every workspace and everything in it.
-func (db *DB) DeleteAll(ctx context.Context) error {
+func (db *DB) DeleteAll(ctx context.Context) error { return db.ReplaceAll(ctx, nil, nil) }
+
+// ReplaceAll deletes every workspace and everything in it and creates
+// workspaces, each seeded by the seed of the same index (nil for none), in
+// one transaction: a request racing with it is served either before the
+// wipe or after the new workspaces exist, never in between (where its
+// credential would resolve to nothing). It returns ErrConflict when two
+// workspaces share an id or a credential. The journal keeps numbering its
+// entries where it was (journal ids are not reused).
+func (db *DB) ReplaceAll(ctx context.Context, workspaces []Workspace, seeds []func(*Tx) error) error {
 	err := db.Update(ctx, "", func(tx *Tx) error {
 		tx.textPending, tx.textOrder, tx.counts = nil, nil, nil
 		if _, err := tx.exec(`INSERT INTO resource_text (resource_text) VALUES ('delete-all')`); err != nil {
 			return fmt.Errorf("delete text: %w", err)
 		}
 		for _, t := range append(append([]string{}, workspaceTables...), "journal_pages", "credentials", "workspaces") {
-			if _, err := tx.exec(`DELETE FROM ` + t); err != nil {
+			q := `DELETE FROM ` + t
+			if t == "counters" {
+				q += ` WHERE workspace_id != ''`
+			}
+			if _, err := tx.exec(q); err != nil {
 				return fmt.Errorf("delete %s: %w", t, err)
+			}
+		}
+		for i, ws := range workspaces {
+			var seed func(*Tx) error
+			if i < len(seeds) {
+				seed = seeds[i]
+			}
+			if err := tx.inWorkspace(ws.ID, func() error { return tx.createWorkspace(ws, seed) }); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -342,10 +372,25 @@ func (db *DB) DeleteAll(ctx context.Context) error {
 	db.wsMu.Lock()
 	db.offsets = map[string]time.Duration{}
 	db.creds = map[credKey]string{}
+	for _, ws := range workspaces {
+		db.offsets[ws.ID] = 0
+		for _, c := range ws.Credentials {
+			db.creds[credKey{c.Vendor, c.Credential}] = ws.ID
+		}
+	}
 	db.wsMu.Unlock()
 	db.epoch.Add(1)
 	db.hooks.epoch.Add(1)
 	return nil
+}
+
+// inWorkspace runs fn with the transaction moved to workspace ws (at its
+// real-time now: its clock starts at zero offset).
+func (tx *Tx) inWorkspace(ws string, fn func() error) error {
+	saved, savedNow, savedHooks := tx.ws, tx.now, tx.hooks
+	tx.ws, tx.now, tx.hooks = ws, tx.db.Now().UTC().Truncate(time.Microsecond), nil
+	defer func() { tx.ws, tx.now, tx.hooks = saved, savedNow, savedHooks }()
+	return fn()
 }
 
 // NextSeq returns the next value (from 1) of the named per-workspace counter.

@@ -79,6 +79,8 @@ func TestRun_ConfigErrors(t *testing.T) {
 	badValue := writeFile(t, "bad.yaml", "server:\n  log_level: loud\n")
 	badYAML := writeFile(t, "broken.yaml", "server: [\n")
 	badWorkspace := writeFile(t, "ws.yaml", "workspaces:\n  - id: has spaces\n")
+	missingDir := filepath.Join(t.TempDir(), "no-such-dir")
+	badDir := writeFile(t, "dir.yaml", "scenarios:\n  dir: "+missingDir+"\n")
 	badChannel := writeFile(t, "ch.yaml", "workspaces:\n  - id: a\n    whippy:\n      channels:\n        - {phone: \"555\"}\n")
 
 	tests := []struct {
@@ -94,6 +96,9 @@ func TestRun_ConfigErrors(t *testing.T) {
 		{"SpeedEnv", nil, map[string]string{"VENDORSIM_SPEED": "fast"}, []string{"VENDORSIM_SPEED", "fast"}},
 		{"NegativeSpeed", []string{"--speed=-1"}, nil, []string{"--speed", "negative"}},
 		{"NegativeSpeedEnv", nil, map[string]string{"VENDORSIM_SPEED": "-1"}, []string{"VENDORSIM_SPEED", "negative"}},
+		{"ZeroSpeed", []string{"--speed", "0"}, nil, []string{"--speed", "zero", "0"}},
+		{"ZeroSpeedEnv", nil, map[string]string{"VENDORSIM_SPEED": "0"}, []string{"VENDORSIM_SPEED", "zero"}},
+		{"MissingScenariosDir", []string{"--config", badDir}, nil, []string{"scenarios.dir", missingDir}},
 		{"StrictAuthEnv", nil, map[string]string{"VENDORSIM_STRICT_AUTH": "maybe"}, []string{"VENDORSIM_STRICT_AUTH", "maybe"}},
 		{"SeedFlag", []string{"--seed=x"}, nil, []string{"seed", "x"}},
 		{"UnknownFlag", []string{"--colour=red"}, nil, []string{"colour"}},
@@ -130,6 +135,24 @@ func TestRun_ConfigErrors(t *testing.T) {
 				t.Errorf("run wrote output before failing: stdout %q stderr %q", stdout.String(), stderr.String())
 			}
 		})
+	}
+}
+
+func TestLoadConfig_WarnsAboutUnknownVariables(t *testing.T) {
+	saved := environ
+	t.Cleanup(func() { environ = saved })
+	environ = func() []string {
+		return []string{"HOME=/root", "VENDORSIM_SPEED=2", "VENDORSIM_SPEEED=3", "VENDORSIM_LOGLEVEL=debug"}
+	}
+	_, warnings, err := loadConfig(nil, env(map[string]string{"VENDORSIM_SPEED": "2"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 2 || !strings.Contains(warnings[0], "VENDORSIM_LOGLEVEL") || !strings.Contains(warnings[1], "VENDORSIM_SPEEED") {
+		t.Fatalf("warnings %q; want one naming VENDORSIM_LOGLEVEL and one naming VENDORSIM_SPEEED", warnings)
+	}
+	if !strings.Contains(warnings[0], "VENDORSIM_LOG_LEVEL") {
+		t.Errorf("warning %q does not list the settings", warnings[0])
 	}
 }
 

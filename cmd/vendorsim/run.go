@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -32,7 +36,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return nil
 		}
 	}
-	cfg, err := loadConfig(args, getenv, stdout)
+	cfg, warnings, err := loadConfig(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -40,6 +44,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg.Server, stderr)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -118,9 +125,47 @@ func newFlagSet(s *settings) *flag.FlagSet {
 	return fs
 }
 
+// environ lists the process's variables, for the names of VENDORSIM_*
+// variables that set nothing (tests replace it).
+var environ = os.Environ
+
+// settingNames are the flags, each mirrored by VENDORSIM_<NAME>.
+var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed"}
+
+func envName(flag string) string {
+	return "VENDORSIM_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// unknownVariables returns a warning for each VENDORSIM_* variable that is
+// not a setting (a typo, say), naming it.
+func unknownVariables() []string {
+	known := map[string]bool{}
+	for _, n := range settingNames {
+		known[envName(n)] = true
+	}
+	var out []string
+	for _, kv := range environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "VENDORSIM_") && !known[name] {
+			out = append(out, fmt.Sprintf("unknown variable %s ignored (the settings are %s)", name, strings.Join(slices.Sorted(maps.Keys(known)), ", ")))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // loadConfig merges defaults, the config file, VENDORSIM_* variables and
-// flags, in rising precedence.
-func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (config.Config, error) {
+// flags, in rising precedence, and returns warnings about variables that
+// set nothing.
+func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (config.Config, []string, error) {
+	cfg, err := loadSettings(args, getenv, stdout)
+	if err != nil {
+		return cfg, nil, err
+	}
+	return cfg, unknownVariables(), nil
+}
+
+func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (config.Config, error) {
 	var s settings
 	fs := newFlagSet(&s)
 	fs.SetOutput(io.Discard)
@@ -143,11 +188,11 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (co
 	fs.Visit(func(f *flag.Flag) { set[f.Name], origin[f.Name] = true, "--"+f.Name })
 
 	// Variables fill the flags that were not given.
-	for _, name := range []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed"} {
+	for _, name := range settingNames {
 		if set[name] {
 			continue
 		}
-		env := "VENDORSIM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		env := envName(name)
 		v := getenv(env)
 		if v == "" {
 			continue
@@ -158,10 +203,10 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (co
 		set[name], origin[name] = true, env
 	}
 
-	cfg := config.Default()
+	cfg := app.DefaultConfig()
 	if set["config"] {
 		var err error
-		if cfg, err = config.Load(s.configPath); err != nil {
+		if cfg, err = app.LoadConfig(s.configPath); err != nil {
 			return config.Config{}, err
 		}
 	}
@@ -186,7 +231,7 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (co
 	if set["speed"] {
 		cfg.Scenarios.Speed = s.speed
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(app.Owners()...); err != nil {
 		// A bad value from a flag or variable is named as it was given.
 		for name, key := range configKeys {
 			if rest, ok := strings.CutPrefix(err.Error(), key+":"); ok && origin[name] != "" {

@@ -1,6 +1,8 @@
-// Package app assembles vendorsim from its parts: the store, the vendor
-// mocks, the control API, the journal and the scenario engine. cmd/vendorsim
-// runs it as a process; tests run it on httptest servers.
+// Package app assembles vendorsim from its parts: the store, the vendors,
+// the control API, the journal and the scenario engine. It is the
+// composition root: the one place that holds the list of vendors (see
+// Vendors). cmd/vendorsim runs it as a process; tests run it on httptest
+// servers.
 package app
 
 import (
@@ -14,11 +16,38 @@ import (
 	"vendorsim/internal/config"
 	"vendorsim/mocks"
 	"vendorsim/mocks/sandbox"
+	"vendorsim/mocks/whereby"
 	"vendorsim/mocks/whippy"
+	"vendorsim/mocks/zipwhip"
 	"vendorsim/scenarios"
 	"vendorsim/specs"
 	"vendorsim/store"
 )
+
+// Vendors returns the emulated vendors, new and not yet open. Adding a
+// vendor is adding it here.
+func Vendors() []mocks.Vendor {
+	return []mocks.Vendor{whippy.New(), zipwhip.New(), whereby.New()}
+}
+
+// Owners returns the owners of the vendors' configuration sections.
+func Owners() []config.Owner {
+	vs := Vendors()
+	out := make([]config.Owner, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
+}
+
+// DefaultConfig returns the configuration used when nothing is configured.
+func DefaultConfig() config.Config { return config.Default(Owners()...) }
+
+// LoadConfig reads a configuration file over the defaults.
+func LoadConfig(path string) (config.Config, error) { return config.Load(path, Owners()...) }
+
+// ParseConfig decodes a configuration over the defaults.
+func ParseConfig(b []byte) (config.Config, error) { return config.Parse(b, Owners()...) }
 
 // Options configure an App.
 type Options struct {
@@ -27,6 +56,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// Now replaces the real clock (tests).
 	Now func() time.Time
+	// Fault, when set, may answer vendor requests instead of their handlers.
+	Fault mocks.Fault
 }
 
 // App is a running vendorsim, without its listener.
@@ -34,14 +65,16 @@ type App struct {
 	cfg     config.Config
 	version string
 	log     *slog.Logger
+	fault   mocks.Fault
 
 	DB         *store.DB
 	Workspaces *mocks.Workspaces
 	Journal    *mocks.Journal
 	Server     *mocks.Server
 	Sandbox    *sandbox.Sandbox
-	Whippy     *whippy.Mock
 	Engine     *scenarios.Engine
+	// Vendors are the open vendors, in the order of Vendors().
+	Vendors []mocks.Vendor
 }
 
 // New returns an App that is not yet open.
@@ -52,12 +85,22 @@ func New(opts Options) *App {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger}
+	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger, fault: opts.Fault}
 	a.DB = store.New(opts.Config.Server.DB)
 	if opts.Now != nil {
 		a.DB.Now = opts.Now
 	}
 	return a
+}
+
+// Vendor returns the open vendor of that name, or nil.
+func (a *App) Vendor(name string) mocks.Vendor {
+	for _, v := range a.Vendors {
+		if v.Name() == name {
+			return v
+		}
+	}
+	return nil
 }
 
 // Open opens the database (running migrations), loads and validates the
@@ -69,11 +112,19 @@ func (a *App) Open(ctx context.Context) (err error) {
 			a.Close(context.WithoutCancel(ctx))
 		}
 	}()
+	cfg := a.cfg
+	a.Vendors = Vendors()
+	owners := make([]config.Owner, len(a.Vendors))
+	for i, v := range a.Vendors {
+		owners[i] = v
+	}
+	if err := cfg.Validate(owners...); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	if err := a.DB.Open(ctx); err != nil {
 		return err
 	}
-	cfg := a.cfg
-	a.Workspaces = &mocks.Workspaces{DB: a.DB, Strict: cfg.Server.StrictAuth, Config: cfg.Workspaces}
+	a.Workspaces = &mocks.Workspaces{DB: a.DB, Strict: cfg.Server.StrictAuth, Config: cfg.Workspaces, Vendors: a.Vendors}
 	if !cfg.Server.Journal.Disabled {
 		a.Journal = mocks.NewJournal(a.DB, mocks.JournalOptions{
 			BodyLimit:         cfg.Server.Journal.BodyLimit,
@@ -93,30 +144,18 @@ func (a *App) Open(ctx context.Context) (err error) {
 		Manual:       cfg.Scenarios.Manual,
 		Retention:    cfg.Scenarios.Retention,
 		Actions:      map[string]scenarios.Action{},
-		Vendors:      vendorPolicies(cfg),
+		Vendors:      map[string]scenarios.VendorPolicy{},
 	}
-	a.Whippy = whippy.New(whippy.Deps{DB: a.DB, Workspaces: a.Workspaces, Config: cfg.Whippy, Logger: a.log, Scenarios: a.Engine, Seed: cfg.Server.Seed})
-	for action, checks := range a.Whippy.ParamChecks() {
-		for param, check := range checks {
-			a.Engine.AddParamCheck(action, param, check)
-		}
-	}
-	for name, act := range a.Whippy.Actions() {
-		a.Engine.Actions[name] = scenarios.Action(act)
-	}
-	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions); err != nil {
-		return err
-	}
-	a.Workspaces.Seeders = []mocks.Seeder{a.Whippy.Seed}
-	a.Sandbox = sandbox.New(sandbox.Deps{
-		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine,
-		Simulators: map[string]mocks.Handler{"simulateWhippyInbound": a.Whippy.SimulateInbound},
-	})
-
-	whippyDoc, err := specs.Load(ctx, "whippy")
+	apis, err := a.openVendors(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks); err != nil {
+		return err
+	}
+	a.Sandbox = sandbox.New(sandbox.Deps{
+		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine, Vendors: a.Vendors,
+	})
 	sandboxDoc, err := specs.Load(ctx, "sandbox")
 	if err != nil {
 		return err
@@ -130,10 +169,8 @@ func (a *App) Open(ctx context.Context) (err error) {
 		Journal:      a.Journal,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Generation:   a.DB.Generation,
-	},
-		a.Whippy.API(whippyDoc, "/whippy/v1", cfg.Server.Hosts.Whippy),
-		sandboxAPI,
-	)
+		Fault:        a.fault,
+	}, append(apis, sandboxAPI)...)
 	if err != nil {
 		return fmt.Errorf("build routes: %w", err)
 	}
@@ -148,26 +185,59 @@ func (a *App) Open(ctx context.Context) (err error) {
 	return nil
 }
 
-// vendorPolicies is how each vendor's webhooks are signed and retried.
-func vendorPolicies(cfg config.Config) map[string]scenarios.VendorPolicy {
-	whereby := config.Signature{Header: "Whereby-Signature", TimestampKey: "t", SignatureKey: "v1", Encoding: "hex", TimestampUnit: "s"}
-	return map[string]scenarios.VendorPolicy{
-		"whippy": {
-			Retry:  cfg.Whippy.Retry,
-			Signer: mocks.NewSigner(cfg.Whippy.Signature),
-			Header: http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Whippy-Webhooks/1.0"}},
-		},
-		"zipwhip": {
-			Retry:  cfg.Zipwhip.Retry,
-			Signer: mocks.NewSigner(cfg.Zipwhip.Signature),
-			Header: http.Header{"Content-Type": {"application/json;charset=UTF-8"}, "User-Agent": {"Apache-HttpClient/4.5.7 (Java/1.8.0_201)"}},
-		},
-		"whereby": {
-			Retry:  cfg.Whereby.Retry,
-			Signer: mocks.NewSigner(whereby),
-			Header: http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Whereby-Webhooks/1.0"}},
-		},
+// openVendors opens every vendor and gives the engine its actions, param
+// checks, magic numbers and delivery policy. It returns the vendors' APIs.
+func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API, error) {
+	var apis []*mocks.API
+	for _, v := range a.Vendors {
+		name := v.Name()
+		err := v.Open(mocks.Deps{
+			DB: a.DB, Workspaces: a.Workspaces, Scenarios: a.Engine, Logger: a.log,
+			Seed: cfg.Server.Seed, Settings: cfg.Vendors[name],
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
+		for action, spec := range v.Actions() {
+			if _, dup := a.Engine.Actions[action]; dup {
+				return nil, fmt.Errorf("open %s: action %q is defined twice", name, action)
+			}
+			a.Engine.Actions[action] = scenarios.Action(spec.Run)
+			for param, check := range spec.Params {
+				a.Engine.AddParamCheck(action, param, check)
+			}
+			if spec.Step != nil {
+				a.Engine.AddStepCheck(action, spec.Step)
+			}
+		}
+		for _, m := range v.MagicNumbers() {
+			a.Engine.Magic = append(a.Engine.Magic, scenarios.MagicNumber{
+				Suffix: m.Suffix, Vendor: name, Trigger: m.Trigger, Scenario: m.Scenario, Description: m.Description,
+			})
+		}
+		d := v.Delivery()
+		pol := scenarios.VendorPolicy{Retry: d.Retry, Header: d.Header}
+		if d.Signer != nil {
+			pol.Signer = d.Signer
+		}
+		a.Engine.Vendors[name] = pol
+		doc, err := specs.Load(ctx, name)
+		if errors.Is(err, specs.ErrNoSpec) {
+			continue // the vendor serves no API yet
+		}
+		if err != nil {
+			return nil, err
+		}
+		api := v.API(doc)
+		if api == nil {
+			continue
+		}
+		if hosts, ok := cfg.Server.Hosts[name]; ok {
+			api.Hosts = hosts
+		}
+		apis = append(apis, api)
 	}
+	return apis, nil
 }
 
 // Handler returns the HTTP handler of every API.

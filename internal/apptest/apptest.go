@@ -52,12 +52,12 @@ func WithConfig(fn func(*config.Config)) Option { return Option(fn) }
 // configuration changed by opts. It is closed when the test ends.
 func New(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	cfg := config.Default()
+	cfg := app.DefaultConfig()
 	cfg.Server.DB = ":memory:"
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(app.Owners()...); err != nil {
 		tb.Fatalf("config: %v", err)
 	}
 	a := app.New(app.Options{Config: cfg, Version: "test"})

@@ -1,6 +1,9 @@
-// Package config defines vendorsim's configuration: server settings, vendor
-// behaviour that the research could only infer (so it must be adjustable), and
-// the workspaces seeded at start.
+// Package config defines vendorsim's configuration: server settings, the
+// scenario engine's settings and the workspaces seeded at start. Each
+// vendor's section (whippy:, zipwhip:, whereby:, and a workspace's section
+// of the same name) belongs to the vendor package that emulates it: this
+// package reads the file, hands every vendor section to its Owner to decode
+// and validate, and knows no vendor itself.
 //
 // A configuration is read from one YAML file. Every field is optional; Default
 // returns the values used when a field is absent. Flags and environment
@@ -8,13 +11,12 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"net/url"
 	"os"
+	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -24,27 +26,32 @@ import (
 // Config is the whole configuration.
 type Config struct {
 	Server     Server      `yaml:"server"`
-	Whippy     Whippy      `yaml:"whippy"`
-	Zipwhip    Zipwhip     `yaml:"zipwhip"`
-	Whereby    Whereby     `yaml:"whereby"`
 	Scenarios  Scenarios   `yaml:"scenarios"`
 	Workspaces []Workspace `yaml:"workspaces"`
+	// Vendors holds each vendor's settings by vendor name, as its Owner
+	// decoded them (Default and Parse fill it). Vendor packages give typed
+	// access to their own.
+	Vendors map[string]any `yaml:"-"`
 }
 
 // Server holds process-level settings. Flags and VENDORSIM_* variables
 // override them.
 type Server struct {
-	Addr         string        `yaml:"addr"`
-	DB           string        `yaml:"db"`
-	StrictAuth   bool          `yaml:"strict_auth"`
-	LogLevel     string        `yaml:"log_level"`
-	LogFormat    string        `yaml:"log_format"`
-	Seed         int64         `yaml:"seed"`
-	MaxBodyBytes int64         `yaml:"max_body_bytes"`
-	Journal      Journal       `yaml:"journal"`
-	Hosts        Hosts         `yaml:"hosts"`
-	ReadTimeout  time.Duration `yaml:"read_timeout"`
-	WriteTimeout time.Duration `yaml:"write_timeout"`
+	Addr         string  `yaml:"addr"`
+	DB           string  `yaml:"db"`
+	StrictAuth   bool    `yaml:"strict_auth"`
+	LogLevel     string  `yaml:"log_level"`
+	LogFormat    string  `yaml:"log_format"`
+	Seed         int64   `yaml:"seed"`
+	MaxBodyBytes int64   `yaml:"max_body_bytes"`
+	Journal      Journal `yaml:"journal"`
+	// Hosts lists, by vendor name, the Host header values routed to that
+	// vendor with its own paths, so that a docker network alias such as
+	// api.whippy.co reaches vendorsim. A vendor absent here keeps the
+	// hosts it names itself.
+	Hosts        map[string][]string `yaml:"hosts"`
+	ReadTimeout  time.Duration       `yaml:"read_timeout"`
+	WriteTimeout time.Duration       `yaml:"write_timeout"`
 }
 
 // Journal controls the request journal.
@@ -59,103 +66,6 @@ type Journal struct {
 	ResponseBodyLimit int `yaml:"response_body_limit"`
 	// Disabled turns the journal off.
 	Disabled bool `yaml:"disabled"`
-}
-
-// Hosts lists the Host header values routed to each vendor, so that a docker
-// network alias such as api.whippy.co reaches vendorsim with the vendor's own
-// paths.
-type Hosts struct {
-	Whippy  []string `yaml:"whippy"`
-	Zipwhip []string `yaml:"zipwhip"`
-	Whereby []string `yaml:"whereby"`
-}
-
-// Whippy holds Whippy behaviour that is configurable because the facts behind
-// it are inferred.
-type Whippy struct {
-	// InitialStatus is the delivery_status of a newly sent message.
-	InitialStatus string `yaml:"initial_status"`
-	// BodyMaxLength caps SMS, note and campaign bodies.
-	BodyMaxLength int         `yaml:"body_max_length"`
-	RateLimit     RateLimit   `yaml:"rate_limit"`
-	Signature     Signature   `yaml:"signature"`
-	Retry         RetryPolicy `yaml:"retry"`
-
-	// CampaignMaxRecipients caps the recipients ("to") of one campaign
-	// send; Whippy documents no limit, so this one is vendorsim's.
-	CampaignMaxRecipients int `yaml:"campaign_max_recipients"`
-	// SequenceMaxContacts caps the recipients ("to") of one addition of
-	// contacts to a sequence (Whippy's 4000 is inferred).
-	SequenceMaxContacts int `yaml:"sequence_max_contacts"`
-	// BearerAuth also takes the API key as "Authorization: Bearer <key>"
-	// when X-WHIPPY-KEY is absent (inferred: OAuth tokens are said to be
-	// accepted). Off, a client that sends only the bearer header gets the
-	// 401 a Whippy key would require.
-	BearerAuth bool `yaml:"bearer_auth"`
-}
-
-// RateLimit mirrors Whippy's documented limits. Off unless Enabled.
-type RateLimit struct {
-	Enabled bool `yaml:"enabled"`
-	// StandardPerSecond applies to every endpoint not listed below.
-	StandardPerSecond int `yaml:"standard_per_second"`
-	// SlowWritesPerMinute applies to writes on campaigns, contact lists and sequences.
-	SlowWritesPerMinute int `yaml:"slow_writes_per_minute"`
-	// OrganizationReadsPerSecond and OrganizationWritesPerSecond apply to /organization.
-	OrganizationReadsPerSecond  int `yaml:"organization_reads_per_second"`
-	OrganizationWritesPerSecond int `yaml:"organization_writes_per_second"`
-}
-
-// Signature describes a "t=...,v1=..." style HMAC-SHA256 signature header.
-type Signature struct {
-	// Disabled sends deliveries unsigned.
-	Disabled bool `yaml:"disabled"`
-	// Header is the header name.
-	Header string `yaml:"header"`
-	// TimestampKey and SignatureKey name the two parts of the header value.
-	TimestampKey string `yaml:"timestamp_key"`
-	SignatureKey string `yaml:"signature_key"`
-	// Encoding of the digest: base64-unpadded, base64, base64url-unpadded or hex.
-	Encoding string `yaml:"encoding"`
-	// TimestampUnit is s or ms.
-	TimestampUnit string `yaml:"timestamp_unit"`
-}
-
-// RetryPolicy is a vendor's webhook retry behaviour, as data.
-type RetryPolicy struct {
-	// MaxRetries is how many retries follow the first attempt; -1 means no
-	// limit other than GiveUpAfter.
-	MaxRetries int `yaml:"max_retries"`
-	// InitialBackoff is the delay before the first retry; each later delay is
-	// multiplied by Multiplier, capped at MaxBackoff.
-	InitialBackoff time.Duration `yaml:"initial_backoff"`
-	MaxBackoff     time.Duration `yaml:"max_backoff"`
-	Multiplier     float64       `yaml:"multiplier"`
-	// Jitter is the fraction (0..1) by which each delay is randomised.
-	Jitter float64 `yaml:"jitter"`
-	// GiveUpAfter stops retrying once this much time has passed since the
-	// first attempt; 0 means no limit other than MaxRetries.
-	GiveUpAfter time.Duration `yaml:"give_up_after"`
-	// Timeout is the per-attempt request timeout; a timeout counts as a failure.
-	Timeout time.Duration `yaml:"timeout"`
-	// RetryOn is "non-2xx" (any non-2xx answer or network error is retried) or
-	// "5xx" (only 5xx answers and network errors are retried; 4xx are final).
-	RetryOn string `yaml:"retry_on"`
-}
-
-// Zipwhip holds Zipwhip behaviour.
-type Zipwhip struct {
-	Retry RetryPolicy `yaml:"retry"`
-	// Signature signs deliveries when Disabled is false (Zipwhip itself does
-	// not sign).
-	Signature Signature `yaml:"signature"`
-}
-
-// Whereby holds Whereby behaviour.
-type Whereby struct {
-	Retry RetryPolicy `yaml:"retry"`
-	// Subdomain is used in room URLs when a workspace names none.
-	Subdomain string `yaml:"subdomain"`
 }
 
 // Scenarios holds scenario engine settings.
@@ -176,105 +86,10 @@ type Scenarios struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 }
 
-// Workspace is a tenant seeded at start. Data of different workspaces never
-// mix.
-type Workspace struct {
-	ID       string          `yaml:"id" json:"id"`
-	Name     string          `yaml:"name" json:"name,omitempty"`
-	Whippy   WhippySeed      `yaml:"whippy" json:"whippy"`
-	Zipwhip  ZipwhipSeed     `yaml:"zipwhip" json:"zipwhip"`
-	Whereby  WherebySeed     `yaml:"whereby" json:"whereby"`
-	Webhooks []WebhookConfig `yaml:"webhooks" json:"webhooks,omitempty"`
-}
-
-// WhippySeed seeds a workspace's Whippy organization.
-type WhippySeed struct {
-	APIKeys      []string      `yaml:"api_keys" json:"api_keys,omitempty"`
-	Organization *Organization `yaml:"organization" json:"organization,omitempty"`
-	Channels     []Channel     `yaml:"channels" json:"channels,omitempty"`
-	Users        []User        `yaml:"users" json:"users,omitempty"`
-	Contacts     []ContactSeed `yaml:"contacts" json:"contacts,omitempty"`
-	Applications []AppSeed     `yaml:"applications" json:"applications,omitempty"`
-}
-
-// Organization is a Whippy organization.
-type Organization struct {
-	ID   string `yaml:"id" json:"id,omitempty"`
-	Name string `yaml:"name" json:"name,omitempty"`
-}
-
-// Channel is a Whippy channel (a phone number or email address).
-type Channel struct {
-	ID       string `yaml:"id" json:"id,omitempty"`
-	Name     string `yaml:"name" json:"name,omitempty"`
-	Type     string `yaml:"type" json:"type,omitempty"`
-	Phone    string `yaml:"phone" json:"phone,omitempty"`
-	Email    string `yaml:"email" json:"email,omitempty"`
-	Timezone string `yaml:"timezone" json:"timezone,omitempty"`
-	Address  string `yaml:"address" json:"address,omitempty"`
-}
-
-// User is a Whippy user.
-type User struct {
-	ID    int64  `yaml:"id" json:"id,omitempty"`
-	Name  string `yaml:"name" json:"name,omitempty"`
-	Email string `yaml:"email" json:"email,omitempty"`
-	Phone string `yaml:"phone" json:"phone,omitempty"`
-	Role  string `yaml:"role" json:"role,omitempty"`
-}
-
-// ContactSeed is a contact created at seed time.
-type ContactSeed struct {
-	Phone string `yaml:"phone" json:"phone"`
-	Name  string `yaml:"name" json:"name,omitempty"`
-	Email string `yaml:"email" json:"email,omitempty"`
-}
-
-// AppSeed is a Whippy developer application with its webhook endpoints.
-type AppSeed struct {
-	Name      string         `yaml:"name" json:"name"`
-	APIKey    string         `yaml:"api_key" json:"api_key,omitempty"`
-	Endpoints []EndpointSeed `yaml:"endpoints" json:"endpoints,omitempty"`
-}
-
-// EndpointSeed is a Whippy webhook endpoint.
-type EndpointSeed struct {
-	URL        string   `yaml:"url" json:"url"`
-	EventTypes []string `yaml:"event_types" json:"event_types"`
-}
-
-// ZipwhipSeed seeds Zipwhip accounts.
-type ZipwhipSeed struct {
-	Accounts []ZipwhipAccount `yaml:"accounts" json:"accounts,omitempty"`
-}
-
-// ZipwhipAccount is a Zipwhip line with its login.
-type ZipwhipAccount struct {
-	Username string `yaml:"username" json:"username"`
-	Password string `yaml:"password" json:"password"`
-	Line     string `yaml:"line" json:"line"`
-	Session  string `yaml:"session" json:"session,omitempty"`
-}
-
-// WherebySeed seeds Whereby API keys.
-type WherebySeed struct {
-	APIKeys   []string `yaml:"api_keys" json:"api_keys,omitempty"`
-	Subdomain string   `yaml:"subdomain" json:"subdomain,omitempty"`
-}
-
-// WebhookConfig is a webhook endpoint registered outside the vendor's API
-// (Whereby has no webhook API; any vendor's endpoints may be seeded here).
-type WebhookConfig struct {
-	Vendor string   `yaml:"vendor" json:"vendor"`
-	URL    string   `yaml:"url" json:"url"`
-	Events []string `yaml:"events" json:"events,omitempty"`
-	Secret string   `yaml:"secret" json:"secret,omitempty"`
-	Method string   `yaml:"method" json:"method,omitempty"`
-}
-
-// Default returns the configuration used when nothing is configured.
-func Default() Config {
-	return Config{
+// Default returns the configuration used when nothing is configured, with
+// each owner's default settings.
+func Default(owners ...Owner) Config {
+	cfg := Config{
 		Server: Server{
 			Addr:         ":8080",
 			DB:           "vendorsim.db",
@@ -283,74 +98,8 @@ func Default() Config {
 			Seed:         1,
 			MaxBodyBytes: 1 << 20,
 			Journal:      Journal{Retention: 10000, BodyLimit: 4096, ResponseBodyLimit: 1024},
-			Hosts: Hosts{
-				Whippy:  []string{"api.whippy.co"},
-				Zipwhip: []string{"api.zipwhip.com"},
-				Whereby: []string{"api.whereby.dev"},
-			},
 			ReadTimeout:  30 * time.Second,
 			WriteTimeout: 60 * time.Second,
-		},
-		Whippy: Whippy{
-			BearerAuth:    true,
-			InitialStatus: "queued",
-			BodyMaxLength: 1000,
-			RateLimit: RateLimit{
-				StandardPerSecond:           25,
-				SlowWritesPerMinute:         10,
-				OrganizationReadsPerSecond:  50,
-				OrganizationWritesPerSecond: 35,
-			},
-			Signature: Signature{
-				Header:        "X-Whippy-Signature",
-				TimestampKey:  "t",
-				SignatureKey:  "v1",
-				Encoding:      "base64-unpadded",
-				TimestampUnit: "s",
-			},
-			Retry: RetryPolicy{
-				MaxRetries:     3,
-				InitialBackoff: 5 * time.Second,
-				MaxBackoff:     5 * time.Minute,
-				Multiplier:     4,
-				Jitter:         0.1,
-				Timeout:        10 * time.Second,
-				RetryOn:        "non-2xx",
-			},
-			CampaignMaxRecipients: 10000,
-			SequenceMaxContacts:   4000,
-		},
-		Zipwhip: Zipwhip{
-			Retry: RetryPolicy{
-				MaxRetries:     -1,
-				InitialBackoff: 10 * time.Second,
-				MaxBackoff:     2 * time.Hour,
-				Multiplier:     2,
-				Jitter:         0.1,
-				GiveUpAfter:    72 * time.Hour,
-				Timeout:        7 * time.Second,
-				RetryOn:        "non-2xx",
-			},
-			Signature: Signature{
-				Disabled:      true,
-				Header:        "X-Zipwhip-Signature",
-				TimestampKey:  "t",
-				SignatureKey:  "v1",
-				Encoding:      "hex",
-				TimestampUnit: "s",
-			},
-		},
-		Whereby: Whereby{
-			Retry: RetryPolicy{
-				MaxRetries:     2,
-				InitialBackoff: 2 * time.Second,
-				MaxBackoff:     30 * time.Second,
-				Multiplier:     3,
-				Jitter:         0.1,
-				Timeout:        5 * time.Second,
-				RetryOn:        "5xx",
-			},
-			Subdomain: "vendorsim",
 		},
 		Scenarios: Scenarios{
 			Speed:        1,
@@ -358,35 +107,85 @@ func Default() Config {
 			Concurrency:  8,
 			PollInterval: 250 * time.Millisecond,
 		},
+		Vendors: map[string]any{},
 	}
+	for _, o := range owners {
+		// Owners decode a nil section as their defaults, which must be valid.
+		s, err := o.DecodeSettings(nil)
+		if err != nil {
+			panic(fmt.Sprintf("config: defaults of %s: %v", o.Name(), err))
+		}
+		cfg.Vendors[o.Name()] = s
+	}
+	return cfg
 }
 
 // Load reads the YAML file at path over the defaults. Unknown keys are
 // errors, so that a typo does not silently fall back to a default.
-func Load(path string) (Config, error) {
+func Load(path string, owners ...Owner) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	cfg, err := Parse(b)
+	cfg, err := Parse(b, owners...)
 	if err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	return cfg, nil
 }
 
-// Parse decodes YAML over the defaults and validates the result.
-func Parse(b []byte) (Config, error) {
-	cfg := Default()
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+// Parse decodes YAML over the defaults, hands each vendor section to its
+// owner, and validates the result.
+func Parse(b []byte, owners ...Owner) (Config, error) {
+	cfg := Default(owners...)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return Config{}, yamlError(err)
 	}
-	if err := explicitZeroIDs(b); err != nil {
-		return Config{}, err
+	if len(doc.Content) > 0 {
+		root := doc.Content[0]
+		if root.Kind != yaml.MappingNode && !isNull(root) {
+			return Config{}, fmt.Errorf("line %d: the configuration must be a mapping of sections", root.Line)
+		}
+		err := eachKey(root, "", func(key string, line int, n *yaml.Node) error {
+			switch key {
+			case "server":
+				return decodeKnown(n, "server", &cfg.Server)
+			case "scenarios":
+				return decodeKnown(n, "scenarios", &cfg.Scenarios)
+			case "workspaces":
+				if isNull(n) {
+					return nil
+				}
+				if n.Kind != yaml.SequenceNode {
+					return keyErrorf("workspaces", "line %d: must be a list of workspaces", n.Line)
+				}
+				cfg.Workspaces = nil
+				for i, item := range n.Content {
+					ws, err := decodeWorkspace(item, owners)
+					if err != nil {
+						return prefixKey(fmt.Sprintf("workspaces[%d]", i), err)
+					}
+					cfg.Workspaces = append(cfg.Workspaces, ws)
+				}
+				return nil
+			}
+			o := owner(owners, key)
+			if o == nil {
+				return keyErrorf(key, "line %d: unknown key (sections are server, scenarios, workspaces%s)", line, ownerList(owners))
+			}
+			s, err := o.DecodeSettings(&Section{node: n})
+			if err != nil {
+				return prefixKey(key, err)
+			}
+			cfg.Vendors[key] = s
+			return nil
+		})
+		if err != nil {
+			return Config{}, err
+		}
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(owners...); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
@@ -403,28 +202,15 @@ func yamlError(err error) error {
 var (
 	workspaceIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	e164Pattern        = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	// uuidPattern is an RFC 4122 UUID in lower case, as Whippy writes its
-	// ids (a path id in another case is read as the lower-case one).
-	uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 )
 
-// KeyError is a defect of one configuration key, named by its path: from
-// Config.Validate the path within the file (workspaces[0].whippy.users[1].id),
-// from Workspace.Validate the path within the workspace definition
-// (whippy.users[1].id).
-type KeyError struct {
-	Key     string
-	Message string
-}
+// IsE164 reports whether s is a phone number in E.164 form (+ and 7 to 15
+// digits).
+func IsE164(s string) bool { return e164Pattern.MatchString(s) }
 
-func (e *KeyError) Error() string { return e.Key + ": " + e.Message }
-
-func keyErrorf(key, format string, args ...any) *KeyError {
-	return &KeyError{Key: key, Message: fmt.Sprintf(format, args...)}
-}
-
-// Validate reports the first defect, naming the offending key.
-func (c *Config) Validate() error {
+// Validate reports the first defect, naming the offending key. Owners check
+// the settings they decoded again (a test may have changed them since).
+func (c *Config) Validate(owners ...Owner) error {
 	switch c.Server.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -441,8 +227,19 @@ func (c *Config) Validate() error {
 	if c.Server.Journal.Retention < 0 || c.Server.Journal.BodyLimit < 0 || c.Server.Journal.ResponseBodyLimit < 0 {
 		return fmt.Errorf("server.journal: retention and body limits must not be negative")
 	}
-	if c.Scenarios.Speed < 0 {
-		return fmt.Errorf("scenarios.speed: must not be negative")
+	for _, name := range sortedKeys(c.Server.Hosts) {
+		if owners != nil && owner(owners, name) == nil {
+			return keyErrorf("server.hosts."+name, "unknown vendor (one of%s)", strings.TrimPrefix(ownerList(owners), ","))
+		}
+	}
+	if c.Scenarios.Speed <= 0 {
+		// 0 would divide every delay by zero: timelines would never move.
+		return fmt.Errorf("scenarios.speed: must be positive, not negative or zero (got %g)", c.Scenarios.Speed)
+	}
+	if d := c.Scenarios.Dir; d != "" {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			return fmt.Errorf("scenarios.dir: %q is not a directory", d)
+		}
 	}
 	if c.Scenarios.Retention < 0 {
 		return fmt.Errorf("scenarios.retention: must not be negative")
@@ -450,23 +247,9 @@ func (c *Config) Validate() error {
 	if c.Scenarios.Concurrency < 0 {
 		return fmt.Errorf("scenarios.concurrency: must not be negative")
 	}
-	if c.Whippy.BodyMaxLength <= 0 {
-		return fmt.Errorf("whippy.body_max_length: must be positive")
-	}
-	if c.Whippy.CampaignMaxRecipients <= 0 {
-		return fmt.Errorf("whippy.campaign_max_recipients: must be positive")
-	}
-	if c.Whippy.SequenceMaxContacts <= 0 {
-		return fmt.Errorf("whippy.sequence_max_contacts: must be positive")
-	}
-	for name, s := range map[string]Signature{"whippy.signature": c.Whippy.Signature, "zipwhip.signature": c.Zipwhip.Signature} {
-		if err := s.validate(name); err != nil {
-			return err
-		}
-	}
-	for name, p := range map[string]RetryPolicy{"whippy.retry": c.Whippy.Retry, "zipwhip.retry": c.Zipwhip.Retry, "whereby.retry": c.Whereby.Retry} {
-		if err := p.validate(name); err != nil {
-			return err
+	for _, o := range owners {
+		if err := o.ValidateSettings(c.Vendors[o.Name()]); err != nil {
+			return prefixKey(o.Name(), err)
 		}
 	}
 	ids := map[string]bool{}
@@ -474,232 +257,40 @@ func (c *Config) Validate() error {
 	for i, ws := range c.Workspaces {
 		where := fmt.Sprintf("workspaces[%d]", i)
 		if err := ws.Validate(); err != nil {
-			var ke *KeyError
-			if errors.As(err, &ke) {
-				return keyErrorf(where+"."+ke.Key, "%s", ke.Message)
-			}
-			return fmt.Errorf("%s: %w", where, err)
+			return prefixKey(where, err)
 		}
 		if ids[ws.ID] {
 			return keyErrorf(where+".id", "%q is used twice", ws.ID)
 		}
 		ids[ws.ID] = true
-		creds := ws.credentials()
+		creds := ws.Credentials()
 		for _, c := range creds {
-			if prev, dup := keys[c.kind+"\x00"+c.value]; dup {
-				return keyErrorf(where+"."+c.key, "%q is also used by workspace %s", c.value, prev)
+			if prev, dup := keys[c.Vendor+"\x00"+c.Value]; dup {
+				return keyErrorf(where+"."+c.Key, "%q is also used by workspace %s", c.Value, prev)
 			}
 		}
 		for _, c := range creds {
-			keys[c.kind+"\x00"+c.value] = ws.ID
+			keys[c.Vendor+"\x00"+c.Value] = ws.ID
 		}
 	}
 	return nil
 }
 
-// credential is a value that maps to one workspace only, with its key.
-type credential struct {
-	kind, value, key string
+// WebhookConfig is a webhook endpoint registered outside the vendor's API
+// (Whereby has no webhook API; any vendor's endpoints may be seeded here).
+type WebhookConfig struct {
+	Vendor string   `yaml:"vendor" json:"vendor"`
+	URL    string   `yaml:"url" json:"url"`
+	Events []string `yaml:"events" json:"events,omitempty"`
+	Secret string   `yaml:"secret" json:"secret,omitempty"`
+	Method string   `yaml:"method" json:"method,omitempty"`
 }
 
-// credentials lists ws's API keys, Zipwhip usernames and sessions.
-func (ws Workspace) credentials() []credential {
-	var out []credential
-	for j, k := range ws.Whippy.APIKeys {
-		out = append(out, credential{"whippy", k, fmt.Sprintf("whippy.api_keys[%d]", j)})
+func (h WebhookConfig) validate(where string, vendors map[string]VendorWorkspace, known func(string) bool) error {
+	if !known(h.Vendor) {
+		return keyErrorf(where+".vendor", "%q is not a vendor vendorsim emulates", h.Vendor)
 	}
-	for j, k := range ws.Whereby.APIKeys {
-		out = append(out, credential{"whereby", k, fmt.Sprintf("whereby.api_keys[%d]", j)})
-	}
-	for j, a := range ws.Zipwhip.Accounts {
-		out = append(out, credential{"zipwhip-login", a.Username, fmt.Sprintf("zipwhip.accounts[%d].username", j)})
-		if a.Session != "" {
-			out = append(out, credential{"zipwhip", a.Session, fmt.Sprintf("zipwhip.accounts[%d].session", j)})
-		}
-	}
-	return out
-}
-
-// Validate reports the first defect of one workspace definition as a
-// *KeyError naming the key within it (id, whippy.users[1].id), so that
-// the same rules hold for the config file and for definitions posted to
-// the control API.
-func (ws Workspace) Validate() error {
-	if !workspaceIDPattern.MatchString(ws.ID) {
-		return keyErrorf("id", "%q must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", ws.ID)
-	}
-	for _, c := range ws.credentials() {
-		if c.value == "" && c.kind != "zipwhip-login" {
-			return keyErrorf(c.key, "empty key")
-		}
-	}
-	if err := ws.Whippy.validate("whippy"); err != nil {
-		return err
-	}
-	for j, a := range ws.Zipwhip.Accounts {
-		where := fmt.Sprintf("zipwhip.accounts[%d]", j)
-		if a.Username == "" {
-			return keyErrorf(where+".username", "required")
-		}
-		if a.Line == "" {
-			return keyErrorf(where+".line", "required")
-		}
-		if !e164Pattern.MatchString(a.Line) {
-			return keyErrorf(where+".line", "%q is not an E.164 number", a.Line)
-		}
-	}
-	seen := map[string]string{}
-	for _, c := range ws.credentials() {
-		if prev, dup := seen[c.kind+"\x00"+c.value]; dup {
-			return keyErrorf(c.key, "%q is used twice (also %s)", c.value, prev)
-		}
-		seen[c.kind+"\x00"+c.value] = c.key
-	}
-	for j, h := range ws.Webhooks {
-		if err := h.validate(fmt.Sprintf("webhooks[%d]", j)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s WhippySeed) validate(where string) error {
-	if s.Organization != nil && s.Organization.ID != "" && !uuidPattern.MatchString(s.Organization.ID) {
-		return keyErrorf(where+".organization.id", "%q is not a UUID in lower case", s.Organization.ID)
-	}
-	channelIDs := map[string]int{}
-	for j, ch := range s.Channels {
-		key := fmt.Sprintf("%s.channels[%d]", where, j)
-		if ch.ID != "" {
-			if !uuidPattern.MatchString(ch.ID) {
-				return keyErrorf(key+".id", "%q is not a UUID in lower case", ch.ID)
-			}
-			if prev, dup := channelIDs[ch.ID]; dup {
-				return keyErrorf(key+".id", "%q is also the id of channels[%d]", ch.ID, prev)
-			}
-			channelIDs[ch.ID] = j
-		}
-		switch ch.Type {
-		case "", "phone", "fax", "whatsapp":
-			if ch.Phone == "" || !e164Pattern.MatchString(ch.Phone) {
-				return keyErrorf(key+".phone", "%q is not an E.164 number", ch.Phone)
-			}
-		case "email":
-			if !strings.Contains(ch.Email, "@") {
-				return keyErrorf(key+".email", "%q is not an email address", ch.Email)
-			}
-		default:
-			return keyErrorf(key+".type", "%q is not one of phone, email, fax, whatsapp", ch.Type)
-		}
-	}
-	if err := s.validateUsers(where); err != nil {
-		return err
-	}
-	for j, c := range s.Contacts {
-		if !e164Pattern.MatchString(c.Phone) {
-			return keyErrorf(fmt.Sprintf("%s.contacts[%d].phone", where, j), "%q is not an E.164 number", c.Phone)
-		}
-	}
-	for j, a := range s.Applications {
-		key := fmt.Sprintf("%s.applications[%d]", where, j)
-		if a.Name == "" {
-			return keyErrorf(key+".name", "required")
-		}
-		for k, e := range a.Endpoints {
-			ekey := fmt.Sprintf("%s.endpoints[%d]", key, k)
-			if err := validURL(e.URL); err != nil {
-				return keyErrorf(ekey+".url", "%v", err)
-			}
-			if len(e.EventTypes) == 0 {
-				return keyErrorf(ekey+".event_types", "must name at least one event")
-			}
-		}
-	}
-	return nil
-}
-
-// validateUsers checks user ids as Whippy has them: positive integers, each
-// once. Users without an id are numbered 1, 2, ... in order when the
-// workspace is seeded, so an explicit id must not be one of those numbers.
-func (s WhippySeed) validateUsers(where string) error {
-	explicit := map[int64]int{}
-	var unnumbered []int // indexes of the users without an id, in order
-	for j, u := range s.Users {
-		key := fmt.Sprintf("%s.users[%d]", where, j)
-		switch {
-		case u.ID < 0:
-			return keyErrorf(key+".id", "%d is not a positive integer", u.ID)
-		case u.ID == 0:
-			unnumbered = append(unnumbered, j)
-		default:
-			if prev, dup := explicit[u.ID]; dup {
-				return keyErrorf(key+".id", "%d is also the id of users[%d]", u.ID, prev)
-			}
-			explicit[u.ID] = j
-		}
-		switch u.Role {
-		case "", "admin", "user":
-		default:
-			return keyErrorf(key+".role", "%q is not one of admin, user", u.Role)
-		}
-	}
-	for n, j := range unnumbered {
-		if prev, clash := explicit[int64(n+1)]; clash {
-			return keyErrorf(fmt.Sprintf("%s.users[%d].id", where, prev),
-				"%d is also the id users[%d] gets (users without an id are numbered 1, 2, ... in order); give every user an id, or none of these", n+1, j)
-		}
-	}
-	return nil
-}
-
-// explicitZeroIDs finds a user id written as 0 in a YAML document: it
-// decodes like an absent id, which gets a number, yet means to be one.
-func explicitZeroIDs(b []byte) error {
-	var doc yaml.Node
-	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 {
-		return nil // Decode reports the broken document
-	}
-	for i, ws := range items(value(doc.Content[0], "workspaces")) {
-		for j, u := range items(value(value(ws, "whippy"), "users")) {
-			if id := value(u, "id"); id != nil && id.Kind == yaml.ScalarNode {
-				var n int64
-				if id.Decode(&n) == nil && n == 0 {
-					return keyErrorf(fmt.Sprintf("workspaces[%d].whippy.users[%d].id", i, j), "0 is not a positive integer (leave the id out to have one assigned)")
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// value returns the value of key in a YAML mapping, or nil.
-func value(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// items returns the items of a YAML sequence, or nil.
-func items(n *yaml.Node) []*yaml.Node {
-	if n == nil || n.Kind != yaml.SequenceNode {
-		return nil
-	}
-	return n.Content
-}
-
-func (h WebhookConfig) validate(where string) error {
-	switch h.Vendor {
-	case "whippy", "zipwhip", "whereby":
-	default:
-		return keyErrorf(where+".vendor", "%q is not one of whippy, zipwhip, whereby", h.Vendor)
-	}
-	if err := validURL(h.URL); err != nil {
+	if err := ValidURL(h.URL); err != nil {
 		return keyErrorf(where+".url", "%v", err)
 	}
 	switch strings.ToUpper(h.Method) {
@@ -710,54 +301,142 @@ func (h WebhookConfig) validate(where string) error {
 	return nil
 }
 
-func (s Signature) validate(where string) error {
-	if s.Disabled {
+// decodeKnown decodes n into v (a pointer to a struct), refusing keys that
+// v's type does not have; errors name the key below prefix.
+func decodeKnown(n *yaml.Node, prefix string, v any) error {
+	if isNull(n) {
 		return nil
 	}
-	if s.Header == "" {
-		return fmt.Errorf("%s.header: required", where)
+	if err := checkKnown(n, reflect.TypeOf(v).Elem(), prefix); err != nil {
+		return err
 	}
-	switch s.Encoding {
-	case "base64-unpadded", "base64", "base64url-unpadded", "hex":
-	default:
-		return fmt.Errorf("%s.encoding: %q is not one of base64-unpadded, base64, base64url-unpadded, hex", where, s.Encoding)
-	}
-	switch s.TimestampUnit {
-	case "s", "ms":
-	default:
-		return fmt.Errorf("%s.timestamp_unit: %q is not one of s, ms", where, s.TimestampUnit)
+	if err := n.Decode(v); err != nil {
+		return keyErrorf(prefix, "%v", yamlError(err))
 	}
 	return nil
 }
 
-func (p RetryPolicy) validate(where string) error {
-	switch p.RetryOn {
-	case "non-2xx", "5xx":
-	default:
-		return fmt.Errorf("%s.retry_on: %q is not one of non-2xx, 5xx", where, p.RetryOn)
+// checkKnown reports the first key of n (and of the mappings within it)
+// that type t does not have, naming its full key.
+func checkKnown(n *yaml.Node, t reflect.Type, prefix string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	if p.MaxRetries < -1 {
-		return fmt.Errorf("%s.max_retries: must be -1 (unlimited) or more", where)
-	}
-	if p.MaxRetries == -1 && p.GiveUpAfter <= 0 {
-		return fmt.Errorf("%s: unlimited max_retries needs give_up_after", where)
-	}
-	if p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.Timeout <= 0 {
-		return fmt.Errorf("%s: backoffs must not be negative and timeout must be positive", where)
-	}
-	if p.Multiplier < 1 {
-		return fmt.Errorf("%s.multiplier: must be at least 1", where)
-	}
-	if p.Jitter < 0 || p.Jitter > 1 {
-		return fmt.Errorf("%s.jitter: must be between 0 and 1", where)
+	switch n.Kind {
+	case yaml.AliasNode:
+		return checkKnown(n.Alias, t, prefix)
+	case yaml.SequenceNode:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return nil // Decode reports the type mismatch
+		}
+		for i, item := range n.Content {
+			if err := checkKnown(item, t.Elem(), fmt.Sprintf("%s[%d]", prefix, i)); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		switch t.Kind() {
+		case reflect.Map:
+			return eachKey(n, prefix, func(key string, line int, v *yaml.Node) error {
+				return checkKnown(v, t.Elem(), join(prefix, key))
+			})
+		case reflect.Struct:
+			if t == reflect.TypeOf(time.Time{}) {
+				return nil
+			}
+			fields := yamlFields(t)
+			return eachKey(n, prefix, func(key string, line int, v *yaml.Node) error {
+				ft, ok := fields[key]
+				if !ok {
+					return keyErrorf(join(prefix, key), "line %d: unknown key", line)
+				}
+				return checkKnown(v, ft, join(prefix, key))
+			})
+		}
 	}
 	return nil
 }
 
-func validURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) URL", s)
+// yamlFields maps the YAML keys of struct type t to their field types.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			for k, v := range yamlFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// eachKey calls fn for every key of mapping n, in order; a key given twice
+// is an error.
+func eachKey(n *yaml.Node, prefix string, fn func(key string, line int, v *yaml.Node) error) error {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		if seen[k] {
+			return keyErrorf(join(prefix, k), "line %d: given twice", n.Content[i].Line)
+		}
+		seen[k] = true
+		if err := fn(k, n.Content[i].Line, n.Content[i+1]); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") || n.Kind == 0
+}
+
+func owner(owners []Owner, name string) Owner {
+	for _, o := range owners {
+		if o.Name() == name {
+			return o
+		}
+	}
+	return nil
+}
+
+func ownerList(owners []Owner) string {
+	var b strings.Builder
+	for _, o := range owners {
+		b.WriteString(", " + o.Name())
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -1,11 +1,13 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,6 +148,9 @@ func (s *Sandbox) replayDelivery(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return mocks.Errorf(http.StatusNotFound, "no delivery %d", id)
 	}
+	if errors.Is(err, store.ErrEndpointGone) {
+		return mocks.Errorf(http.StatusConflict, "delivery %d cannot be replayed: its webhook was deleted or deactivated", id)
+	}
 	if err != nil {
 		return err
 	}
@@ -153,10 +158,26 @@ func (s *Sandbox) replayDelivery(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// flushDeliveries serves POST /deliveries/flush.
+// DefaultFlushTimeout bounds a flush whose request gives no timeout.
+const DefaultFlushTimeout = 30 * time.Second
+
+// flushDeliveries serves POST /deliveries/flush. It waits at most its
+// timeout, and no longer than its caller does; then it answers what ran
+// and what is still in flight.
 func (s *Sandbox) flushDeliveries(w http.ResponseWriter, r *http.Request) error {
-	sum, err := s.d.Engine.Flush(r.Context(), mocks.Workspace(r.Context()))
-	if err != nil {
+	timeout := DefaultFlushTimeout
+	if v := r.URL.Query().Get("timeout"); v != "" {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d <= 0 {
+			return mocks.FieldErrorf(http.StatusUnprocessableEntity, "timeout", "timeout must be a positive duration such as 500ms or 30s, not %q", v)
+		}
+		timeout = d
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	sum, err := s.d.Engine.Flush(ctx, mocks.Workspace(r.Context()))
+	if err != nil && (r.Context().Err() != nil || ctx.Err() == nil) {
+		// The caller went away (nobody reads the answer), or a failure.
 		return err
 	}
 	mocks.WriteJSON(w, http.StatusOK, sum)
@@ -218,14 +239,33 @@ func (s *Sandbox) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
+	v := s.vendor(in.Vendor)
+	if v == nil {
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "vendor", "vendor %q sends no webhooks here (known: %s)", in.Vendor, strings.Join(s.vendors(), ", "))
+	}
+	known := v.EventTypes()
+	for _, ev := range in.Events {
+		if ev != "*" && !slices.Contains(known, ev) {
+			return mocks.FieldErrorf(http.StatusUnprocessableEntity, "events", "events: %q is not a %s event type (known: %s)", ev, in.Vendor, strings.Join(known, ", "))
+		}
+	}
 	if !validURL(in.URL) {
 		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "url", "url must be an http or https URL")
 	}
+	// The answer shows a secret only when it is news to the caller: one
+	// generated here. Without one, a vendor that signs with a credential
+	// of the workspace (Whippy's API key) signs with it, not echoed.
+	generated := false
 	if in.Secret == "" {
-		// Whippy signs with the API key; others get a generated secret.
-		in.Secret = r.Header.Get("X-Whippy-Key")
-		if in.Vendor != "whippy" || in.Secret == "" {
-			in.Secret = randomHex(24)
+		def, err := s.d.Workspaces.Definition(r.Context(), mocks.Workspace(r.Context()))
+		if err != nil {
+			return err
+		}
+		if sec := def.Section(in.Vendor); sec != nil {
+			in.Secret = sec.WebhookSecret()
+		}
+		if in.Secret == "" {
+			in.Secret, generated = randomHex(24), true
 		}
 	}
 	h := &store.Webhook{ID: "wh_" + randomHex(8), Vendor: in.Vendor, URL: in.URL, Method: in.Method, Events: in.Events,
@@ -234,7 +274,27 @@ func (s *Sandbox) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	mocks.WriteJSON(w, http.StatusCreated, webhookOf(h, true))
+	mocks.WriteJSON(w, http.StatusCreated, webhookOf(h, generated))
+	return nil
+}
+
+// vendors lists the vendors' names, sorted.
+func (s *Sandbox) vendors() []string {
+	out := make([]string, 0, len(s.d.Vendors))
+	for _, v := range s.d.Vendors {
+		out = append(out, v.Name())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// vendor returns the vendor of that name, or nil.
+func (s *Sandbox) vendor(name string) mocks.Vendor {
+	for _, v := range s.d.Vendors {
+		if v.Name() == name {
+			return v
+		}
+	}
 	return nil
 }
 
@@ -297,6 +357,9 @@ func (s *Sandbox) advanceClock(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, scenarios.ErrBeyondHorizon) {
 		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "by", "by would take the clock more than %d years ahead of real time (it is %.0fs ahead now)",
 			scenarios.HorizonYears, s.d.DB.ClockOffset(ws).Seconds())
+	}
+	if errors.Is(err, scenarios.ErrReset) {
+		return mocks.Errorf(http.StatusConflict, "the workspace was reset during the advance, which stopped there")
 	}
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"vendorsim/internal/app"
 	"vendorsim/internal/apptest"
 	"vendorsim/internal/config"
 	"vendorsim/scenarios"
@@ -159,7 +160,28 @@ func TestWorkspaces_DefinitionSchemaMatchesConfig(t *testing.T) {
 			}
 		}
 	}
-	walk("WorkspaceDefinition", doc.Components.Schemas["WorkspaceDefinition"].Value, reflect.TypeOf(config.Workspace{}))
+	// A definition is id, name, webhooks and each vendor's section.
+	def := doc.Components.Schemas["WorkspaceDefinition"].Value
+	keys := []string{"id", "name", "webhooks"}
+	walk("WorkspaceDefinition.webhooks", def.Properties["webhooks"].Value, reflect.TypeOf([]config.WebhookConfig{}))
+	for _, v := range app.Vendors() {
+		sec, err := v.DecodeWorkspace(nil)
+		if err != nil {
+			t.Fatalf("%s: empty section: %v", v.Name(), err)
+		}
+		keys = append(keys, v.Name())
+		prop := def.Properties[v.Name()]
+		if prop == nil {
+			t.Errorf("WorkspaceDefinition.%s: a vendor, not in the spec", v.Name())
+			continue
+		}
+		walk("WorkspaceDefinition."+v.Name(), prop.Value, reflect.TypeOf(sec))
+	}
+	for key := range def.Properties {
+		if !slices.Contains(keys, key) {
+			t.Errorf("WorkspaceDefinition.%s: in the spec, not in config", key)
+		}
+	}
 }
 
 type clock struct {

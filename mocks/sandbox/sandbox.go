@@ -5,9 +5,9 @@
 package sandbox
 
 import (
-	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -27,9 +27,10 @@ type Deps struct {
 	Version    string
 	// Engine runs deliveries and scenarios; nil disables those endpoints.
 	Engine *scenarios.Engine
-	// Simulators are vendor-side simulations by operationId (inbound
-	// messages, room participants...), supplied by the vendor packages.
-	Simulators map[string]mocks.Handler
+	// Vendors are the emulated vendors: their credentials select a
+	// workspace, and their simulators (inbound messages, room
+	// participants...) serve operations of the control API.
+	Vendors []mocks.Vendor
 }
 
 // Sandbox is the control API.
@@ -65,23 +66,32 @@ func (s *Sandbox) API(doc *openapi3.T, prefix string) *mocks.API {
 			h[id] = fn
 		}
 	}
-	for id, fn := range s.d.Simulators {
-		h[id] = s.requireWorkspace(fn)
+	for _, v := range s.d.Vendors {
+		for id, fn := range v.Simulators() {
+			h[id] = s.requireWorkspace(fn)
+		}
 	}
 	return &mocks.API{
-		Name:             "sandbox",
-		Doc:              doc,
-		Prefix:           prefix,
-		Authenticate:     s.selectWorkspace,
-		Handlers:         h,
-		WriteError:       writeError,
-		ValidationStatus: http.StatusUnprocessableEntity,
-		NoJournal:        true,
+		Name:         "sandbox",
+		Doc:          doc,
+		Prefix:       prefix,
+		Authenticate: s.selectWorkspace,
+		Handlers:     h,
+		Credentials:  s.credentials(),
+		WriteError:   writeError,
+		NoJournal:    true,
 	}
 }
 
-// selectWorkspace picks the workspace a control call is about, from
-// X-Sandbox-Workspace or a vendor credential; "" when none is given.
+// selectWorkspace picks the workspace a control call is about: the one
+// X-Sandbox-Workspace names, else the one of the vendor credential the
+// request carries, carried as that vendor carries it; "" when none is
+// given. X-Sandbox-Vendor narrows the vendors considered.
+//
+// A credential at a place several vendors read (Authorization: Bearer)
+// is the vendor's whose workspace it already names; when it names none,
+// no workspace is created on a guess (a wrong one would be another,
+// empty workspace): the caller is asked to name the vendor.
 func (s *Sandbox) selectWorkspace(r *http.Request) (string, error) {
 	ctx := r.Context()
 	if id := strings.TrimSpace(r.Header.Get("X-Sandbox-Workspace")); id != "" {
@@ -92,27 +102,98 @@ func (s *Sandbox) selectWorkspace(r *http.Request) (string, error) {
 		}
 		return id, nil
 	}
-	if key := strings.TrimSpace(r.Header.Get("X-Whippy-Key")); key != "" {
-		return s.resolve(ctx, "whippy", key)
+	only := strings.TrimSpace(r.Header.Get("X-Sandbox-Vendor"))
+	if only != "" && !slices.ContainsFunc(s.d.Vendors, func(v mocks.Vendor) bool { return v.Name() == only }) {
+		return "", mocks.Errorf(http.StatusNotFound, "X-Sandbox-Vendor: no vendor %q", only)
 	}
-	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
-		return s.resolve(ctx, "whereby", strings.TrimSpace(strings.TrimPrefix(auth, "Bearer ")))
+	type candidate struct {
+		vendor string
+		src    mocks.CredentialSource
+		value  string
 	}
-	if session := r.URL.Query().Get("session"); session != "" {
-		if ws, ok := s.d.DB.Resolve("zipwhip", session); ok {
+	var cands []candidate
+	for _, v := range s.d.Vendors {
+		if only != "" && v.Name() != only {
+			continue
+		}
+		for _, src := range v.Credentials() {
+			if val := src.Read(r); val != "" {
+				cands = append(cands, candidate{v.Name(), src, val})
+				break
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return "", nil
+	}
+	found := map[string]string{} // workspace -> vendor
+	for _, c := range cands {
+		if ws, ok := s.d.DB.Resolve(c.vendor, c.value); ok {
+			found[ws] = c.vendor
+		}
+	}
+	switch len(found) {
+	case 1:
+		for ws := range found {
 			return ws, nil
 		}
-		return "", mocks.Errorf(http.StatusNotFound, "no workspace has that Zipwhip session")
+	case 0:
+	default:
+		return "", mocks.Errorf(http.StatusConflict, "the request's credentials name workspaces of several vendors; name one with X-Sandbox-Vendor")
 	}
-	return "", nil
-}
-
-func (s *Sandbox) resolve(ctx context.Context, vendor, credential string) (string, error) {
-	ws, err := s.d.Workspaces.Resolve(ctx, vendor, credential)
+	// Nothing exists yet: create for the one vendor whose credential is
+	// at a place no other vendor reads.
+	var own []candidate
+	for _, c := range cands {
+		if !s.shared(c.vendor, c.src) {
+			own = append(own, c)
+		}
+	}
+	if len(own) == 0 && len(cands) == 1 {
+		own = cands
+	}
+	if len(own) == 0 {
+		names := make([]string, len(cands))
+		for i, c := range cands {
+			names[i] = c.vendor
+		}
+		return "", mocks.Errorf(http.StatusNotFound, "no workspace has that credential yet, and it may be any of %s's: name the vendor with X-Sandbox-Vendor", strings.Join(names, ", "))
+	}
+	c := own[0]
+	if c.src.Existing {
+		return "", mocks.Errorf(http.StatusNotFound, "no workspace has that %s credential", c.vendor)
+	}
+	ws, err := s.d.Workspaces.Resolve(ctx, c.vendor, c.value)
 	if errors.Is(err, mocks.ErrUnknownCredential) {
-		return "", mocks.Errorf(http.StatusNotFound, "no workspace has that %s credential", vendor)
+		return "", mocks.Errorf(http.StatusNotFound, "no workspace has that %s credential", c.vendor)
 	}
 	return ws, err
+}
+
+// shared reports whether another vendor reads credentials where vendor's
+// src is.
+func (s *Sandbox) shared(vendor string, src mocks.CredentialSource) bool {
+	for _, v := range s.d.Vendors {
+		if v.Name() == vendor {
+			continue
+		}
+		for _, o := range v.Credentials() {
+			if src.Shared(o) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// credentials are every vendor's credential places (the control API reads
+// them all).
+func (s *Sandbox) credentials() []mocks.CredentialSource {
+	var out []mocks.CredentialSource
+	for _, v := range s.d.Vendors {
+		out = append(out, v.Credentials()...)
+	}
+	return out
 }
 
 // requireWorkspace answers 400 when no workspace is selected.
@@ -135,11 +216,12 @@ func writeError(w http.ResponseWriter, r *http.Request, e *mocks.Error) {
 			field, msg = key, strings.Replace(msg, e.Field, key, 1)
 		}
 	}
-	body := map[string]string{"code": code(e.Status), "message": msg}
+	status := e.HTTPStatus(nil)
+	body := map[string]string{"code": code(status), "message": msg}
 	if field != "" {
 		body["field"] = field
 	}
-	mocks.WriteJSON(w, e.Status, map[string]any{"error": body})
+	mocks.WriteJSON(w, status, map[string]any{"error": body})
 }
 
 // configKey writes a dotted body path (whippy.users.1.id) with indexes in

@@ -11,6 +11,7 @@ import (
 
 	"vendorsim/internal/apptest"
 	"vendorsim/internal/config"
+	"vendorsim/mocks/whippy"
 )
 
 // M is a JSON object in a request body.
@@ -224,11 +225,11 @@ func TestWorkspaces_Create(t *testing.T) {
 
 func TestReset(t *testing.T) {
 	s := apptest.New(t, apptest.WithConfig(func(c *config.Config) {
-		c.Workspaces = []config.Workspace{{ID: "configured", Whippy: config.WhippySeed{
+		c.Workspaces = []config.Workspace{whippy.Workspace("configured", &whippy.WorkspaceConfig{
 			APIKeys:  []string{"configured-key"},
-			Channels: []config.Channel{{Name: "Main", Phone: "+12065550000"}},
-			Contacts: []config.ContactSeed{{Phone: "+13125550900", Name: "Seeded"}},
-		}}}
+			Channels: []whippy.ChannelSeed{{Name: "Main", Phone: "+12065550000"}},
+			Contacts: []whippy.ContactSeed{{Phone: "+13125550900", Name: "Seeded"}},
+		})}
 	}))
 	a, b := s.Whippy("configured-key"), s.Whippy("auto-b")
 	// stable lists what a reset must give back unchanged: the ids and

@@ -41,8 +41,13 @@ func (s *Sandbox) health(w http.ResponseWriter, r *http.Request) error {
 func (s *Sandbox) reset(w http.ResponseWriter, r *http.Request) error {
 	ws := mocks.Workspace(r.Context())
 	if s.d.Engine != nil {
-		// Deliveries in flight must not write into a wiped workspace.
-		done := s.d.Engine.Pause(ws)
+		// The workspace's deliveries and steps stop now (in flight ones are
+		// cut short, not waited for) and nothing claims them again before
+		// the wipe.
+		done, err := s.d.Engine.Cancel(r.Context(), ws)
+		if err != nil {
+			return err
+		}
 		defer done()
 	}
 	if ws != "" {
@@ -62,8 +67,16 @@ func (s *Sandbox) reset(w http.ResponseWriter, r *http.Request) error {
 // resetWorkspace serves POST /workspaces/{id}/reset.
 func (s *Sandbox) resetWorkspace(w http.ResponseWriter, r *http.Request) error {
 	id := mocks.PathParam(r, "id")
+	if _, err := s.d.DB.GetWorkspace(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+		return mocks.Errorf(http.StatusNotFound, "no workspace %q", id)
+	} else if err != nil {
+		return err
+	}
 	if s.d.Engine != nil {
-		done := s.d.Engine.Pause(id)
+		done, err := s.d.Engine.Cancel(r.Context(), id)
+		if err != nil {
+			return err
+		}
 		defer done()
 	}
 	if err := s.d.Workspaces.Reset(r.Context(), id); errors.Is(err, store.ErrNotFound) {
@@ -129,11 +142,8 @@ func (s *Sandbox) getWorkspace(w http.ResponseWriter, r *http.Request) error {
 // the config file's shape, checked by the same rules; errors name the key
 // within the definition.
 func (s *Sandbox) createWorkspace(w http.ResponseWriter, r *http.Request) error {
-	var def config.Workspace
-	if err := mocks.DecodeJSON(r, &def); err != nil {
-		return err
-	}
-	if err := def.Validate(); err != nil {
+	def, err := config.ParseWorkspace(mocks.Body(r), s.d.Workspaces.Owners()...)
+	if err != nil {
 		var ke *config.KeyError
 		if errors.As(err, &ke) {
 			return mocks.FieldErrorf(http.StatusUnprocessableEntity, ke.Key, "%s", ke.Error())
@@ -143,7 +153,7 @@ func (s *Sandbox) createWorkspace(w http.ResponseWriter, r *http.Request) error 
 	if err := s.taken(r.Context(), def); err != nil {
 		return err
 	}
-	err := s.d.Workspaces.Create(r.Context(), def, store.SourceAPI)
+	err = s.d.Workspaces.Create(r.Context(), def, store.SourceAPI)
 	if errors.Is(err, store.ErrConflict) {
 		// Taken since the check, or two of the definition's resources
 		// collide when seeded (which Validate should have caught).

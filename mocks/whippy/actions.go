@@ -9,24 +9,50 @@ import (
 	"vendorsim/store"
 )
 
-// Actions are the scenario steps Whippy timelines use.
-func (m *Mock) Actions() map[string]mocks.Action {
-	return map[string]mocks.Action{
-		"whippy.message.status": m.actionStatus,
-		"whippy.message.reply":  m.actionReply,
+// Actions implements mocks.Vendor: the scenario steps Whippy timelines use.
+// Both look up their message_id, which a run must name up front.
+func (m *Mock) Actions() map[string]mocks.ActionSpec {
+	params := map[string]func(*store.Tx, string) error{"message_id": m.checkMessage}
+	return map[string]mocks.ActionSpec{
+		"whippy.message.status": {Run: m.actionStatus, Params: params, Step: checkStatusStep},
+		"whippy.message.reply":  {Run: m.actionReply, Params: params},
 	}
 }
 
-// ParamChecks are, by action and param, the checks of the values that
-// Actions look up, so that a run naming a message the workspace does not
-// have is refused when it is asked for rather than failing at its first
-// step (scenarios.Engine.AddParamCheck).
-func (m *Mock) ParamChecks() map[string]map[string]func(tx *store.Tx, value string) error {
-	out := map[string]map[string]func(*store.Tx, string) error{}
-	for name := range m.Actions() {
-		out[name] = map[string]func(*store.Tx, string) error{"message_id": m.checkMessage}
+// MagicNumbers implements mocks.Vendor: outbound SMS to NXX-555-01xx.
+func (m *Mock) MagicNumbers() []mocks.MagicNumber {
+	return []mocks.MagicNumber{
+		{Suffix: "00", Trigger: "sms", Scenario: "whippy.sms.delivered", Description: "Delivered normally (the default timeline, named explicitly)."},
+		{Suffix: "01", Trigger: "sms", Scenario: "whippy.sms.failed", Description: "Goes to sending, then fails: delivery_status failed."},
+		{Suffix: "02", Trigger: "sms", Scenario: "whippy.sms.unconfirmed", Description: "Sent, but the carrier never confirms: delivery_unconfirmed."},
+		{Suffix: "03", Trigger: "sms", Scenario: "whippy.sms.reply_stop", Description: "Delivered, then the contact replies STOP and is opted out of the channel."},
+		{Suffix: "04", Trigger: "sms", Scenario: "whippy.sms.reply", Description: "Delivered, then the contact replies with a message."},
+		{Suffix: "05", Trigger: "sms", Scenario: "whippy.sms.sending_failed", Description: "Rejected before sending: delivery_status sending_failed."},
+		{Suffix: "06", Trigger: "sms", Scenario: "whippy.sms.stuck", Description: "Stays in sending forever."},
 	}
-	return out
+}
+
+// MessageStatuses are the delivery_status values whippy.message.status
+// sets: those seen in Whippy's samples and fixtures, and the Telnyx-style
+// set they plausibly come from (see VENDORS.md §1.3).
+var MessageStatuses = []string{
+	"queued", "pending", "sending", "sent", "delivered", "delivery_unconfirmed",
+	"failed", "sending_failed", "delivery_failed", "webhook_delivered", "call_completed",
+}
+
+// checkStatusStep refuses a scenario step that sets a status Whippy does
+// not have, when the scenario file is loaded.
+func checkStatusStep(with map[string]string) error {
+	v, ok := with["status"]
+	if !ok {
+		return nil // given by the run's params
+	}
+	for _, s := range MessageStatuses {
+		if v == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("status %q is not a Whippy delivery_status (one of %s)", v, strings.Join(MessageStatuses, ", "))
 }
 
 // checkMessage reports a message_id that names no message of the

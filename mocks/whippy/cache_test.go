@@ -6,6 +6,7 @@ import (
 
 	"vendorsim/internal/apptest"
 	"vendorsim/internal/config"
+	"vendorsim/mocks/whippy"
 )
 
 // TestReadCache_SeesEveryWrite reads, writes through each kind of writer
@@ -27,13 +28,25 @@ func TestReadCache_SeesEveryWrite(t *testing.T) {
 	name := func() any {
 		return apptest.Want(t, c.Get(t, "/contacts/"+id), 200).Map(t)["data"].(map[string]any)["name"]
 	}
-	// The second read is served from the cache.
-	if first, again := name(), name(); first != "Before" || again != "Before" {
+	// The second read is served from the cache: the handler does not run
+	// again.
+	runs := func() int64 { return s.App.Vendor("whippy").(*whippy.Mock).HandlerRuns("getContact") }
+	first, n := name(), runs()
+	if again := name(); first != "Before" || again != "Before" {
 		t.Fatalf("contact name is %v, then %v; want Before", first, again)
+	}
+	if got := runs(); got != n {
+		t.Fatalf("the handler ran %d times for a repeated read; want it served from the cache", got-n)
 	}
 	apptest.Want(t, c.Do(t, http.MethodPut, "/contacts/"+id, map[string]any{"name": "After"}), 200)
 	if got := name(); got != "After" {
 		t.Fatalf("after an update GET says %v; want After", got)
+	}
+	if got := runs(); got != n+1 {
+		t.Fatalf("after a write the handler ran %d times; want once (the write invalidates the cache)", got-n)
+	}
+	if name(); runs() != n+1 {
+		t.Fatal("the read after the write's fresh read was not served from the cache")
 	}
 	// A scenario step (run by the engine, not a request) changes a message.
 	ch := hookChannel(t, c)

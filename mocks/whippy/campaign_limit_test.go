@@ -7,6 +7,7 @@ import (
 
 	"vendorsim/internal/apptest"
 	"vendorsim/internal/config"
+	"vendorsim/mocks/whippy"
 )
 
 // recipients returns n recipients with the numbers +1 312 <first>..
@@ -33,7 +34,7 @@ func deliveriesOf(tb testing.TB, s *apptest.Server, key string) int {
 func TestCampaigns_OverTheLimit(t *testing.T) {
 	const key, limit = "campaign-limit", 3
 	events := []string{"campaign.created", "contact.created", "contact.updated", "conversation.created", "conversation.updated", "message.created"}
-	s, c, _, _ := hookSetup(t, key, events, apptest.WithConfig(func(cfg *config.Config) { cfg.Whippy.CampaignMaxRecipients = limit }))
+	s, c, _, _ := hookSetup(t, key, events, apptest.WithConfig(func(cfg *config.Config) { whippy.Settings(cfg).CampaignMaxRecipients = limit }))
 	from := defaultPhone(t, c)
 	before := deliveriesOf(t, s, key)
 
@@ -72,7 +73,7 @@ func TestCampaigns_OverTheLimit(t *testing.T) {
 func TestCampaigns_DefaultLimit(t *testing.T) {
 	s := newServer(t)
 	c := s.Whippy("campaign-default-limit")
-	limit := config.Default().Whippy.CampaignMaxRecipients
+	limit := whippy.DefaultConfig().CampaignMaxRecipients
 	wantError(t, c.Post(t, "/messaging/sms/campaign", M{"from": defaultPhone(t, c), "body": "b", "to": recipients(0, limit+1)}),
 		http.StatusUnprocessableEntity, "to", fmt.Sprintf("more than %d recipients", limit))
 	wantList(t, c, "/campaigns", "id")
@@ -83,7 +84,7 @@ func TestCampaigns_DefaultLimit(t *testing.T) {
 // whippy.sequence_max_contacts is a 422 naming "to" that adds no one.
 func TestSequences_OverTheLimit(t *testing.T) {
 	const limit = 2
-	s := newServer(t, apptest.WithConfig(func(cfg *config.Config) { cfg.Whippy.SequenceMaxContacts = limit }))
+	s := newServer(t, apptest.WithConfig(func(cfg *config.Config) { whippy.Settings(cfg).SequenceMaxContacts = limit }))
 	c := s.Whippy("sequence-limit")
 	from := defaultPhone(t, c)
 	seqs, _ := listOf(t, get(t, c, "/sequences"))
@@ -108,7 +109,7 @@ func TestSequences_OverTheLimit(t *testing.T) {
 func TestCampaigns_TagKeepsContactFilters(t *testing.T) {
 	const key = "campaign-tags"
 	s, c, rc, _ := hookSetup(t, key, []string{"contact.created", "contact.updated"},
-		withWorkspace(key, config.Channel{Name: "Line A", Type: "phone", Phone: phoneA}, config.Channel{Name: "Line B", Type: "phone", Phone: phoneB}))
+		withWorkspace(key, whippy.ChannelSeed{Name: "Line A", Type: "phone", Phone: phoneA}, whippy.ChannelSeed{Name: "Line B", Type: "phone", Phone: phoneB}))
 	chA, chB := field(channelByPhone(t, c, phoneA), "id"), field(channelByPhone(t, c, phoneB), "id")
 	old := post(t, c, "/messaging/sms", M{"from": phoneB, "to": "+13125557300", "body": "earlier"}, http.StatusCreated)
 	apptest.Want(t, c.Do(t, http.MethodPut, "/contacts/"+field(old, "contact_id"), M{"name": "Grace Hopper"}), http.StatusOK)
@@ -156,7 +157,7 @@ func TestSequences_DefaultLimit(t *testing.T) {
 	s := newServer(t)
 	c := s.Whippy("sequence-default-limit")
 	seqs, _ := listOf(t, get(t, c, "/sequences"))
-	limit := config.Default().Whippy.SequenceMaxContacts
+	limit := whippy.DefaultConfig().SequenceMaxContacts
 	wantError(t, c.Post(t, "/sequences/"+field(seqs[0], "id")+"/contacts", M{"from": defaultPhone(t, c), "to": recipients(0, limit+1)}),
 		http.StatusUnprocessableEntity, "to", fmt.Sprintf("more than %d recipients", limit))
 	wantList(t, c, "/contacts", "id")

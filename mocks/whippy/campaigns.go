@@ -129,7 +129,10 @@ func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 		}
 		// Whippy tags every contact of an upload with a tag that carries
 		// the upload's time.
-		tag := uploadTag(tx, now)
+		tag, err := uploadTag(tx, now)
+		if err != nil {
+			return err
+		}
 		for i, rc := range valid {
 			c, err := m.recipientContact(tx, rc, fmt.Sprintf("to.%d.", i))
 			if err != nil {
@@ -149,6 +152,13 @@ func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 			if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindCampaignContact, ID: cc.ID, Parent: camp.ID,
 				Doc: mustJSON(cc), CreatedAt: now.Add(microsteps(i)), Keys: []store.Key{store.K("message", msg.ID)}}); err != nil {
 				return err
+			}
+			if msg.DeliveryStatus == "failed" {
+				// Refused at once (an opted-out recipient): the campaign
+				// counts the failure.
+				if err := m.syncCampaignContact(tx, msg); err != nil {
+					return err
+				}
 			}
 		}
 		accepted = CampaignAccepted{
@@ -171,13 +181,26 @@ func (m *Mock) recipientContact(tx *store.Tx, rc recipient, field string) (*Cont
 	return c, err
 }
 
-// uploadTag is the tag Whippy puts on the contacts of one upload.
-func uploadTag(tx *store.Tx, now time.Time) map[string]any {
+// uploadTag is the tag Whippy puts on the contacts of one upload, in the
+// fixtures' shape (W8): with its organization and the user who made it,
+// and timestamps in whole seconds.
+func uploadTag(tx *store.Tx, now time.Time) (map[string]any, error) {
 	name := "upload-" + now.Format("2006-01-02T15:04:05Z")
+	org, err := organization(tx)
+	if err != nil {
+		return nil, err
+	}
+	var by *UserSummary
+	if u, err := firstUser(tx); err == nil {
+		by = &UserSummary{ID: u.ID, Name: u.Name, Email: u.Email, Phone: u.Phone}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
 	return map[string]any{
 		"id": stableUUID(tx.Workspace(), "tag", name), "name": name, "color": "#00bcd4", "type": "upload", "state": "active",
-		"created_at": ts(now), "updated_at": ts(now),
-	}
+		"organization_id": org.ID, "created_by": by, "updated_by": by,
+		"created_at": tsSeconds(now), "updated_at": tsSeconds(now),
+	}, nil
 }
 
 // tagContact adds tag to c and saves it (emitting contact.updated).
@@ -187,9 +210,10 @@ func (m *Mock) tagContact(tx *store.Tx, c *Contact, tag map[string]any) error {
 			return nil
 		}
 	}
+	now := tsSeconds(tx.Now())
 	c.ContactTags = append(c.ContactTags, map[string]any{
 		"id": newID(), "contact_id": c.ID, "tag_id": tag["id"], "tag": tag,
-		"created_at": tag["created_at"], "updated_at": tag["updated_at"],
+		"created_at": now, "updated_at": now,
 	})
 	return m.saveContact(tx, c)
 }

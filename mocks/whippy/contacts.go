@@ -1,6 +1,7 @@
 package whippy
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,8 +109,6 @@ func (m *Mock) newContact(tx *store.Tx, in *contactInput) *Contact {
 		Email:                    strPtr(strings.TrimSpace(in.Email)),
 		ExternalID:               strPtr(in.ExternalID),
 		State:                    "open",
-		Language:                 strPtr(in.Language),
-		DefaultChannelID:         strPtr(in.DefaultChannelID),
 		Address:                  in.Address.address(),
 		BirthDate:                in.BirthDate,
 		CommunicationPreferences: []CommPref{},
@@ -324,24 +323,73 @@ func (m *Mock) createContactHandler(w http.ResponseWriter, r *http.Request) erro
 	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	var c *Contact
+	var doc []byte
 	var created bool
-	err := m.update(r.Context(), func(tx *store.Tx) (err error) {
-		c, created, err = m.createContact(tx, &in, nil)
+	err := m.update(r.Context(), func(tx *store.Tx) error {
+		c, isNew, err := m.createContact(tx, &in, nil)
+		if err != nil {
+			return err
+		}
+		created = isNew
+		doc, err = withConversations(tx, mustJSON(c), c.ID)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if !created {
-		writeData(w, http.StatusOK, c)
-		return nil
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
 	}
-	writeData(w, http.StatusCreated, struct {
-		*Contact
-		Conversations []Conversation `json:"conversations"`
-	}{c, []Conversation{}})
+	writeDataRaw(w, status, doc)
 	return nil
+}
+
+// getContact serves GET /contacts/{id}: the contact with its
+// conversations, as POST /contacts answers it (the create fixture, W8,
+// has them; [] when there are none).
+func (m *Mock) getContact(w http.ResponseWriter, r *http.Request) error {
+	var doc []byte
+	err := m.view(r.Context(), func(tx *store.Tx) error {
+		res, err := tx.Get(Vendor, kindContact, mocks.PathParam(r, "id"))
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("Contact")
+		}
+		if err != nil {
+			return err
+		}
+		doc, err = withConversations(tx, res.Doc, res.ID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	writeDataRaw(w, http.StatusOK, doc)
+	return nil
+}
+
+// withConversations splices the contact's conversations (oldest first)
+// into its encoded document doc as "conversations".
+func withConversations(tx *store.Tx, doc []byte, id string) ([]byte, error) {
+	convs, err := tx.ListByKey(Vendor, kindConversation, "contact", id)
+	if err != nil {
+		return nil, err
+	}
+	doc = bytes.TrimSuffix(bytes.TrimSpace(doc), []byte("}"))
+	n := len(doc) + 20
+	for _, cv := range convs {
+		n += len(cv.Doc) + 1
+	}
+	out := make([]byte, 0, n)
+	out = append(out, doc...)
+	out = append(out, `,"conversations":[`...)
+	for i, cv := range convs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, cv.Doc...)
+	}
+	return append(out, "]}"...), nil
 }
 
 // contactUpdate is the body of PUT /contacts/{id}; absent fields stay.
@@ -378,9 +426,6 @@ func (u *contactUpdate) apply(tx *store.Tx, c *Contact, field string) error {
 	}
 	if u.ExternalID != nil {
 		c.ExternalID = strPtr(*u.ExternalID)
-	}
-	if u.Language != nil {
-		c.Language = strPtr(*u.Language)
 	}
 	if u.Address != nil {
 		c.Address = u.Address.address()

@@ -11,6 +11,7 @@ import (
 
 	"vendorsim/internal/apptest"
 	"vendorsim/internal/config"
+	"vendorsim/mocks/whippy"
 )
 
 // maxBody is the body limit of the bad-input server: small enough that a
@@ -50,7 +51,8 @@ func TestBadInput(t *testing.T) {
 		body   any
 		status int
 		field  string // the description must contain it
-		allow  string // the Allow header of a 405
+		exact  bool   // the description must be field, exactly
+		allow  string // the Allow header (none unless set)
 	}{
 		{name: "MalformedJSON", method: "POST", path: "/contacts", body: `{"phone": "+1312`, status: 422, field: "request body"},
 		{name: "MalformedJSONTrailingComma", method: "POST", path: "/messaging/sms", body: `{"to":"+13125550501","from":"` + from + `","body":"x",}`, status: 422, field: "request body"},
@@ -76,7 +78,7 @@ func TestBadInput(t *testing.T) {
 		{name: "SMSMissingFrom", method: "POST", path: "/messaging/sms", body: M{"to": "+13125550514", "body": "x"}, status: 422, field: "from"},
 		{name: "SMSBadTo", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "not a number", "body": "x"}, status: 422, field: "to"},
 		{name: "SMSFromNotAChannel", method: "POST", path: "/messaging/sms", body: M{"from": "+13125550515", "to": "+13125550516", "body": "x"}, status: 422, field: "from"},
-		{name: "SMSBodyTooLong", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550517", "body": long}, status: 422, field: "body"},
+		{name: "SMSBodyTooLong", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550517", "body": long}, status: 422, field: "body must be at most 1000 characters (got 1001)", exact: true},
 		{name: "SMSNoBodyNoAttachments", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550518"}, status: 422, field: "body"},
 		{name: "SMSWrongTypeBody", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550519", "body": M{"text": "x"}}, status: 422, field: "body"},
 		{name: "SMSAttachmentNotURL", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550520", "attachments": []string{"ftp://files.example/a.png"}}, status: 422, field: "attachments"},
@@ -84,8 +86,8 @@ func TestBadInput(t *testing.T) {
 		{name: "SMSScheduleAtTooLate", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550521", "body": "x", "schedule_at": "9999-12-31T23:59:59Z"}, status: 422, field: "schedule_at"},
 		{name: "CampaignScheduleAtTooLate", method: "POST", path: "/campaigns/sms", body: M{"from": from, "to": []M{{"phone": "+13125550522"}}, "body": "x", "schedule_at": "9000-01-01T00:00:00Z"}, status: 422, field: "schedule_at"},
 		{name: "SMSBadConversationStatus", method: "POST", path: "/messaging/sms", body: M{"from": from, "to": "+13125550522", "body": "x", "conversation_status": "spam"}, status: 422, field: "conversation_status"},
-		{name: "NoteBodyTooLong", method: "POST", path: "/messaging/note", body: M{"from": from, "to": "+13125550500", "body": long}, status: 422, field: "body"},
-		{name: "CampaignBodyTooLong", method: "POST", path: "/messaging/sms/campaign", body: M{"from": from, "body": long, "to": []M{{"phone": "+13125550523"}}}, status: 422, field: "body"},
+		{name: "NoteBodyTooLong", method: "POST", path: "/messaging/note", body: M{"from": from, "to": "+13125550500", "body": long}, status: 422, field: "body must be at most 1000 characters (got 1001)", exact: true},
+		{name: "CampaignBodyTooLong", method: "POST", path: "/messaging/sms/campaign", body: M{"from": from, "body": long, "to": []M{{"phone": "+13125550523"}}}, status: 422, field: "body must be at most 1000 characters (got 1001)", exact: true},
 		{name: "CampaignToNotArray", method: "POST", path: "/campaigns/sms", body: M{"from": from, "body": "x", "to": "+13125550524"}, status: 422, field: "to"},
 		{name: "UpsertContactsNotArray", method: "POST", path: "/contacts/upsert", body: M{"contacts": M{"phone": "+13125550525"}}, status: 422, field: "contacts"},
 		{name: "UpsertContactsEmpty", method: "POST", path: "/contacts/upsert", body: M{"contacts": []M{}}, status: 422, field: "contacts"},
@@ -105,9 +107,11 @@ func TestBadInput(t *testing.T) {
 		{name: "UpdateUnknownContact", method: "PUT", path: "/contacts/" + uuid.NewString(), body: M{"name": "x"}, status: 404, field: "Contact not found"},
 		{name: "DeleteUnknownContact", method: "DELETE", path: "/contacts/" + uuid.NewString(), status: 404, field: "Contact not found"},
 		{name: "UnknownConversation", method: "GET", path: "/conversations/" + uuid.NewString(), status: 404, field: "Conversation not found"},
-		{name: "WrongMethod", method: "DELETE", path: "/messaging/sms", status: 405, field: "DELETE", allow: "POST"},
-		{name: "WrongMethodOnResource", method: "PATCH", path: "/contacts/" + id, body: M{"name": "x"}, status: 405, field: "PATCH", allow: "DELETE, GET, HEAD, PUT"},
-		{name: "WrongMethodOnList", method: "PUT", path: "/contacts", body: M{}, status: 405, field: "PUT", allow: "GET, HEAD, POST"},
+		// Phoenix's router matches path and method together: 404 by default
+		// (whippy.method_not_allowed; TestWrongMethod covers 405).
+		{name: "WrongMethod", method: "DELETE", path: "/messaging/sms", status: 404, field: "Not found"},
+		{name: "WrongMethodOnResource", method: "PATCH", path: "/contacts/" + id, body: M{"name": "x"}, status: 404, field: "Not found"},
+		{name: "WrongMethodOnList", method: "PUT", path: "/contacts", body: M{}, status: 404, field: "Not found"},
 		{name: "MissingKey", method: "GET", path: "/contacts", header: http.Header{}, status: 401, field: "Not authenticated"},
 		{name: "MissingKeyOnWrite", method: "POST", path: "/contacts", header: http.Header{}, body: M{"phone": "+13125550529"}, status: 401, field: "Not authenticated"},
 		{name: "UnknownPath", method: "GET", path: "/nothing", status: 404, field: "Not found"},
@@ -136,18 +140,19 @@ func TestBadInput(t *testing.T) {
 				header = http.Header{"X-Whippy-Key": {key}}
 			}
 			r := s.Do(t, apptest.Request{Method: tt.method, Path: "/whippy/v1" + tt.path, Header: header, Body: tt.body})
-			wantError(t, r, tt.status, tt.field)
-			if tt.allow != "" {
-				if got := r.Header.Get("Allow"); got != tt.allow {
-					t.Errorf("Allow %q, want %q", got, tt.allow)
-				}
+			if desc := wantError(t, r, tt.status, tt.field); tt.exact && desc != tt.field {
+				t.Errorf("description %q, want exactly %q", desc, tt.field)
+			}
+			if got := r.Header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
 			}
 		})
 	}
 }
 
 // TestBodyLimits checks the edges of the 1000-character body limit:
-// characters, not bytes, are counted.
+// characters, not bytes or code points, are counted, as Elixir's
+// String.length counts them (grapheme clusters).
 func TestBodyLimits(t *testing.T) {
 	s := newServer(t)
 	c := s.Whippy("body-limits")
@@ -162,12 +167,22 @@ func TestBodyLimits(t *testing.T) {
 		{"TwoByte1000", strings.Repeat("é", 1000), 201},
 		{"Emoji1000", strings.Repeat("🚚", 1000), 201},
 		{"Emoji1001", strings.Repeat("🚚", 1001), 422},
+		// A family emoji is seven code points and one character.
+		{"Family1000", strings.Repeat(family, 1000), 201},
+		{"Family1001", strings.Repeat(family, 1001), 422},
+		// e and a combining acute accent: two code points, one character.
+		{"Combining1000", strings.Repeat("e\u0301", 1000), 201},
+		{"Combining1001", strings.Repeat("e\u0301", 1001), 422},
+		{"Flags1000", strings.Repeat("🇺🇸", 1000), 201},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := c.Post(t, "/messaging/sms", M{"from": from, "to": "+13125550600", "body": tt.body})
 			if tt.status == 422 {
-				wantError(t, r, 422, "body")
+				want := "body must be at most 1000 characters (got 1001)"
+				if desc := wantError(t, r, 422, want); desc != want {
+					t.Errorf("description %q, want %q", desc, want)
+				}
 				return
 			}
 			receipt := dataOf(t, apptest.Want(t, r, tt.status))
@@ -175,6 +190,70 @@ func TestBodyLimits(t *testing.T) {
 				t.Errorf("stored body differs from the sent one (%d vs %d bytes)", len(got), len(tt.body))
 			}
 		})
+	}
+}
+
+// family is one grapheme cluster of seven code points (man, woman, girl,
+// boy joined by zero-width joiners).
+const family = "\U0001F468\u200D\U0001F469\u200D\U0001F467\u200D\U0001F466"
+
+// TestBodyLimits_ConfigIsTheOnlySource: whippy.body_max_length sets the
+// limit alone (the spec states none), and the error names the field and
+// the configured limit.
+func TestBodyLimits_ConfigIsTheOnlySource(t *testing.T) {
+	s := newServer(t, apptest.WithConfig(func(c *config.Config) { whippy.Settings(c).BodyMaxLength = 1600 }))
+	c := s.Whippy("body-limit-1600")
+	from := defaultPhone(t, c)
+	for _, path := range []string{"/messaging/sms", "/messaging/note"} {
+		apptest.Want(t, c.Post(t, path, M{"from": from, "to": "+13125550601", "body": strings.Repeat("a", 1200)}), http.StatusCreated)
+		apptest.Want(t, c.Post(t, path, M{"from": from, "to": "+13125550601", "body": strings.Repeat("a", 1600)}), http.StatusCreated)
+		want := "body must be at most 1600 characters (got 1601)"
+		if desc := wantError(t, c.Post(t, path, M{"from": from, "to": "+13125550601", "body": strings.Repeat("a", 1601)}), 422, want); desc != want {
+			t.Errorf("%s: description %q, want %q", path, desc, want)
+		}
+	}
+	apptest.Want(t, c.Post(t, "/campaigns/sms", M{"from": from, "body": strings.Repeat("a", 1200), "to": []M{{"phone": "+13125550602"}}}), http.StatusAccepted)
+
+	small := newServer(t, apptest.WithConfig(func(c *config.Config) { whippy.Settings(c).BodyMaxLength = 10 }))
+	sc := small.Whippy("body-limit-10")
+	want := "body must be at most 10 characters (got 11)"
+	if desc := wantError(t, sc.Post(t, "/messaging/sms", M{"from": defaultPhone(t, sc), "to": "+13125550603", "body": strings.Repeat("a", 11)}), 422, want); desc != want {
+		t.Errorf("description %q, want %q", desc, want)
+	}
+}
+
+// TestLoneSurrogate: a \ud800-\udfff escape without its pair is a 422 naming
+// the field that holds it, not a U+FFFD stored in its place; a proper pair
+// is the character it encodes.
+func TestLoneSurrogate(t *testing.T) {
+	s := newServer(t)
+	c := s.Whippy("lone-surrogate")
+	from := defaultPhone(t, c)
+	tests := []struct {
+		name, path, body, field string
+	}{
+		{"HighAlone", "/messaging/sms", `{"from":"` + from + `","to":"+13125550610","body":"hi \ud800 there"}`, "body"},
+		{"LowAlone", "/messaging/sms", `{"from":"` + from + `","to":"+13125550610","body":"\udc00"}`, "body"},
+		{"HighAtEnd", "/messaging/sms", `{"from":"` + from + `","to":"+13125550610","body":"x\uD83D"}`, "body"},
+		{"TwoHighs", "/messaging/sms", `{"from":"` + from + `","to":"+13125550610","body":"\ud83d\ud83d"}`, "body"},
+		{"ContactName", "/contacts", `{"phone":"+13125550611","name":"Ada \ud800"}`, "name"},
+		{"Nested", "/campaigns/sms", `{"from":"` + from + `","body":"x","to":[{"phone":"+13125550612"},{"phone":"+13125550613","name":"\udfff"}]}`, "to.1.name"},
+		{"Key", "/contacts", `{"phone":"+13125550614","\ud800":"x"}`, "\ufffd"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			desc := wantError(t, c.Post(t, tt.path, tt.body), 422, "surrogate")
+			if tt.field != "\ufffd" && !strings.HasPrefix(desc, tt.field+" ") {
+				t.Errorf("description %q does not start with the field %q", desc, tt.field)
+			}
+		})
+	}
+	wantList(t, c, "/contacts", "phone")
+
+	// A pair, and an escaped backslash before a u, are fine.
+	receipt := dataOf(t, apptest.Want(t, c.Post(t, "/messaging/sms", `{"from":"`+from+`","to":"+13125550615","body":"\ud83d\ude9a \\ud800"}`), 201))
+	if got := field(messagesOf(t, c, field(receipt, "conversation_id"), "")[0], "body"); got != "🚚 \\ud800" {
+		t.Errorf("body %q, want %q", got, "🚚 \\ud800")
 	}
 }
 

@@ -3,13 +3,14 @@ package whippy_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
-	"vendorsim/internal/config"
+	"vendorsim/mocks/whippy"
 )
 
 // fuzzTargets are the JSON request paths FuzzWhippyJSON exercises. "{id}"
-// is a contact created before fuzzing.
+// is a contact and "{object}" a custom object created before fuzzing.
 var fuzzTargets = []struct{ method, path string }{
 	{http.MethodPost, "/messaging/sms"},
 	{http.MethodPost, "/contacts"},
@@ -17,6 +18,12 @@ var fuzzTargets = []struct{ method, path string }{
 	{http.MethodPost, "/messaging/sms/campaign"},
 	{http.MethodPost, "/custom_events/bulk"},
 	{http.MethodPut, "/contacts/{id}"},
+	{http.MethodPost, "/messaging/email"},
+	{http.MethodPost, "/custom_objects"},
+	{http.MethodPost, "/custom_objects/{object}/properties"},
+	{http.MethodPost, "/custom_objects/{object}/records"},
+	{http.MethodPost, "/contacts/search"},
+	{http.MethodPost, "/organization/integrations"},
 }
 
 // FuzzWhippyJSON posts arbitrary bodies to the JSON operations. Whatever
@@ -26,10 +33,15 @@ var fuzzTargets = []struct{ method, path string }{
 // one valid JSON value, and leave the server able to serve the seeded
 // contact.
 func FuzzWhippyJSON(f *testing.F) {
-	s := newServer(f, withWorkspace("fuzz", config.Channel{Name: "Fuzz line", Type: "phone", Phone: phoneA}))
+	s := newServer(f, withWorkspace("fuzz", whippy.ChannelSeed{Name: "Fuzz line", Type: "phone", Phone: phoneA},
+		whippy.ChannelSeed{Name: "Fuzz inbox", Type: "email", Email: emailA}))
 	c := s.Whippy("fuzz")
 	seeded := post(f, c, "/contacts", M{"phone": "+13125550700", "name": "Seeded Contact"}, http.StatusCreated)
 	id := field(seeded, "id")
+	object := post(f, c, "/custom_objects", M{"key": "fuzz_object", "label": "Fuzz",
+		"custom_properties": []M{{"key": "site", "label": "Site", "type": "text"}}}, http.StatusCreated)
+	objectID := field(object, "id")
+	propertyID := field(object["custom_properties"].([]any)[0].(map[string]any), "id")
 
 	seeds := map[int][]string{
 		0: {
@@ -40,6 +52,9 @@ func FuzzWhippyJSON(f *testing.F) {
 			`{"to":"+1","from":"+12065550000","body":"x"}`,
 			`{"to":"+13125550705","from":"+19995550000"}`,
 			`{"to":"+13125550706","from":"+12065550000","body":"x"} {}`,
+			`{"to":"+13125550707","from":"+12065550000","body":"\ud800"}`,
+			`{"to":"+13125550708","from":"+12065550000","body":"\ud83d\ude9a\\ud800","opt_in_to":["00000000-0000-4000-8000-000000000000"]}`,
+			`{"to":"+13125550709","from":"+12065550000","body":"e\u0301\u0301"}`,
 		},
 		1: {
 			`{"phone":"+13125550710","name":"A B","email":"a@example.com","opt_in_to":["00000000-0000-4000-8000-000000000000"]}`,
@@ -77,6 +92,36 @@ func FuzzWhippyJSON(f *testing.F) {
 			`{"name":null}`,
 			`{}`,
 		},
+		6: {
+			`{"to":"pat@example.com","from":"` + emailA + `","subject":"s","body":"b","cc":"a@example.com, B <b@example.com>","bcc":["c@example.com"]}`,
+			`{"to":"pat@example.com","from":"` + emailA + `","body":"b","cc":["nope"]}`,
+			`{"to":"pat@example.com","from":"` + emailA + `","body":"b","cc":7}`,
+		},
+		7: {
+			`{"key":"job","label":"Job","custom_properties":[{"key":"title","label":"Title","type":"text","default":[1,{"a":null}]}]}`,
+			`{"key":"Bad Key","label":"x"}`,
+			`{"key":"ref_holder","label":"R","properties":[{"key":"r","label":"R","type":"text","references":[{"custom_property_id":"` + propertyID + `"}]}]}`,
+		},
+		8: {
+			`{"key":"count","label":"Count","type":"number","required":true}`,
+			`{"key":"site","label":"Dup","type":"text"}`,
+			`{"key":"r2","label":"R","type":"text","references":[{"custom_property_id":"00000000-0000-4000-8000-000000000000"}]}`,
+		},
+		9: {
+			`{"external_id":"e1","properties":{"site":"x","n":[1,2]}}`,
+			`{"associated_resource_id":"00000000-0000-4000-8000-000000000000","associated_resource_type":"contact","properties":{}}`,
+			`{"associated_resource_type":"contact"}`,
+			`{"properties":{"\udc00":1}}`,
+		},
+		10: {
+			`{"phone":"+13125550700"}`,
+			`{"name":"seed","limit":1,"offset":0}`,
+			`{"limit":0}`,
+		},
+		11: {
+			`{"integration_id":"i1","client":"hubspot","name":"H"}`,
+			`{"integration_id":""}`,
+		},
 	}
 	for target, bodies := range seeds {
 		for _, b := range bodies {
@@ -92,9 +137,7 @@ func FuzzWhippyJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, target uint8, body []byte) {
 		tg := fuzzTargets[int(target)%len(fuzzTargets)]
 		path := tg.path
-		if path == "/contacts/{id}" {
-			path = "/contacts/" + id
-		}
+		path = strings.ReplaceAll(strings.ReplaceAll(path, "{id}", id), "{object}", objectID)
 		r := c.Do(t, tg.method, path, body) // fails the test unless the answer matches the spec
 		if r.Status >= 200 && r.Status < 300 && !json.Valid(body) {
 			t.Errorf("%s %s answered %d to a body that is not one JSON value: %q", tg.method, path, r.Status, body)

@@ -7,7 +7,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"vendorsim/internal/phone"
 	"vendorsim/mocks"
@@ -25,6 +24,43 @@ type sendInput struct {
 	OptInToAllChannels bool              `json:"opt_in_to_all_channels"`
 	OptInTo            []json.RawMessage `json:"opt_in_to"`
 	ConversationStatus string            `json:"conversation_status"`
+	CC                 json.RawMessage   `json:"cc"`
+	BCC                json.RawMessage   `json:"bcc"`
+}
+
+// emailAddresses reads cc or bcc: a list of addresses, or one string that
+// may hold several separated by commas (both forms are sent by Whippy's
+// clients; the vendor's own rule is unknown).
+func emailAddresses(field string, raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var list []string
+	var one string
+	if err := json.Unmarshal(raw, &one); err == nil {
+		if strings.TrimSpace(one) == "" {
+			return nil, nil
+		}
+		addrs, err := mail.ParseAddressList(one)
+		if err != nil {
+			return nil, invalid(field, "%s is not a valid email address or list of addresses", field)
+		}
+		for _, a := range addrs {
+			list = append(list, a.Address)
+		}
+		return list, nil
+	}
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, invalid(field, "%s must be an email address or a list of them", field)
+	}
+	for i, s := range list {
+		a, err := mail.ParseAddress(s)
+		if err != nil {
+			return nil, invalid(field, "%s.%d is not a valid email address", field, i)
+		}
+		list[i] = a.Address
+	}
+	return list, nil
 }
 
 // messageKind is what an endpoint sends.
@@ -53,6 +89,9 @@ type outbound struct {
 	sequenceID  *string
 	stepID      *string
 	stepCID     *string
+	// accepted is set by deliver to the status the message was accepted
+	// with: what the receipt says, even when the carrier then refuses it.
+	accepted string
 }
 
 // MessageReceipt is what a send returns.
@@ -90,6 +129,16 @@ func (m *Mock) send(w http.ResponseWriter, r *http.Request, kind messageKind) er
 	if err := m.checkBody(kind, in.Body, in.Attachments); err != nil {
 		return err
 	}
+	if kind == sendEmail {
+		for _, f := range []struct {
+			name string
+			raw  json.RawMessage
+		}{{"cc", in.CC}, {"bcc", in.BCC}} {
+			if _, err := emailAddresses(f.name, f.raw); err != nil {
+				return err
+			}
+		}
+	}
 	var receipt MessageReceipt
 	err := m.update(r.Context(), func(tx *store.Tx) error {
 		out := outbound{kind: kind, body: in.Body, subject: in.Subject, attachments: in.Attachments, convStatus: in.ConversationStatus}
@@ -124,7 +173,7 @@ func (m *Mock) send(w http.ResponseWriter, r *http.Request, kind messageKind) er
 		if err != nil {
 			return err
 		}
-		receipt = MessageReceipt{ID: msg.ID, ContactID: out.contact.ID, ConversationID: conv.ID, DeliveryStatus: msg.DeliveryStatus}
+		receipt = MessageReceipt{ID: msg.ID, ContactID: out.contact.ID, ConversationID: conv.ID, DeliveryStatus: out.accepted}
 		return nil
 	})
 	if err != nil {
@@ -136,10 +185,13 @@ func (m *Mock) send(w http.ResponseWriter, r *http.Request, kind messageKind) er
 
 // checkBody enforces the body rules: at most BodyMaxLength characters for
 // SMS, notes and campaigns, and a body or attachments for SMS and email.
+// The configuration is the only source of the limit (the spec states
+// none), and characters are grapheme clusters, as Elixir's String.length
+// counts them.
 func (m *Mock) checkBody(kind messageKind, body *string, attachments []string) error {
 	n := 0
 	if body != nil {
-		n = utf8.RuneCountInString(*body)
+		n = graphemes(*body)
 	}
 	if kind != sendEmail && n > m.cfg.BodyMaxLength {
 		return invalid("body", "body must be at most %d characters (got %d)", m.cfg.BodyMaxLength, n)
@@ -266,7 +318,12 @@ func (m *Mock) deliver(tx *store.Tx, out *outbound) (*Message, *Conversation, er
 	if err := m.touchConversation(tx, conv, now, 0); err != nil {
 		return nil, nil, err
 	}
-	if out.kind != sendNote && m.scen != nil {
+	out.accepted = msg.DeliveryStatus
+	refused, err := m.refuseOptedOut(tx, out, msg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !refused && out.kind != sendNote && m.scen != nil {
 		start := now
 		if status == "scheduled" {
 			start = out.scheduleAt

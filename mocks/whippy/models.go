@@ -50,7 +50,10 @@ func strPtr(s string) *string {
 	return &s
 }
 
-// Contact is Whippy's contact.
+// Contact is Whippy's contact, with the fields of the vendor's contact
+// fixtures and webhook samples (the vendor notes' W8, W9). language and
+// default_channel_id are only ever sent (in an upsert, W8), never seen in
+// an answer, so they are accepted and not echoed.
 type Contact struct {
 	ID                       string           `json:"id"`
 	Name                     *string          `json:"name"`
@@ -61,8 +64,6 @@ type Contact struct {
 	ExternalID               *string          `json:"external_id"`
 	State                    string           `json:"state"`
 	Blocked                  bool             `json:"blocked"`
-	Language                 *string          `json:"language"`
-	DefaultChannelID         *string          `json:"default_channel_id"`
 	Address                  *Address         `json:"address"`
 	BirthDate                *BirthDate       `json:"birth_date"`
 	CommunicationPreferences []CommPref       `json:"communication_preferences"`
@@ -104,17 +105,19 @@ type CommPref struct {
 
 // Conversation is Whippy's conversation: one contact on one channel.
 type Conversation struct {
-	ID                   string  `json:"id"`
-	Status               string  `json:"status"`
-	ChannelID            string  `json:"channel_id"`
-	ChannelType          string  `json:"channel_type"`
-	ContactID            string  `json:"contact_id"`
-	AssignedTeamID       *string `json:"assigned_team_id"`
-	AssignedUserID       *int64  `json:"assigned_user_id"`
-	Language             *string `json:"language"`
-	ContactLanguage      *string `json:"contact_language"`
-	UnreadCount          int     `json:"unread_count"`
-	LastMessageDate      *string `json:"last_message_date"`
+	ID              string  `json:"id"`
+	Status          string  `json:"status"`
+	ChannelID       string  `json:"channel_id"`
+	ChannelType     string  `json:"channel_type"`
+	ContactID       string  `json:"contact_id"`
+	AssignedTeamID  *string `json:"assigned_team_id"`
+	AssignedUserID  *int64  `json:"assigned_user_id"`
+	Language        *string `json:"language"`
+	ContactLanguage *string `json:"contact_language"`
+	UnreadCount     int     `json:"unread_count"`
+	LastMessageDate *string `json:"last_message_date"`
+	// LastMessageTimestamp is in Whippy's conversation model (W8), though
+	// no fixture or sample shows it.
 	LastMessageTimestamp *string `json:"last_message_timestamp"`
 	CreatedAt            string  `json:"created_at"`
 	UpdatedAt            string  `json:"updated_at"`
@@ -122,15 +125,19 @@ type Conversation struct {
 
 // Message is one message of a conversation.
 type Message struct {
-	ID                  string       `json:"id"`
-	To                  string       `json:"to"`
-	From                string       `json:"from"`
-	Body                *string      `json:"body"`
-	Direction           string       `json:"direction"`
-	DeliveryStatus      string       `json:"delivery_status"`
-	Type                string       `json:"type"`
-	ChannelID           string       `json:"channel_id"`
-	ContactID           *string      `json:"contact_id"`
+	ID             string  `json:"id"`
+	To             string  `json:"to"`
+	From           string  `json:"from"`
+	Body           *string `json:"body"`
+	Direction      string  `json:"direction"`
+	DeliveryStatus string  `json:"delivery_status"`
+	// Type (sms, mms, email, note, ...) is read by Whippy's Sync
+	// controller and parser (W8), though its fixtures leave it out.
+	Type      string  `json:"type"`
+	ChannelID string  `json:"channel_id"`
+	ContactID *string `json:"contact_id"`
+	// ConversationID and CampaignContactID are in the message.created and
+	// message.updated samples (W9) and the docs' example (W1).
 	ConversationID      string       `json:"conversation_id"`
 	UserID              *int64       `json:"user_id"`
 	Attachments         []Attachment `json:"attachments"`
@@ -155,10 +162,14 @@ type Attachment struct {
 
 // Channel is an organization's phone number or email address.
 type Channel struct {
-	ID                        string         `json:"id"`
-	Name                      string         `json:"name"`
-	Phone                     *string        `json:"phone"`
-	Email                     *string        `json:"email"`
+	ID    string  `json:"id"`
+	Name  string  `json:"name"`
+	Phone *string `json:"phone"`
+	// Email is an email channel's address. No source shows an email
+	// channel, so it is inferred, and left out of phone channels, whose
+	// fixtures (W8) have no such field.
+	Email *string `json:"email,omitempty"`
+	// Type and State are in the channels nested in the users fixture (W8).
 	Type                      string         `json:"type"`
 	Address                   *string        `json:"address"`
 	Timezone                  *string        `json:"timezone"`
@@ -303,18 +314,20 @@ type SequenceRun struct {
 
 // StepContact is a contact at one step of a sequence.
 type StepContact struct {
-	ID              string           `json:"id"`
-	Status          string           `json:"status"`
-	Contact         ContactSummary   `json:"contact"`
-	StepID          string           `json:"step_id"`
-	ChannelID       string           `json:"channel_id"`
-	SequenceID      string           `json:"sequence_id"`
-	AddedByID       *int64           `json:"added_by_id"`
-	ClickedLink     bool             `json:"clicked_link"`
-	Unsubscribed    bool             `json:"unsubscribed"`
-	ScheduledAt     *string          `json:"scheduled_at"`
-	RunCreatedAt    string           `json:"run_created_at"`
-	RunUpdatedAt    string           `json:"run_updated_at"`
+	ID           string         `json:"id"`
+	Status       string         `json:"status"`
+	Contact      ContactSummary `json:"contact"`
+	StepID       string         `json:"step_id"`
+	ChannelID    string         `json:"channel_id"`
+	SequenceID   string         `json:"sequence_id"`
+	AddedByID    *int64         `json:"added_by_id"`
+	ClickedLink  bool           `json:"clicked_link"`
+	Unsubscribed bool           `json:"unsubscribed"`
+	ScheduledAt  *string        `json:"scheduled_at"`
+	// RunCreatedAt and RunUpdatedAt are null until the step runs (the
+	// step_contact.created sample, W9, keeps them null).
+	RunCreatedAt    *string          `json:"run_created_at"`
+	RunUpdatedAt    *string          `json:"run_updated_at"`
 	ContactMessages []map[string]any `json:"contact_messages"`
 	CreatedAt       string           `json:"created_at"`
 	UpdatedAt       string           `json:"updated_at"`

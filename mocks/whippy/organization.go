@@ -1,6 +1,7 @@
 package whippy
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -55,4 +56,87 @@ func (m *Mock) getOrganization(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeData(w, http.StatusOK, org)
 	return nil
+}
+
+// OrganizationIntegration records an outside system connected to the
+// organization (POST /organization/integrations; the request is what
+// Whippy's Sync service sends, the answer's shape is inferred).
+type OrganizationIntegration struct {
+	ID             string  `json:"id"`
+	IntegrationID  string  `json:"integration_id"`
+	Client         *string `json:"client"`
+	Name           *string `json:"name"`
+	OrganizationID string  `json:"organization_id"`
+	CreatedAt      string  `json:"created_at"`
+	UpdatedAt      string  `json:"updated_at"`
+}
+
+const kindIntegration = "organization_integration"
+
+// createOrganizationIntegration serves POST /organization/integrations:
+// 201 with the registration. Registering the same integration_id again
+// updates its client and name (200).
+func (m *Mock) createOrganizationIntegration(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		IntegrationID string  `json:"integration_id"`
+		Client        *string `json:"client"`
+		Name          *string `json:"name"`
+	}
+	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if strings.TrimSpace(in.IntegrationID) == "" {
+		return invalid("integration_id", "integration_id is required")
+	}
+	var out *OrganizationIntegration
+	status := http.StatusCreated
+	err := m.update(r.Context(), func(tx *store.Tx) error {
+		org, err := organization(tx)
+		if err != nil {
+			return err
+		}
+		now := ts(tx.Now())
+		if res, err := tx.Lookup(Vendor, kindIntegration, "integration_id", in.IntegrationID); err == nil {
+			if out, err = decode[OrganizationIntegration](res); err != nil {
+				return err
+			}
+			if in.Client != nil {
+				out.Client = strPtr(*in.Client)
+			}
+			if in.Name != nil {
+				out.Name = strPtr(*in.Name)
+			}
+			out.UpdatedAt = now
+			status = http.StatusOK
+			return tx.UpdateDoc(&store.Resource{Vendor: Vendor, Kind: kindIntegration, ID: out.ID, Doc: mustJSON(out)})
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		out = &OrganizationIntegration{ID: newID(), IntegrationID: in.IntegrationID, OrganizationID: org.ID, CreatedAt: now, UpdatedAt: now}
+		if in.Client != nil {
+			out.Client = strPtr(*in.Client)
+		}
+		if in.Name != nil {
+			out.Name = strPtr(*in.Name)
+		}
+		return tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindIntegration, ID: out.ID, Doc: mustJSON(out),
+			Keys: []store.Key{store.K("integration_id", in.IntegrationID)}})
+	})
+	if err != nil {
+		return err
+	}
+	writeData(w, status, out)
+	return nil
+}
+
+// firstUser returns the organization's first user, or store.ErrNotFound.
+func firstUser(tx *store.Tx) (*User, error) {
+	list, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindUser, Limit: 1, Asc: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return decode[User](&list[0])
 }

@@ -2,12 +2,18 @@ package whippy_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
+	"vendorsim/internal/app"
 	"vendorsim/internal/apptest"
+	"vendorsim/internal/config"
+	"vendorsim/mocks/whippy"
 )
 
 // TestQueryString_NeverDroppedSilently: a query string that net/url reads
@@ -101,16 +107,73 @@ func TestHEAD(t *testing.T) {
 	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodHead, Path: "/_sandbox/health"}), 200)
 	// Without a key, HEAD gets the 401 a GET would (its body dropped).
 	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodHead, Path: "/whippy/v1/contacts"}), 401)
-	// A route without GET has no HEAD either.
+	// A route without GET has no HEAD either: 404 as Phoenix answers a
+	// method a path lacks (TestWrongMethod covers the 405 setting).
 	r := s.Do(t, apptest.Request{Method: http.MethodHead, Path: "/whippy/v1/messaging/sms", Header: whippy})
-	if r.Status != 405 || r.Header.Get("Allow") != "POST" {
-		t.Errorf("HEAD /messaging/sms: %d, Allow %q; want 405, Allow POST", r.Status, r.Header.Get("Allow"))
+	if r.Status != 404 || r.Header.Get("Allow") != "" {
+		t.Errorf("HEAD /messaging/sms: %d, Allow %q; want 404 without Allow", r.Status, r.Header.Get("Allow"))
 	}
-	// The journal records the HEAD as a HEAD (the 405 came before the
-	// key was read, so it belongs to no workspace).
+	// The journal records the HEADs as HEADs, the 404 too: it came
+	// before authentication, but its key names the workspace.
 	j := apptest.Want(t, s.Sandbox(whippy).Get(t, "/requests?method=HEAD"), 200).Map(t)
-	if j["total"] != float64(1) {
-		t.Errorf("journal has %v HEAD requests of this workspace, want 1: %v", j["total"], j)
+	if j["total"] != float64(2) {
+		t.Errorf("journal has %v HEAD requests of this workspace, want 2: %v", j["total"], j)
+	}
+}
+
+// TestWrongMethod: a path Whippy has, with a method it lacks, is a 404 in
+// Whippy's shape by default, as Phoenix's router answers; with
+// whippy.method_not_allowed: 405 it is a 405 with Allow. The control API
+// keeps its 405 either way.
+func TestWrongMethod(t *testing.T) {
+	tests := []struct {
+		method, path string
+		allow        string // with 405
+	}{
+		{"DELETE", "/messaging/sms", "POST"},
+		{"HEAD", "/messaging/sms", "POST"},
+		{"PATCH", "/contacts/" + uuid.NewString(), "DELETE, GET, HEAD, PUT"},
+		{"PUT", "/contacts", "GET, HEAD, POST"},
+		{"GET", "/custom_objects/" + uuid.NewString(), "PUT"},
+	}
+	for _, status := range []int{0, 404, 405} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			var opts []apptest.Option
+			if status != 0 {
+				opts = append(opts, apptest.WithConfig(func(c *config.Config) { whippy.Settings(c).MethodNotAllowed = status }))
+			}
+			s := newServer(t, opts...)
+			h := http.Header{"X-Whippy-Key": {"wrong-method"}}
+			for _, tt := range tests {
+				r := s.Do(t, apptest.Request{Method: tt.method, Path: "/whippy/v1" + tt.path, Header: h})
+				if status == 405 {
+					if tt.method == "HEAD" {
+						apptest.Want(t, r, 405)
+					} else {
+						wantError(t, r, 405, tt.method)
+					}
+					if got := r.Header.Get("Allow"); got != tt.allow {
+						t.Errorf("%s %s: Allow %q, want %q", tt.method, tt.path, got, tt.allow)
+					}
+					continue
+				}
+				if tt.method == "HEAD" {
+					apptest.Want(t, r, 404)
+				} else if desc := wantError(t, r, 404, "Not found"); desc != "Not found" {
+					t.Errorf("%s %s: description %q, want Not found", tt.method, tt.path, desc)
+				}
+				if got := r.Header.Get("Allow"); got != "" {
+					t.Errorf("%s %s: Allow %q on a 404", tt.method, tt.path, got)
+				}
+			}
+			r := apptest.Want(t, s.Sandbox(nil).Get(t, "/deliveries/flush"), 405)
+			if got := r.Header.Get("Allow"); got != "POST" {
+				t.Errorf("control API: Allow %q, want POST", got)
+			}
+		})
+	}
+	if _, err := app.ParseConfig([]byte("whippy:\n  method_not_allowed: 403\n")); err == nil || !strings.Contains(err.Error(), "whippy.method_not_allowed") {
+		t.Errorf("method_not_allowed 403: error %v, want one naming whippy.method_not_allowed", err)
 	}
 }
 

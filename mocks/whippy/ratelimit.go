@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"vendorsim/internal/config"
 	"vendorsim/mocks"
 )
 
@@ -15,7 +14,9 @@ import (
 // budget per second, a small per-minute budget for writes on campaigns,
 // contact lists and sequences, and a larger budget for /organization.
 type rateLimiter struct {
-	cfg config.RateLimit
+	cfg RateLimit
+	// now is the limiter's clock (real time: Whippy's limits are not
+	// virtual), replaced by SetRateLimitClock in tests.
 	now func() time.Time
 
 	// key names the budget a request spends: its API key.
@@ -29,7 +30,7 @@ type window struct {
 	count int
 }
 
-func newRateLimiter(cfg config.RateLimit, key func(*http.Request) string) *rateLimiter {
+func newRateLimiter(cfg RateLimit, key func(*http.Request) string) *rateLimiter {
 	return &rateLimiter{cfg: cfg, key: key, now: time.Now, windows: map[string]*window{}}
 }
 
@@ -38,6 +39,8 @@ func (l *rateLimiter) limit(op string) (class string, n int, per time.Duration) 
 	switch {
 	case op == "getOrganization":
 		return "org-read", l.cfg.OrganizationReadsPerSecond, time.Second
+	case op == "createOrganizationIntegration":
+		return "org-write", l.cfg.OrganizationWritesPerSecond, time.Second
 	case op == "sendCampaign" || op == "sendSmsCampaign" || op == "addSequenceContacts" || strings.HasPrefix(op, "upsertContacts"):
 		return "slow-write", l.cfg.SlowWritesPerMinute, time.Minute
 	}
@@ -51,9 +54,9 @@ func (l *rateLimiter) allow(key, op string) (bool, time.Duration) {
 	if n <= 0 {
 		return true, 0
 	}
-	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now()
 	w := l.windows[key+"\x00"+class]
 	if w == nil || now.Sub(w.start) >= per {
 		w = &window{start: now}
@@ -71,9 +74,21 @@ func (l *rateLimiter) wrap(op string, h mocks.Handler) mocks.Handler {
 		ok, wait := l.allow(l.key(r), op)
 		if !ok {
 			ms := max(1, wait.Milliseconds())
-			return &mocks.Error{Status: http.StatusTooManyRequests, Message: "Too many requests",
+			return &mocks.Error{Code: mocks.ERATELIMITED, Message: "Too many requests",
 				Header: http.Header{"X-Ratelimit-Remaining-Interval-Milliseconds": {fmt.Sprint(ms)}}}
 		}
 		return h(w, r)
 	}
+}
+
+// SetRateLimitClock makes the rate limiter read now instead of the real
+// time, so that a test can move its windows without waiting. It does
+// nothing when rate limiting is off.
+func (m *Mock) SetRateLimitClock(now func() time.Time) {
+	if m.limiter == nil {
+		return
+	}
+	m.limiter.mu.Lock()
+	m.limiter.now = now
+	m.limiter.mu.Unlock()
 }

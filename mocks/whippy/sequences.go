@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"vendorsim/mocks"
 	"vendorsim/store"
@@ -121,6 +122,13 @@ func (m *Mock) addSequenceContacts(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		now := tx.Now()
+		// The key's organization adds the contacts: its first user.
+		var addedBy *int64
+		if u, err := firstUser(tx); err == nil {
+			addedBy = &u.ID
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		for i, rc := range valid {
 			c, err := m.recipientContact(tx, rc, fmt.Sprintf("to.%d.", i))
 			if err != nil {
@@ -135,11 +143,16 @@ func (m *Mock) addSequenceContacts(w http.ResponseWriter, r *http.Request) error
 			}
 			contactMsg := map[string]any{"id": msg.ID, "delivery_status": msg.DeliveryStatus, "contact_id": c.ID,
 				"conversation_id": msg.ConversationID, "body": msg.Body, "attachments": msg.Attachments}
-			sc := StepContact{ID: scID, Status: "active", Contact: c.summary(), StepID: step.ID, ChannelID: ch.ID, SequenceID: seq.ID,
-				RunCreatedAt: ts(now), RunUpdatedAt: ts(now), ContactMessages: []map[string]any{contactMsg}, CreatedAt: ts(now), UpdatedAt: ts(now)}
+			// As the step_contact.created sample (W9) has it: scheduled_at
+			// is when the step sends, in whole seconds; added_by_id is a
+			// user; the run timestamps are null until the step runs.
+			when := now
 			if !scheduleAt.IsZero() {
-				sc.ScheduledAt = tsPtr(scheduleAt)
+				when = scheduleAt
 			}
+			sc := StepContact{ID: scID, Status: "active", Contact: c.summary(), StepID: step.ID, ChannelID: ch.ID, SequenceID: seq.ID,
+				AddedByID: addedBy, ScheduledAt: tsPtr(when.Truncate(time.Second)),
+				ContactMessages: []map[string]any{contactMsg}, CreatedAt: ts(now), UpdatedAt: ts(now)}
 			run := SequenceRun{ID: runID, Status: "active", Contact: c.summary(), ChannelID: ch.ID, SequenceID: seq.ID, LastStepID: &step.ID,
 				StepContacts: []map[string]any{{"id": scID, "status": sc.Status, "step_id": step.ID, "clicked_link": false,
 					"unsubscribed": false, "contact_messages": sc.ContactMessages}},

@@ -9,6 +9,17 @@ import (
 	"vendorsim/store"
 )
 
+// EventTypes are the webhook events Whippy sends (VENDORS.md §1.4, and the
+// spec's WebhookEventType): the control API subscribes to nothing else.
+var EventTypes = []string{
+	"message.created", "message.updated", "contact.created", "contact.updated",
+	"conversation.created", "conversation.updated", "campaign.created", "campaign.updated",
+	"sequence.created", "sequence.updated", "sequence_run.created", "sequence_run.updated",
+	"step.created", "step.updated", "step_contact.created", "step_contact.updated",
+	"message_template.created", "message_template.updated", "message_template.deleted",
+	"lead.new", "call.analyzed",
+}
+
 // emit queues event eventType about data for every subscribed endpoint, in
 // the transaction that changed data.
 func (m *Mock) emit(tx *store.Tx, eventType string, data any) error {

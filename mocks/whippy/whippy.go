@@ -11,7 +11,6 @@ package whippy
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -27,59 +26,73 @@ import (
 	"vendorsim/store"
 )
 
-// Deps are what the mock needs.
-type Deps struct {
-	DB         *store.DB
-	Workspaces *mocks.Workspaces
-	Config     config.Whippy
-	Logger     *slog.Logger
-	// Scenarios starts message timelines; nil leaves messages as sent.
-	Scenarios mocks.Scenarios
-	// Seed varies the fake data of seeded workspaces (names, numbers,
-	// addresses); the same seed and workspace id give the same data.
-	Seed int64
-}
-
-// Mock is the Whippy emulation.
+// Mock is the Whippy emulation. It implements mocks.Vendor.
 type Mock struct {
 	db      *store.DB
 	ws      *mocks.Workspaces
-	cfg     config.Whippy
+	cfg     *Config
 	log     *slog.Logger
 	scen    mocks.Scenarios
 	seed    int64
 	limiter *rateLimiter
 	// channels spares decoding the same channel for every send.
 	channels channelMemo
+	// runs counts the runs of the cacheable reads' handlers.
+	runs handlerRuns
 }
 
-// New returns the Whippy mock.
-func New(d Deps) *Mock {
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
+var _ mocks.Vendor = (*Mock)(nil)
+
+// New returns the Whippy mock; it serves once Open gives it its settings
+// and services.
+func New() *Mock { return &Mock{cfg: DefaultConfig(), log: slog.New(slog.DiscardHandler)} }
+
+// Name implements mocks.Vendor.
+func (m *Mock) Name() string { return Vendor }
+
+// Open implements mocks.Vendor.
+func (m *Mock) Open(d mocks.Deps) error {
+	if d.Settings != nil {
+		cfg, ok := d.Settings.(*Config)
+		if !ok {
+			return fmt.Errorf("whippy: settings of type %T", d.Settings)
+		}
+		if err := cfg.validate(); err != nil {
+			return fmt.Errorf("whippy: %w", err)
+		}
+		m.cfg = cfg
 	}
-	m := &Mock{db: d.DB, ws: d.Workspaces, cfg: d.Config, log: d.Logger.With("vendor", Vendor), scen: d.Scenarios, seed: d.Seed}
-	if d.Config.RateLimit.Enabled {
-		m.limiter = newRateLimiter(d.Config.RateLimit, m.apiKey)
+	if d.Logger != nil {
+		m.log = d.Logger.With("vendor", Vendor)
 	}
-	return m
+	m.db, m.ws, m.scen, m.seed = d.DB, d.Workspaces, d.Scenarios, d.Seed
+	if m.cfg.RateLimit.Enabled {
+		m.limiter = newRateLimiter(m.cfg.RateLimit, m.apiKey)
+	}
+	return nil
 }
 
-// API describes the Whippy API for the pipeline: served under prefix and on
-// the given vendor hosts with the vendor's /v1 base path.
-func (m *Mock) API(doc *openapi3.T, prefix string, hosts []string) *mocks.API {
+// API implements mocks.Vendor: served under /whippy/v1 and on Whippy's
+// host with its /v1 base path.
+func (m *Mock) API(doc *openapi3.T) *mocks.API {
+	auth, identify := m.ws.Authenticator(Vendor, m.Credentials())
 	api := &mocks.API{
-		Name:             Vendor,
-		Doc:              doc,
-		Prefix:           prefix,
-		Hosts:            hosts,
-		HostPrefix:       "/v1",
-		Authenticate:     m.authenticate,
-		Handlers:         m.handlers(),
-		WriteError:       writeError,
-		ValidationStatus: http.StatusUnprocessableEntity,
-		Cacheable:        cacheable,
-		PathParam:        canonicalID,
+		Name:         Vendor,
+		Doc:          doc,
+		Prefix:       "/whippy/v1",
+		Hosts:        []string{"api.whippy.co"},
+		HostPrefix:   "/v1",
+		Authenticate: auth,
+		Identify:     identify,
+		Credentials:  m.Credentials(),
+		Handlers:     m.handlers(),
+		WriteError:   writeError,
+		Cacheable:    cacheable,
+		PathParam:    canonicalID,
+	}
+	if m.cfg.MethodNotAllowed == http.StatusNotFound {
+		// Phoenix's router answers 404 for a method a path lacks.
+		api.MethodNotAllowed = mocks.ENOTFOUND
 	}
 	if m.limiter != nil {
 		api.Wrap = m.limiter.wrap
@@ -87,48 +100,47 @@ func (m *Mock) API(doc *openapi3.T, prefix string, hosts []string) *mocks.API {
 	return api
 }
 
-// authenticate resolves the workspace from X-WHIPPY-KEY (header names are
-// case-insensitive; Whippy's docs spell it X-Whippy-Key).
-func (m *Mock) authenticate(r *http.Request) (string, error) {
-	key := m.apiKey(r)
-	if key == "" {
-		return "", errUnauthenticated
+// Credentials implements mocks.Vendor: X-WHIPPY-KEY (header names are
+// case-insensitive; Whippy's docs spell it X-Whippy-Key), else, when
+// whippy.bearer_auth allows it, an "Authorization: Bearer" token.
+func (m *Mock) Credentials() []mocks.CredentialSource {
+	src := []mocks.CredentialSource{{Header: "X-Whippy-Key"}}
+	if m.cfg.BearerAuth {
+		src = append(src, mocks.CredentialSource{Header: "Authorization", Scheme: "Bearer"})
 	}
-	ws, err := m.ws.Resolve(r.Context(), Vendor, key)
-	if errors.Is(err, mocks.ErrUnknownCredential) {
-		return "", errUnauthenticated
-	}
-	if err != nil {
-		return "", err
-	}
-	return ws, nil
+	return src
 }
 
-// apiKey returns the key of the request: X-WHIPPY-KEY, else, when
-// whippy.bearer_auth allows it, an "Authorization: Bearer" token.
+// apiKey returns the key of the request, or "".
 func (m *Mock) apiKey(r *http.Request) string {
-	if key := strings.TrimSpace(r.Header.Get("X-Whippy-Key")); key != "" || !m.cfg.BearerAuth {
-		return key
-	}
-	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return strings.TrimSpace(token)
+	for _, src := range m.Credentials() {
+		if k := src.Read(r); k != "" {
+			return k
+		}
 	}
 	return ""
 }
 
-var errUnauthenticated = &mocks.Error{Status: http.StatusUnauthorized, Message: "Not authenticated"}
+// AutoWorkspace implements mocks.Vendor: the key is the workspace's.
+func (m *Mock) AutoWorkspace(_, credential string) config.VendorWorkspace {
+	return &WorkspaceConfig{APIKeys: []string{credential}}
+}
 
-// writeError writes Whippy's error envelope:
-// {"errors":[{"description":"..."}],"status":N}.
-func writeError(w http.ResponseWriter, r *http.Request, e *mocks.Error) {
-	msg := e.Message
-	if e.Status == http.StatusNotFound && msg == "" {
-		msg = "Not found"
+// Delivery implements mocks.Vendor.
+func (m *Mock) Delivery() mocks.DeliveryPolicy {
+	return mocks.DeliveryPolicy{
+		Retry:  m.cfg.Retry,
+		Signer: mocks.NewSigner(m.cfg.Signature),
+		Header: http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Whippy-Webhooks/1.0"}},
 	}
-	mocks.WriteJSON(w, e.Status, map[string]any{
-		"errors": []map[string]string{{"description": msg}},
-		"status": e.Status,
-	})
+}
+
+// EventTypes implements mocks.Vendor.
+func (m *Mock) EventTypes() []string { return EventTypes }
+
+// Simulators implements mocks.Vendor.
+func (m *Mock) Simulators() map[string]mocks.Handler {
+	return map[string]mocks.Handler{"simulateWhippyInbound": m.SimulateInbound}
 }
 
 // stableUUID derives a UUID (version 4 layout) from parts, so that seeded
@@ -170,13 +182,17 @@ func seedFaker(seed int64, ws string) *gofakeit.Faker {
 	return gofakeit.New(s)
 }
 
-// Seed writes the workspace's Whippy organization, channels, users and
-// contacts. An empty section gets defaults: one phone channel, one admin
-// user, an organization named after a fake company, and one sequence.
+// Seed implements mocks.Vendor: the workspace's Whippy organization,
+// channels, users and contacts. An empty section gets defaults: one phone
+// channel, one admin user, an organization named after a fake company, and
+// one sequence.
 func (m *Mock) Seed(tx *store.Tx, def config.Workspace) error {
 	ws := tx.Workspace()
 	f := seedFaker(m.seed, ws)
-	s := def.Whippy
+	s, _ := def.Section(Vendor).(*WorkspaceConfig)
+	if s == nil {
+		s = &WorkspaceConfig{}
+	}
 	org := Organization{ID: stableUUID(ws, "organization"), Name: f.Company()}
 	if s.Organization != nil {
 		if s.Organization.ID != "" {
@@ -191,7 +207,7 @@ func (m *Mock) Seed(tx *store.Tx, def config.Workspace) error {
 	}
 	chans := s.Channels
 	if len(chans) == 0 {
-		chans = []config.Channel{{Name: f.City() + " Office", Type: "phone", Phone: defaultChannelPhone(ws)}}
+		chans = []ChannelSeed{{Name: f.City() + " Office", Type: "phone", Phone: defaultChannelPhone(ws)}}
 	}
 	var userChans []UserChannel
 	for i, c := range chans {
@@ -204,7 +220,7 @@ func (m *Mock) Seed(tx *store.Tx, def config.Workspace) error {
 	}
 	users := s.Users
 	if len(users) == 0 {
-		users = []config.User{{Name: f.Name(), Role: "admin"}}
+		users = []UserSeed{{Name: f.Name(), Role: "admin"}}
 	}
 	for i, u := range users {
 		user := User{ID: u.ID, Name: u.Name, Email: u.Email, Phone: strPtr(u.Phone), Role: u.Role, State: "enabled", Channels: userChans}
@@ -264,7 +280,7 @@ func defaultChannelPhone(ws string) string {
 	return fmt.Sprintf("+1415555%04d", n)
 }
 
-func seedChannel(ws string, i int, c config.Channel, f *gofakeit.Faker) Channel {
+func seedChannel(ws string, i int, c ChannelSeed, f *gofakeit.Faker) Channel {
 	ch := Channel{
 		ID:                        c.ID,
 		Name:                      c.Name,

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"vendorsim/internal/apptest"
 	"vendorsim/internal/config"
+	"vendorsim/mocks/whippy"
 )
 
 // TestWorkspaces_ConcurrentIsolation has two workspaces, reached with
@@ -157,10 +157,10 @@ func TestContacts_ConcurrentCreateSamePhone(t *testing.T) {
 func TestAuth(t *testing.T) {
 	strict := newServer(t, apptest.WithConfig(func(c *config.Config) {
 		c.Server.StrictAuth = true
-		c.Workspaces = []config.Workspace{{ID: "strict", Whippy: config.WhippySeed{APIKeys: []string{"configured-key"}}}}
+		c.Workspaces = []config.Workspace{whippy.Workspace("strict", &whippy.WorkspaceConfig{APIKeys: []string{"configured-key"}})}
 	}))
 	open := newServer(t, withWorkspace("configured-key"))
-	noBearer := newServer(t, withWorkspace("configured-key"), apptest.WithConfig(func(c *config.Config) { c.Whippy.BearerAuth = false }))
+	noBearer := newServer(t, withWorkspace("configured-key"), apptest.WithConfig(func(c *config.Config) { whippy.Settings(c).BearerAuth = false }))
 	const unauthenticated = `{"errors":[{"description":"Not authenticated"}],"status":401}`
 
 	tests := []struct {
@@ -223,38 +223,47 @@ func TestAuth(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	s := newServer(t, apptest.WithConfig(func(c *config.Config) {
-		c.Whippy.RateLimit.Enabled = true
-		c.Whippy.RateLimit.StandardPerSecond = 3
-		c.Whippy.RateLimit.SlowWritesPerMinute = 1
+		whippy.Settings(c).RateLimit.Enabled = true
+		whippy.Settings(c).RateLimit.StandardPerSecond = 3
+		whippy.Settings(c).RateLimit.SlowWritesPerMinute = 1
 	}))
 
-	// Four requests are normally sent well within the one-second window;
-	// on a machine so slow that they are not, try again with a fresh key
-	// (the budget is per key) rather than fail.
+	// The limiter reads a clock the test moves: no request depends on
+	// how fast the machine is.
+	var mu sync.Mutex
+	now := time.Date(2024, 3, 20, 15, 0, 0, 0, time.UTC)
+	s.App.Vendor("whippy").(*whippy.Mock).SetRateLimitClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	const key = "limited"
+	c := s.Whippy(key)
 	var statuses []int
 	var limited *apptest.Response
-	var key string
-	for attempt := range 5 {
-		key = fmt.Sprintf("limited-%d", attempt)
-		c := s.Whippy(key)
-		start := time.Now()
-		statuses = statuses[:0]
-		for range 4 {
-			r := c.Get(t, "/contacts")
-			statuses = append(statuses, r.Status)
-			limited = r
-		}
-		if time.Since(start) < 900*time.Millisecond {
-			break
-		}
+	for range 4 {
+		r := c.Get(t, "/contacts")
+		statuses = append(statuses, r.Status)
+		limited = r
 	}
 	if want := []int{200, 200, 200, 429}; !slices.Equal(statuses, want) {
 		t.Fatalf("statuses %v, want %v", statuses, want)
 	}
 	wantError(t, limited, http.StatusTooManyRequests, "Too many requests")
-	h := limited.Header.Get("X-RateLimit-Remaining-Interval-Milliseconds")
-	if ms, err := strconv.Atoi(h); err != nil || ms <= 0 {
-		t.Errorf("X-RateLimit-Remaining-Interval-Milliseconds = %q, want a positive integer", h)
+	if h := limited.Header.Get("X-RateLimit-Remaining-Interval-Milliseconds"); h != "1000" {
+		t.Errorf("X-RateLimit-Remaining-Interval-Milliseconds = %q, want 1000 (no time has passed)", h)
+	}
+	advance(400 * time.Millisecond)
+	r := c.Get(t, "/contacts")
+	wantError(t, r, http.StatusTooManyRequests, "Too many requests")
+	if h := r.Header.Get("X-RateLimit-Remaining-Interval-Milliseconds"); h != "600" {
+		t.Errorf("400 ms later the header says %q, want 600", h)
+	}
+	// The window ends at one second: a new budget.
+	advance(600 * time.Millisecond)
+	statuses = statuses[:0]
+	for range 4 {
+		statuses = append(statuses, c.Get(t, "/contacts").Status)
+	}
+	if want := []int{200, 200, 200, 429}; !slices.Equal(statuses, want) {
+		t.Fatalf("statuses in the next window %v, want %v", statuses, want)
 	}
 
 	// Other keys and the organization budget are separate.
@@ -262,16 +271,17 @@ func TestRateLimit(t *testing.T) {
 	get(t, s.Whippy(key), "/organization")
 
 	// Campaign sends have their own, per-minute budget.
-	c := s.Whippy("campaigner")
-	from := defaultPhone(t, c)
+	cc := s.Whippy("campaigner")
+	from := defaultPhone(t, cc)
 	body := M{"from": from, "body": "promo", "to": []M{{"phone": "+13125559101"}}}
-	post(t, c, "/messaging/sms/campaign", body, http.StatusAccepted)
-	r := c.Post(t, "/campaigns/sms", body)
+	post(t, cc, "/messaging/sms/campaign", body, http.StatusAccepted)
+	advance(59 * time.Second)
+	r = cc.Post(t, "/campaigns/sms", body)
 	wantError(t, r, http.StatusTooManyRequests, "Too many requests")
-	if ms, err := strconv.Atoi(r.Header.Get("X-RateLimit-Remaining-Interval-Milliseconds")); err != nil || ms <= 0 {
-		t.Errorf("campaign 429 header %q, want a positive integer", r.Header.Get("X-RateLimit-Remaining-Interval-Milliseconds"))
+	if h := r.Header.Get("X-RateLimit-Remaining-Interval-Milliseconds"); h != "1000" {
+		t.Errorf("campaign 429 header %q, want 1000 (a second left of the minute)", h)
 	}
-	if _, total := listOf(t, get(t, c, "/campaigns")); total != 1 {
+	if _, total := listOf(t, get(t, cc, "/campaigns")); total != 1 {
 		t.Errorf("%d campaigns stored, want only the accepted one", total)
 	}
 }

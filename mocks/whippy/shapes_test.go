@@ -1,0 +1,438 @@
+package whippy_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"vendorsim/internal/apptest"
+)
+
+// shapeEntry is one fixture or sample of testdata/vendor_shapes.json: the
+// JSON type(s) of every field path.
+type shapeEntry struct {
+	Source string            `json:"source"`
+	Fields map[string]string `json:"fields"`
+}
+
+type vendorShapes struct {
+	Responses map[string]shapeEntry `json:"responses"`
+	Events    map[string]shapeEntry `json:"events"`
+}
+
+// part maps the object at prefix ("" for the whole document) of a fixture
+// or sample to a kind; skip lists nested fields compared as other parts.
+type part struct {
+	prefix, kind string
+	skip         []string
+}
+
+// responseParts and eventParts say which objects each fixture and sample
+// holds.
+var responseParts = map[string][]part{
+	"list_contacts_fixture":               {{"data[]", "contact", nil}},
+	"create_contact_fixture":              {{"data", "contact", []string{"conversations"}}, {"data.conversations[]", "conversation", nil}},
+	"get_contact_fixture":                 {{"data", "contact", []string{"conversations"}}},
+	"list_users_fixture":                  {{"data[]", "user", []string{"channels"}}, {"data[].channels[]", "channel", nil}},
+	"list_conversations_fixture":          {{"data[]", "conversation", nil}},
+	"get_conversation_fixture":            {{"data", "conversation", []string{"messages"}}, {"data.messages[]", "message", nil}},
+	"get_channel_fixture":                 {{"data", "channel", nil}},
+	"list_channels_fixture":               {{"data[]", "channel", nil}},
+	"list_custom_objects_fixture":         {{"data[]", "custom_object", []string{"custom_properties"}}, {"data[].custom_properties[]", "custom_property", nil}},
+	"create_custom_object_fixture":        {{"data", "custom_object", []string{"custom_properties"}}, {"data.custom_properties[]", "custom_property", nil}},
+	"create_custom_property_fixture":      {{"data", "custom_property", nil}},
+	"create_custom_object_record_fixture": {{"data", "record", nil}},
+	"update_custom_object_record_fixture": {{"data", "record", nil}},
+}
+
+var eventParts = map[string][]part{
+	"campaign.created":     {{"", "campaign_event", nil}},
+	"campaign.updated":     {{"", "campaign_event", nil}},
+	"contact.created":      {{"", "contact", nil}},
+	"contact.updated":      {{"", "contact", nil}},
+	"conversation.created": {{"", "conversation", nil}},
+	"conversation.updated": {{"", "conversation", nil}},
+	"message.created":      {{"", "message", nil}},
+	"message.updated":      {{"", "message", nil}},
+	"lead.new": {{"", "lead", []string{"contact", "conversation", "inbound_message"}},
+		{"contact", "contact", nil}, {"conversation", "conversation", nil}, {"inbound_message", "message", nil}},
+	"sequence_run.created": {{"", "sequence_run", nil}},
+	"step_contact.created": {{"", "step_contact", nil}},
+	// Not emitted (notEmitted), but their fields are the kind's too.
+	"sequence_run.updated": {{"", "sequence_run", nil}},
+	"step_contact.updated": {{"", "step_contact", nil}},
+}
+
+// notEmitted are the sampled events vendorsim does not send yet, so there
+// is nothing to compare. A sample must be compared or listed here.
+var notEmitted = map[string]string{
+	"message_template.created": "vendorsim has no message templates",
+	"message_template.updated": "vendorsim has no message templates",
+	"message_template.deleted": "vendorsim has no message templates",
+	"sequence.created":         "sequences are seeded, not created through the API",
+	"sequence.updated":         "sequences are seeded, not changed through the API",
+	"step.created":             "steps are seeded with their sequence",
+	"step.updated":             "steps are seeded with their sequence",
+	"sequence_run.updated":     "runs do not advance past their first step",
+	"step_contact.updated":     "step contacts do not advance past their first step",
+}
+
+// extras are fields vendorsim adds that no fixture or sample of the kind
+// has, each with the vendor source that backs it (the vendor notes, §1).
+var extras = map[string]map[string]string{
+	"message": {
+		"type":    "§1.3 Message object: type is read by Whippy's Sync controller and parser (W8)",
+		"subject": "email messages only: the subject sent (POST /messaging/email body, W10)",
+	},
+	"conversation": {
+		"last_message_timestamp": "§1.3 Conversation object: the model lists it (W8)",
+	},
+	"channel": {
+		"email": "email channels only (the address an email is sent from, §1.3 POST /messaging/email)",
+	},
+	"campaign_event": {},
+}
+
+// envelopeExtras are top-level fields vendorsim adds to a fixture's
+// answer, with their source.
+var envelopeExtras = map[string]map[string]string{
+	"list_contacts_fixture": {"total": "§1.2: lists carry total (W3); the contacts fixture is taken to be incomplete"},
+}
+
+// free are paths whose contents are the client's data, not a shape.
+var free = map[string][]string{
+	"record":          {"properties", "custom_property_values[].value"},
+	"custom_property": {"default"},
+}
+
+// TestVendorShapes compares the field sets and JSON types of vendorsim's
+// answers and webhook events with those of every vendor fixture and
+// sample (testdata/vendor_shapes.json): a field the vendor has that
+// vendorsim leaves out, a field of another type, or a field vendorsim adds
+// that neither the fixtures nor the samples have (unless extras backs it)
+// fails.
+func TestVendorShapes(t *testing.T) {
+	raw, err := os.ReadFile("testdata/vendor_shapes.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs vendorShapes
+	if err := json.Unmarshal(raw, &vs); err != nil {
+		t.Fatal(err)
+	}
+
+	const key = "shapes-key"
+	s, c, rc, _ := hookSetup(t, key, []string{"message.created", "message.updated", "contact.created", "contact.updated",
+		"conversation.created", "conversation.updated", "campaign.created", "campaign.updated", "lead.new",
+		"sequence_run.created", "step_contact.created"})
+	from := hookChannel(t, c)
+	body := func(r *apptest.Response) any {
+		var v any
+		r.JSON(t, &v)
+		return v
+	}
+	answers := map[string][]any{}
+	answer := func(name string, r *apptest.Response) {
+		answers[name] = append(answers[name], body(r))
+	}
+
+	// A contact with everything: address, birth date, opt-ins, a tag (from
+	// a campaign) and a conversation.
+	created := apptest.Want(t, c.Post(t, "/contacts", M{"phone": "+13125550950", "name": "Shape Shifter", "email": "shape@example.com",
+		"external_id": "crm-1", "birth_date": M{"day": 1, "month": 2, "year": 1990}, "opt_in_to_all_channels": true,
+		"address": M{"address_line_one": "1 Main St", "city": "Chicago", "country": "US", "post_code": "60601", "state": "IL"}}), 201)
+	answer("create_contact_fixture", created)
+	id := field(dataOf(t, created), "id")
+	apptest.Want(t, c.Post(t, "/campaigns/sms", M{"from": from, "title": "Shapes", "body": "hi", "to": []M{{"phone": "+13125550950"}}}), 202)
+	existing := apptest.Want(t, c.Post(t, "/contacts", M{"phone": "+13125550950"}), 200)
+	if convs, _ := dataOf(t, existing)["conversations"].([]any); len(convs) != 1 {
+		t.Errorf("POST /contacts for an existing phone: conversations %v, want the contact's one", dataOf(t, existing)["conversations"])
+	}
+	if tags, _ := dataOf(t, existing)["contact_tags"].([]any); len(tags) != 1 {
+		t.Errorf("contact_tags %v, want the campaign's tag", dataOf(t, existing)["contact_tags"])
+	}
+	answer("create_contact_fixture", existing)
+	answer("list_contacts_fixture", get(t, c, "/contacts"))
+	answer("get_contact_fixture", get(t, c, "/contacts/"+id))
+	if convs, ok := dataOf(t, get(t, c, "/contacts/"+field(post(t, c, "/contacts", M{"phone": "+13125550951"}, 201), "id")))["conversations"].([]any); !ok || len(convs) != 0 {
+		t.Errorf("GET /contacts/{id} of a contact without conversations: conversations %v, want []", convs)
+	}
+	answer("list_users_fixture", get(t, c, "/users"))
+	convs, _ := listOf(t, get(t, c, "/conversations"))
+	answer("list_conversations_fixture", get(t, c, "/conversations"))
+	answer("get_conversation_fixture", get(t, c, "/conversations/"+field(convs[0], "id")))
+	chans := channelsOf(t, c)
+	answer("list_channels_fixture", get(t, c, "/channels"))
+	answer("get_channel_fixture", get(t, c, "/channels/"+field(chans[0], "id")))
+
+	obj := apptest.Want(t, c.Post(t, "/custom_objects", M{"key": "address", "label": "Address", "color": "#000000", "emoji": "🏠", "description": "d",
+		"custom_properties": []M{{"key": "city", "label": "City", "type": "text"}}}), 201)
+	answer("create_custom_object_fixture", obj)
+	objID := field(dataOf(t, obj), "id")
+	city := dataOf(t, obj)["custom_properties"].([]any)[0].(map[string]any)
+	answer("create_custom_property_fixture", apptest.Want(t, c.Post(t, "/custom_objects/"+objID+"/properties",
+		M{"key": "zip", "label": "Zip", "type": "text", "default": "00000", "references": []M{{"custom_property_id": field(city, "id")}}}), 201))
+	answer("list_custom_objects_fixture", get(t, c, "/custom_objects"))
+	rec := apptest.Want(t, c.Post(t, "/custom_objects/"+objID+"/records", M{"external_id": "r1", "properties": M{"city": "Chicago"}}), 201)
+	answer("create_custom_object_record_fixture", rec)
+	answer("update_custom_object_record_fixture", apptest.Want(t, c.Do(t, http.MethodPut, "/custom_objects/"+objID+"/records/"+field(dataOf(t, rec), "id"),
+		M{"associated_resource_id": id, "associated_resource_type": "contact", "properties": M{"city": "Evanston"}}), 200))
+
+	// Events: an inbound message from a new number (lead.new), a
+	// conversation update, a contact update, a sequence addition, and the
+	// timelines run to the end.
+	sb := s.Sandbox(http.Header{"X-Whippy-Key": {key}})
+	apptest.Want(t, sb.Post(t, "/whippy/inbound", M{"from": "+13125550952", "to": from, "body": "hello"}), 201)
+	put(t, c, "/conversations/"+field(convs[0], "id"), M{"status": "closed"})
+	put(t, c, "/contacts/"+id, M{"name": "Shape Shifted"})
+	seqs, _ := listOf(t, get(t, c, "/sequences"))
+	post(t, c, "/sequences/"+field(seqs[0], "id")+"/contacts", M{"from": from, "to": []M{{"phone": "+13125550953", "name": "Seq Uence"}}}, 202)
+	hookFlush(t, s, key)
+	hookAdvance(t, s, key, "1m")
+	events := map[string][]any{}
+	for _, ev := range rc.events(t) {
+		events[ev.Event] = append(events[ev.Event], any(ev.Data))
+	}
+
+	known := knownFields(vs)
+	for name, entry := range vs.Responses {
+		got := answers[name]
+		if len(got) == 0 {
+			t.Errorf("fixture %s: no vendorsim answer compared with it", name)
+			continue
+		}
+		for _, g := range got {
+			compareEnvelope(t, name, entry.Fields, g)
+			for _, p := range responseParts[name] {
+				if _, ok := shapeOf(g)[p.prefix]; p.prefix != "" && !ok {
+					continue // an empty list: nothing to compare
+				}
+				compareObject(t, name+" "+p.kind, rebase(entry.Fields, p.prefix, p.skip), rebase(shapeOf(g), p.prefix, p.skip), known[p.kind], p.kind)
+			}
+		}
+	}
+	for name, entry := range vs.Events {
+		got := events[name]
+		if _, skip := notEmitted[name]; skip {
+			if len(got) > 0 {
+				t.Errorf("event %s is emitted now: compare it (eventParts) instead of listing it in notEmitted", name)
+			}
+			continue
+		}
+		if len(got) == 0 {
+			t.Errorf("sample %s: vendorsim sent no such event to compare", name)
+			continue
+		}
+		for _, g := range got {
+			for _, p := range eventParts[name] {
+				if _, ok := shapeOf(g)[p.prefix]; p.prefix != "" && !ok {
+					continue
+				}
+				compareObject(t, name+" "+p.kind, rebase(entry.Fields, p.prefix, p.skip), rebase(shapeOf(g), p.prefix, p.skip), known[p.kind], p.kind)
+			}
+		}
+	}
+	for name := range events {
+		if _, ok := vs.Events[name]; !ok {
+			t.Errorf("vendorsim sent %s, which no sample shows", name)
+		}
+	}
+}
+
+// shapeOf returns the JSON types found at every path of v.
+func shapeOf(v any) map[string]string {
+	types := map[string]map[string]bool{}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		t := "null"
+		switch x := v.(type) {
+		case map[string]any:
+			t = "object"
+			for k, e := range x {
+				walk(join(path, k), e)
+			}
+		case []any:
+			t = "array"
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		case string:
+			t = "string"
+		case float64:
+			t = "number"
+		case bool:
+			t = "boolean"
+		}
+		if types[path] == nil {
+			types[path] = map[string]bool{}
+		}
+		types[path][t] = true
+	}
+	walk("", v)
+	delete(types, "")
+	out := map[string]string{}
+	for p, ts := range types {
+		var list []string
+		for t := range ts {
+			list = append(list, t)
+		}
+		sort.Strings(list)
+		out[p] = strings.Join(list, "|")
+	}
+	return out
+}
+
+func join(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+// rebase returns the fields under prefix, relative to it, without the
+// nested fields skip names.
+func rebase(fields map[string]string, prefix string, skip []string) map[string]string {
+	out := map[string]string{}
+	for p, t := range fields {
+		rel := p
+		if prefix != "" {
+			var ok bool
+			if rel, ok = strings.CutPrefix(p, prefix+"."); !ok {
+				continue
+			}
+		}
+		if under(rel, skip) {
+			continue
+		}
+		out[rel] = t
+	}
+	return out
+}
+
+// under reports whether path is one of roots or inside one.
+func under(path string, roots []string) bool {
+	for _, r := range roots {
+		if path == r || strings.HasPrefix(path, r+".") || strings.HasPrefix(path, r+"[]") {
+			return true
+		}
+	}
+	return false
+}
+
+func parent(path string) string {
+	if p, ok := strings.CutSuffix(path, "[]"); ok {
+		return p
+	}
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+// knownFields is, by kind, every field any fixture or sample shows.
+func knownFields(vs vendorShapes) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	add := func(parts []part, fields map[string]string) {
+		for _, p := range parts {
+			if out[p.kind] == nil {
+				out[p.kind] = map[string]bool{}
+			}
+			for f := range rebase(fields, p.prefix, p.skip) {
+				out[p.kind][f] = true
+			}
+		}
+	}
+	for name, e := range vs.Responses {
+		add(responseParts[name], e.Fields)
+	}
+	for name, e := range vs.Events {
+		add(eventParts[name], e.Fields)
+	}
+	// The users fixture's channels back the fields of channels.
+	return out
+}
+
+// compareEnvelope compares the top-level fields of an answer (data,
+// total, organization_id).
+func compareEnvelope(t *testing.T, name string, want map[string]string, got any) {
+	t.Helper()
+	g := shapeOf(got)
+	for p := range want {
+		if !strings.ContainsAny(p, ".[") {
+			if _, ok := g[p]; !ok {
+				t.Errorf("%s: vendorsim's answer has no %s", name, p)
+			}
+		}
+	}
+	for p := range g {
+		if !strings.ContainsAny(p, ".[") {
+			if _, ok := want[p]; !ok && envelopeExtras[name][p] == "" {
+				t.Errorf("%s: vendorsim's answer adds %s", name, p)
+			}
+		}
+	}
+}
+
+// compareObject reports the fields of want that got lacks or has with
+// another type, and the fields of got that neither known nor the kind's
+// extras have. Fields under an empty array or a null object of got are
+// not compared.
+func compareObject(t *testing.T, where string, want, got map[string]string, known map[string]bool, kind string) {
+	t.Helper()
+	reachable := func(p string) bool {
+		if strings.HasSuffix(p, "[]") {
+			_, ok := got[p]
+			return ok
+		}
+		q := parent(p)
+		return q == "" || strings.Contains(got[q], "object")
+	}
+	for p, wt := range want {
+		if under(p, free[kind]) && !isRoot(p, free[kind]) {
+			continue
+		}
+		if !reachable(p) {
+			continue
+		}
+		gt, ok := got[p]
+		if !ok {
+			t.Errorf("%s: vendorsim leaves out %s (%s)", where, p, wt)
+			continue
+		}
+		if wt == "null" || under(p, free[kind]) {
+			continue
+		}
+		allowed := strings.Split(wt, "|")
+		for _, g := range strings.Split(gt, "|") {
+			if g != "null" && !contains(allowed, g) {
+				t.Errorf("%s: %s is %s in vendorsim, %s at the vendor", where, p, gt, wt)
+			}
+		}
+	}
+	for p := range got {
+		if known[p] || under(p, free[kind]) {
+			continue
+		}
+		if q := parent(p); q != "" && !known[q] {
+			continue // reported at q
+		}
+		if _, ok := extras[kind][p]; ok {
+			continue
+		}
+		t.Errorf("%s: vendorsim adds %s, which no fixture or sample has (back it with a source in extras, or remove it)", where, p)
+	}
+}
+
+func isRoot(p string, roots []string) bool { return contains(roots, p) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
