@@ -46,8 +46,13 @@ func (a *api) post(tb testing.TB, path string, body any) *apptest.Response {
 	return a.do(tb, http.MethodPost, path, body)
 }
 
-// sandbox is the control API acting on the key's workspace.
-func (a *api) sandbox() *apptest.Client { return a.s.Sandbox(a.header()) }
+// sandbox is the control API acting on the key's workspace (Bearer is
+// also Whippy's, when whippy.bearer_auth is on: the vendor is named).
+func (a *api) sandbox() *apptest.Client {
+	h := a.header()
+	h.Set("X-Sandbox-Vendor", "whereby")
+	return a.s.Sandbox(h)
+}
 
 // meeting creates a meeting ending in a day and returns its body.
 func (a *api) meeting(tb testing.TB, extra map[string]any) map[string]any {

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"vendorsim/internal/apptest"
-	"vendorsim/mocks/whereby"
 	"vendorsim/internal/config"
+	"vendorsim/mocks/whereby"
 )
 
 func TestCreateMeeting(t *testing.T) {
