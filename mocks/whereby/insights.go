@@ -153,6 +153,12 @@ func sessionsOf(tx *store.Tx, roomName string) ([]sessionStats, error) {
 
 // listRoomInsights serves GET /insights/rooms.
 func (m *Mock) listRoomInsights(w http.ResponseWriter, r *http.Request) error {
+	if err := checkFilter(r, "roomName", "exact", "startsWith", "contains"); err != nil {
+		return err
+	}
+	if err := checkFilter(r, "createdAt", "from", "to"); err != nil {
+		return err
+	}
 	p := mocks.Params(r)
 	field, desc := sortParam(r, "createdAt:desc")
 	exact, prefix, contains := p.Get("roomName[exact]"), p.Get("roomName[startsWith]"), p.Get("roomName[contains]")

@@ -102,3 +102,19 @@ func decodeCursor(c string) (key, id string, err error) {
 }
 
 func errBadCursor() error { return invalid("cursor", "cursor is not a cursor of this list") }
+
+// checkFilter refuses a bracketed filter parameter name[key] whose key is
+// not one of keys: a filter dropped silently would list everything.
+func checkFilter(r *http.Request, name string, keys ...string) error {
+	for k := range mocks.Params(r) {
+		rest, ok := strings.CutPrefix(k, name+"[")
+		if !ok {
+			continue
+		}
+		key, _ := strings.CutSuffix(rest, "]")
+		if !slices.Contains(keys, key) {
+			return invalid(k, "%s is not a filter: %s takes %s", k, name, "["+strings.Join(keys, "], [")+"]")
+		}
+	}
+	return nil
+}

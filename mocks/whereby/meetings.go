@@ -174,6 +174,9 @@ func meetingByID(tx *store.Tx, id string) (*meeting, error) {
 // listMeetings serves GET /meetings: oldest first, on the store's cursor
 // pages, which stay put while meetings are added.
 func (m *Mock) listMeetings(w http.ResponseWriter, r *http.Request) error {
+	if err := checkFilter(r, "roomName", "startsWith"); err != nil {
+		return err
+	}
 	p := mocks.Params(r)
 	q := store.Query{Vendor: Vendor, Kind: kindMeeting, Asc: true, Limit: limitParam(r, 50), After: p.Get("cursor")}
 	if prefix := p.Get("roomName[startsWith]"); prefix != "" {
