@@ -105,7 +105,7 @@ func TestMeetingScenario(t *testing.T) {
 	r0 := recs["results"].([]any)[0].(map[string]any)
 	rs, _ := time.Parse(time.RFC3339Nano, str(r0["startDate"]))
 	re, _ := time.Parse(time.RFC3339Nano, str(r0["endDate"]))
-	if r0["recordingId"] != rec["recordingId"] || r0["roomSessionId"] != session || math.Abs((re.Sub(rs) - 30*time.Minute).Seconds()) > 1 || r0["sizeInMegaBytes"].(float64) <= 0 {
+	if r0["recordingId"] != rec["recordingId"] || r0["roomSessionId"] != session || math.Abs((re.Sub(rs)-30*time.Minute).Seconds()) > 1 || r0["sizeInMegaBytes"].(float64) <= 0 {
 		t.Errorf("recording %v; want 30 minutes of the session", r0)
 	}
 	link := apptest.Want(t, a.get(t, "/recordings/"+str(rec["recordingId"])+"/access-link?validForSeconds=600"), http.StatusOK).Map(t)
