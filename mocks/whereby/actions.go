@@ -86,6 +86,7 @@ func (m *Mock) Actions() map[string]mocks.ActionSpec {
 		}),
 
 		"whereby.meeting.expire":        {Run: m.expireMeeting},
+		"whereby.meetings.sweep":        {Run: m.sweep},
 		"whereby.session.check":         {Run: m.checkSession},
 		"whereby.recording.process":     {Run: m.processRecording},
 		"whereby.transcription.process": {Run: m.processTranscription},

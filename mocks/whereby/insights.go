@@ -151,6 +151,39 @@ func sessionsOf(tx *store.Tx, roomName string) ([]sessionStats, error) {
 	return out, nil
 }
 
+// roomsOf returns the rooms of the workspace's meetings, those that are
+// gone included, that match filters.
+func roomsOf(tx *store.Tx, filters []store.Filter) ([]*roomInsight, error) {
+	var out []*roomInsight
+	seen := map[string]bool{}
+	gone, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindRoomInsight, Asc: true, Filters: filters})
+	if err != nil {
+		return nil, err
+	}
+	for i := range gone {
+		ri, err := decode[roomInsight](&gone[i])
+		if err != nil {
+			return nil, err
+		}
+		seen[ri.RoomName] = true
+		out = append(out, ri)
+	}
+	live, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindMeeting, Asc: true, Filters: filters})
+	if err != nil {
+		return nil, err
+	}
+	for i := range live {
+		mt, err := decode[meeting](&live[i])
+		if err != nil {
+			return nil, err
+		}
+		if !seen[mt.RoomName] {
+			out = append(out, &roomInsight{RoomName: mt.RoomName, MeetingID: mt.MeetingID, CreatedAt: mt.StartDate, EndAt: mt.EndDate})
+		}
+	}
+	return out, nil
+}
+
 // listRoomInsights serves GET /insights/rooms.
 func (m *Mock) listRoomInsights(w http.ResponseWriter, r *http.Request) error {
 	if err := checkFilter(r, "roomName", "exact", "startsWith", "contains"); err != nil {
@@ -165,23 +198,19 @@ func (m *Mock) listRoomInsights(w http.ResponseWriter, r *http.Request) error {
 	from, to := p.Get("createdAt[from]"), p.Get("createdAt[to]")
 	var out listPage[roomInsightView]
 	err := m.view(r.Context(), func(tx *store.Tx) error {
-		q := store.Query{Vendor: Vendor, Kind: kindRoomInsight, Asc: true}
+		var filters []store.Filter
 		switch {
 		case exact != "":
-			q.Filters = append(q.Filters, store.Filter{Name: "roomName", Op: store.OpIn, Values: []string{exact}})
+			filters = append(filters, store.Filter{Name: "roomName", Op: store.OpIn, Values: []string{exact}})
 		case prefix != "":
-			q.Filters = append(q.Filters, store.Filter{Name: "roomName", Op: store.OpPrefix, Values: []string{prefix}})
+			filters = append(filters, store.Filter{Name: "roomName", Op: store.OpPrefix, Values: []string{prefix}})
 		}
-		list, _, err := tx.List(q)
+		rooms, err := roomsOf(tx, filters)
 		if err != nil {
 			return err
 		}
 		var rows []sortable[roomInsightView]
-		for i := range list {
-			ri, err := decode[roomInsight](&list[i])
-			if err != nil {
-				return err
-			}
+		for _, ri := range rooms {
 			if contains != "" && !strings.Contains(ri.RoomName, contains) {
 				continue
 			}

@@ -32,8 +32,63 @@ type createMeetingInput struct {
 	Fields            []string               `json:"fields"`
 }
 
-// expireScenario deletes a meeting when it expires.
-const expireScenario = "whereby.meeting.expire"
+// sweepScenario removes the meetings that have expired.
+const sweepScenario = "whereby.meetings.sweep"
+
+// scheduleSweep makes sure a sweep runs by at, when a meeting expires. One
+// sweep serves every meeting that expires by its time (it schedules the
+// next), so most creates schedule nothing: the workspace's next sweep is
+// remembered (after a restart or a reset, the first create schedules one
+// again; an extra sweep does no harm).
+func (m *Mock) scheduleSweep(tx *store.Tx, at time.Time) error {
+	if m.scen == nil {
+		return nil
+	}
+	ws := tx.Workspace()
+	if v, ok := m.sweeps.Load(ws); ok && !v.(time.Time).After(at) {
+		return nil
+	}
+	if _, err := m.scen.Start(tx, sweepScenario, at, nil); err != nil {
+		return err
+	}
+	tx.OnCommit(func() { m.sweeps.Store(ws, at) })
+	return nil
+}
+
+// sweep removes the meetings that have expired and schedules the next
+// sweep, at the earliest expiry of those left.
+func (m *Mock) sweep(tx *store.Tx, _ map[string]string) error {
+	ws := tx.Workspace()
+	tx.OnCommit(func() { m.sweeps.Delete(ws) })
+	list, _, err := tx.List(store.Query{Vendor: Vendor, Kind: kindMeeting, Asc: true})
+	if err != nil {
+		return err
+	}
+	var next time.Time
+	for i := range list {
+		mt, err := decode[meeting](&list[i])
+		if err != nil {
+			return err
+		}
+		if mt.expired(tx.Now()) {
+			if err := m.removeMeeting(tx, mt, false); err != nil {
+				return err
+			}
+			continue
+		}
+		if at := parseMillis(mt.ExpiresAt); next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	if next.IsZero() {
+		return nil
+	}
+	if _, err := m.scen.Start(tx, sweepScenario, next, nil); err != nil {
+		return err
+	}
+	tx.OnCommit(func() { m.sweeps.Store(ws, next) })
+	return nil
+}
 
 // createMeeting serves POST /meetings.
 func (m *Mock) createMeeting(w http.ResponseWriter, r *http.Request) error {
@@ -96,14 +151,8 @@ func (m *Mock) insertMeeting(tx *store.Tx, in *createMeetingInput, end time.Time
 	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindMeeting, ID: id, Doc: mustJSON(mt), Keys: []store.Key{store.K("roomName", name)}}); err != nil {
 		return nil, err
 	}
-	ins := roomInsight{RoomName: name, MeetingID: id, CreatedAt: mt.StartDate, EndAt: mt.EndDate}
-	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindRoomInsight, ID: name, Doc: mustJSON(ins), Keys: []store.Key{store.K("roomName", name)}}); err != nil {
+	if err := m.scheduleSweep(tx, end.Add(m.cfg.ExpiryGrace)); err != nil {
 		return nil, err
-	}
-	if m.scen != nil {
-		if _, err := m.scen.Start(tx, expireScenario, end.Add(m.cfg.ExpiryGrace), map[string]string{"meeting_id": id}); err != nil {
-			return nil, err
-		}
 	}
 	return mt, nil
 }
@@ -253,9 +302,14 @@ func (m *Mock) deleteMeeting(w http.ResponseWriter, r *http.Request) error {
 }
 
 // removeMeeting closes a meeting's room (with its events when emit is
-// set) and deletes it; its insights stay.
+// set) and deletes it; its room stays in insights.
 func (m *Mock) removeMeeting(tx *store.Tx, mt *meeting, emit bool) error {
 	if err := m.closeRoom(tx, mt, emit); err != nil {
+		return err
+	}
+	ins := roomInsight{RoomName: mt.RoomName, MeetingID: mt.MeetingID, CreatedAt: mt.StartDate, EndAt: mt.EndDate}
+	err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindRoomInsight, ID: mt.RoomName, Doc: mustJSON(ins), Keys: []store.Key{store.K("roomName", mt.RoomName)}})
+	if err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
 	}
 	if err := tx.Delete(Vendor, kindMeeting, mt.MeetingID); err != nil && !errors.Is(err, store.ErrNotFound) {

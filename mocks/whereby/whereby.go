@@ -42,6 +42,9 @@ type Mock struct {
 	limiter *rateLimiter
 	// subdomains caches each workspace's subdomain (see subdomain).
 	subdomains sync.Map
+	// sweeps holds each workspace's next sweep of expired meetings (see
+	// scheduleSweep).
+	sweeps sync.Map
 }
 
 var _ mocks.Vendor = (*Mock)(nil)
@@ -159,7 +162,10 @@ func (m *Mock) Seed(tx *store.Tx, def config.Workspace) error {
 		org.Subdomain = s.Subdomain
 	}
 	ws := tx.Workspace()
-	tx.OnCommit(func() { m.subdomains.Delete(ws) })
+	tx.OnCommit(func() {
+		m.subdomains.Delete(ws)
+		m.sweeps.Delete(ws) // a reset cancelled the workspace's jobs
+	})
 	return tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindOrganization, ID: "organization", Doc: mustJSON(org)})
 }
 
