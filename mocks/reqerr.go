@@ -185,6 +185,16 @@ func describeBodyError(re *openapi3filter.RequestError) *FieldError {
 	var pe *openapi3filter.ParseError
 	if errors.As(re.Err, &pe) {
 		if re.Input != nil && re.Input.Request != nil && !isJSON(re.Input.Request.Header.Get("Content-Type")) {
+			// A form field that does not parse as its schema's type names
+			// itself in the error's path.
+			if path := pe.Path(); len(path) > 0 {
+				parts := make([]string, len(path))
+				for i, p := range path {
+					parts[i] = fmt.Sprint(p)
+				}
+				field := strings.Join(parts, ".")
+				return &FieldError{Field: field, Message: field + " " + parsePredicate(pe)}
+			}
 			return &FieldError{Message: "request body is malformed"}
 		}
 		return &FieldError{Message: "request body is not valid JSON"}

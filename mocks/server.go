@@ -93,7 +93,7 @@ type API struct {
 	PathParam func(name, value string) string
 	// RoutePath, when set, rewrites the escaped path of a request under
 	// the API's prefix before routing: a vendor whose path parameters may
-	// hold a raw "/" (Whereby's room names start with one) encodes it so
+	// hold a raw "/" (names that start with one) encodes it so
 	// that the parameter stays one segment.
 	RoutePath func(escapedPath string) string
 	// FormParams marks an API whose parameters come as a form body, a query

@@ -147,7 +147,7 @@ func Parse(b []byte, owners ...Owner) (Config, error) {
 		if root.Kind != yaml.MappingNode && !isNull(root) {
 			return Config{}, fmt.Errorf("line %d: the configuration must be a mapping of sections", root.Line)
 		}
-		err := eachKey(root, "", func(key string, n *yaml.Node) error {
+		err := eachKey(root, "", func(key string, line int, n *yaml.Node) error {
 			switch key {
 			case "server":
 				return decodeKnown(n, "server", &cfg.Server)
@@ -172,7 +172,7 @@ func Parse(b []byte, owners ...Owner) (Config, error) {
 			}
 			o := owner(owners, key)
 			if o == nil {
-				return keyErrorf(key, "line %d: unknown key (sections are server, scenarios, workspaces%s)", n.Line, ownerList(owners))
+				return keyErrorf(key, "line %d: unknown key (sections are server, scenarios, workspaces%s)", line, ownerList(owners))
 			}
 			s, err := o.DecodeSettings(&Section{node: n})
 			if err != nil {
@@ -337,7 +337,7 @@ func checkKnown(n *yaml.Node, t reflect.Type, prefix string) error {
 	case yaml.MappingNode:
 		switch t.Kind() {
 		case reflect.Map:
-			return eachKey(n, prefix, func(key string, v *yaml.Node) error {
+			return eachKey(n, prefix, func(key string, line int, v *yaml.Node) error {
 				return checkKnown(v, t.Elem(), join(prefix, key))
 			})
 		case reflect.Struct:
@@ -345,10 +345,10 @@ func checkKnown(n *yaml.Node, t reflect.Type, prefix string) error {
 				return nil
 			}
 			fields := yamlFields(t)
-			return eachKey(n, prefix, func(key string, v *yaml.Node) error {
+			return eachKey(n, prefix, func(key string, line int, v *yaml.Node) error {
 				ft, ok := fields[key]
 				if !ok {
-					return keyErrorf(join(prefix, key), "line %d: unknown key", n.Line)
+					return keyErrorf(join(prefix, key), "line %d: unknown key", line)
 				}
 				return checkKnown(v, ft, join(prefix, key))
 			})
@@ -386,7 +386,7 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 
 // eachKey calls fn for every key of mapping n, in order; a key given twice
 // is an error.
-func eachKey(n *yaml.Node, prefix string, fn func(key string, v *yaml.Node) error) error {
+func eachKey(n *yaml.Node, prefix string, fn func(key string, line int, v *yaml.Node) error) error {
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -397,7 +397,7 @@ func eachKey(n *yaml.Node, prefix string, fn func(key string, v *yaml.Node) erro
 			return keyErrorf(join(prefix, k), "line %d: given twice", n.Content[i].Line)
 		}
 		seen[k] = true
-		if err := fn(k, n.Content[i+1]); err != nil {
+		if err := fn(k, n.Content[i].Line, n.Content[i+1]); err != nil {
 			return err
 		}
 	}

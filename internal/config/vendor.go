@@ -122,7 +122,7 @@ func decodeWorkspace(n *yaml.Node, owners []Owner) (Workspace, error) {
 	if n.Kind != yaml.MappingNode {
 		return ws, fmt.Errorf("line %d: a workspace must be a mapping", n.Line)
 	}
-	err := eachKey(n, "", func(key string, v *yaml.Node) error {
+	err := eachKey(n, "", func(key string, line int, v *yaml.Node) error {
 		switch key {
 		case "id":
 			return decodeKnown(v, "id", &ws.ID)
@@ -133,7 +133,7 @@ func decodeWorkspace(n *yaml.Node, owners []Owner) (Workspace, error) {
 		}
 		o := owner(owners, key)
 		if o == nil {
-			return keyErrorf(key, "line %d: unknown key (a workspace has id, name, webhooks%s)", v.Line, ownerList(owners))
+			return keyErrorf(key, "line %d: unknown key (a workspace has id, name, webhooks%s)", line, ownerList(owners))
 		}
 		sec, err := o.DecodeWorkspace(&Section{node: v})
 		if err != nil {

@@ -75,7 +75,7 @@ func checkRecipients(to []recipient, limit int) error {
 // 422, and so are more recipients than CampaignMaxRecipients.
 func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 	var in campaignInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if err := checkRecipients(in.To, m.cfg.CampaignMaxRecipients); err != nil {

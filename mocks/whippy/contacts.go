@@ -313,7 +313,7 @@ const noMatch = "\x01"
 // 200 with the existing contact of that phone, unchanged.
 func (m *Mock) createContactHandler(w http.ResponseWriter, r *http.Request) error {
 	var in contactInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var doc []byte
@@ -455,7 +455,7 @@ func deref(s *string) string {
 // updateContact serves PUT /contacts/{id}.
 func (m *Mock) updateContact(w http.ResponseWriter, r *http.Request) error {
 	var in contactUpdate
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var c *Contact
@@ -523,7 +523,7 @@ type upsertInput struct {
 // phone (then external_id) and updated, or created.
 func (m *Mock) upsertContacts(w http.ResponseWriter, r *http.Request) error {
 	var in upsertInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var out []*Contact
