@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"vendorsim/internal/jsjson"
+
 	"vendorsim/mocks"
 	"vendorsim/store"
 )
@@ -141,6 +143,17 @@ func link(tx *store.Tx, kind, id, filename string, seconds int) accessLink {
 	}
 }
 
+// writeLink writes an access link as the vendor's Node service does, with
+// its "&" as is (encoding/json would write \u0026).
+func writeLink(w http.ResponseWriter, l accessLink) error {
+	b, err := jsjson.Marshal(l)
+	if err != nil {
+		return err
+	}
+	mocks.WriteRaw(w, http.StatusOK, b)
+	return nil
+}
+
 // getRecordingAccessLink serves GET /recordings/{recordingId}/access-link:
 // 403 for a recording in the customer's own bucket.
 func (m *Mock) getRecordingAccessLink(w http.ResponseWriter, r *http.Request) error {
@@ -159,6 +172,5 @@ func (m *Mock) getRecordingAccessLink(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	mocks.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return writeLink(w, out)
 }

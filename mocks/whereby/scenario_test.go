@@ -108,7 +108,11 @@ func TestMeetingScenario(t *testing.T) {
 	if r0["recordingId"] != rec["recordingId"] || r0["roomSessionId"] != session || math.Abs((re.Sub(rs)-30*time.Minute).Seconds()) > 1 || r0["sizeInMegaBytes"].(float64) <= 0 {
 		t.Errorf("recording %v; want 30 minutes of the session", r0)
 	}
-	link := apptest.Want(t, a.get(t, "/recordings/"+str(rec["recordingId"])+"/access-link?validForSeconds=600"), http.StatusOK).Map(t)
+	linkResp := apptest.Want(t, a.get(t, "/recordings/"+str(rec["recordingId"])+"/access-link?validForSeconds=600"), http.StatusOK)
+	if strings.Contains(string(linkResp.Body), `\u0026`) {
+		t.Errorf("access link body %s escapes &", linkResp.Body)
+	}
+	link := linkResp.Map(t)
 	clock := apptest.Want(t, a.sandbox().Get(t, "/clock"), http.StatusOK).Map(t)
 	now, _ := time.Parse(time.RFC3339Nano, str(clock["now"]))
 	if exp := int64(link["expires"].(float64)); math.Abs(float64(exp-now.Add(10*time.Minute).UnixMilli())) > 5000 {

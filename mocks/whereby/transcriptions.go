@@ -264,6 +264,5 @@ func (m *Mock) getTranscriptionAccessLink(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	mocks.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return writeLink(w, out)
 }
