@@ -86,10 +86,10 @@ type DB struct {
 
 	// hooks caches webhooks per workspace.
 	hooks hookCache
-	// text holds the committed text key names (see text.go).
-	text textNames
 	// journalKeep is the journal's retention (see SetJournalRetention).
 	journalKeep atomic.Int64
+	// text holds the committed text key names (see text.go).
+	text textNames
 }
 
 type credKey struct{ vendor, credential string }
