@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -158,10 +160,21 @@ func newReceiver(tb testing.TB) *receiver {
 	return rc
 }
 
+// got returns the requests received, in the order their deliveries were
+// queued (X-Vendorsim-Delivery): deliveries to different URLs go out
+// concurrently, so arrival order says nothing. Retries of one delivery
+// keep their arrival order.
 func (rc *receiver) got() []hit {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	return append([]hit(nil), rc.reqs...)
+	out := append([]hit(nil), rc.reqs...)
+	sort.SliceStable(out, func(i, j int) bool { return deliveryID(out[i]) < deliveryID(out[j]) })
+	return out
+}
+
+func deliveryID(h hit) int {
+	n, _ := strconv.Atoi(h.header.Get("X-Vendorsim-Delivery"))
+	return n
 }
 
 // install registers the receiver for type/event at path.
