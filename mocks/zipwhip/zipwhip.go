@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -133,6 +134,9 @@ func (m *Mock) API(doc *openapi3.T) *mocks.API {
 // authentication is strict).
 func (m *Mock) authenticate(bySession func(*http.Request) (string, error)) func(*http.Request) (string, error) {
 	return func(r *http.Request) (string, error) {
+		if err := unreadableForm(r); err != nil {
+			return "", err
+		}
 		if !isLogin(mocks.OperationID(r.Context())) {
 			ws, err := bySession(r)
 			if err != nil && mocks.Params(r).Get("session") == "" {
@@ -166,6 +170,25 @@ func (m *Mock) identify(bySession func(*http.Request) string) func(*http.Request
 		}
 		return bySession(r)
 	}
+}
+
+// unreadableForm reports a body whose parameters cannot be read, before
+// the missing session they hold is blamed: a body in another encoding (a
+// JSON body would lose every parameter), or a form that does not parse.
+// Validation, after authentication, would say the same.
+func unreadableForm(r *http.Request) error {
+	body := mocks.Body(r)
+	if len(body) == 0 {
+		return nil
+	}
+	ct := r.Header.Get("Content-Type")
+	if mt, _, _ := strings.Cut(ct, ";"); ct != "" && !strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
+		return mocks.Fail(mocks.EUNSUPPORTED, "parameters must be sent as application/x-www-form-urlencoded or in the query string, not as %s", clip(ct))
+	}
+	if _, err := url.ParseQuery(string(body)); err != nil {
+		return mocks.Fail(mocks.EINVALID, "the form body is not properly %%-encoded")
+	}
+	return nil
 }
 
 func isLogin(op string) bool { return op == "userLogin" || op == "userLoginGet" }
