@@ -14,11 +14,17 @@ import (
 // insertSession stores a session key of an account and maps it to the
 // workspace, so that it authenticates once the transaction commits.
 func insertSession(tx *store.Tx, key string, a *account) error {
-	s := session{Key: key, Username: a.Username, Line: a.Line, DeviceID: a.DeviceID, UserID: a.UserID}
-	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindSession, ID: key, Doc: mustJSON(s)}); err != nil {
+	if err := storeSession(tx, key, a); err != nil {
 		return err
 	}
 	return tx.AddCredential(mocks.CredentialKey(Vendor, ""), key)
+}
+
+// storeSession stores a session key's account (a configured key is the
+// workspace's credential already).
+func storeSession(tx *store.Tx, key string, a *account) error {
+	s := session{Key: key, Username: a.Username, Line: a.Line, DeviceID: a.DeviceID, UserID: a.UserID}
+	return tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindSession, ID: key, Doc: mustJSON(s)})
 }
 
 // accountByUsername finds a workspace's account by a username in any form.

@@ -275,7 +275,7 @@ func (m *Mock) Seed(tx *store.Tx, def config.Workspace) error {
 			return fmt.Errorf("seed account %d: %w", i, err)
 		}
 		if a.Session != "" {
-			if err := insertSession(tx, a.Session, &acct); err != nil {
+			if err := storeSession(tx, a.Session, &acct); err != nil {
 				return fmt.Errorf("seed account %d session: %w", i, err)
 			}
 		}
