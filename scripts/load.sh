@@ -16,6 +16,7 @@
 #   CONCURRENCY     hey connections (hey -c), default 32
 #   TOTAL_REQUESTS  requests to serve before RSS is read, default 100000
 #   SEED_CONTACTS   contacts created before the load, default 1000 (max 8000)
+#   ZW_MESSAGES     Zipwhip messages sent before its list phase, default 1000
 #   READY_TIMEOUT   seconds to wait for /_sandbox/health, default 60
 #   HEY_VERSION     version of github.com/rakyll/hey to install, default latest
 set -euo pipefail
@@ -27,6 +28,7 @@ DURATION=${DURATION:-15s}
 CONCURRENCY=${CONCURRENCY:-32}
 TOTAL_REQUESTS=${TOTAL_REQUESTS:-100000}
 SEED_CONTACTS=${SEED_CONTACTS:-1000}
+ZW_MESSAGES=${ZW_MESSAGES:-1000}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 HEY_VERSION=${HEY_VERSION:-latest}
 API_KEY=load-test-key
@@ -37,7 +39,7 @@ die() {
 }
 say() { echo "--> $*"; }
 
-for n in CONCURRENCY TOTAL_REQUESTS SEED_CONTACTS READY_TIMEOUT; do
+for n in CONCURRENCY TOTAL_REQUESTS SEED_CONTACTS ZW_MESSAGES READY_TIMEOUT; do
 	[[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number, got '${!n}'"
 done
 [ "$CONCURRENCY" -ge 1 ] || die "CONCURRENCY must be at least 1"
@@ -200,7 +202,46 @@ say "POST /whippy/v1/messaging/sms for $DURATION with $CONCURRENCY connections"
 run_hey "$tmpdir/sms.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/json \
 	-H "X-WHIPPY-KEY: $API_KEY" -d "$sms_body" "$sms_url"
 
-served=$((seeded + $(hey_responses "$tmpdir/get.txt") + $(hey_responses "$tmpdir/sms.txt")))
+# ---- zipwhip ---------------------------------------------------------------
+# A login of its own (a fresh workspace), ZW_MESSAGES messages sent over one
+# keep-alive connection, then the list (a form body, as Zipwhip's clients
+# POST it) and the send.
+zw="$base/zipwhip"
+zw_session=$(curl -fsS -d "username=2065558000&password=load" "$zw/user/login" |
+	sed -n 's/^.*"response":"\([^"]*\)".*$/\1/p') || die "zipwhip user/login failed"
+[ -n "$zw_session" ] || die "zipwhip user/login gave no session"
+say "seeding ${ZW_MESSAGES} zipwhip messages"
+zcfg="$tmpdir/zw.curl"
+: >"$zcfg"
+for ((i = 0; i < ZW_MESSAGES; i++)); do
+	[ "$i" -eq 0 ] || echo "next" >>"$zcfg"
+	printf '%s\n' \
+		"url = \"$zw/message/send\"" \
+		"data = \"session=$zw_session&contacts=%2B1206555$((2000 + i % 8000))&body=seed+$i\"" \
+		'output = "/dev/null"' \
+		'write-out = "%{http_code}\n"' >>"$zcfg"
+done
+zw_seeded=0
+if [ "$ZW_MESSAGES" -gt 0 ]; then
+	curl -sS -K "$zcfg" >"$tmpdir/zw.codes"
+	zw_seeded=$(grep -c '^2' "$tmpdir/zw.codes" || true)
+	[ "$zw_seeded" -eq "$ZW_MESSAGES" ] || die "only ${zw_seeded} of ${ZW_MESSAGES} zipwhip messages were sent"
+fi
+# The seeded messages' timelines (progress 1, 2, 4) end within about 5 s;
+# let them, so that the list phase measures reads, not their writes.
+sleep 6
+
+zw_list_body="session=$zw_session&limit=20"
+zw_send_body="session=$zw_session&contacts=%2B12065559001&body=load+test"
+say "POST /zipwhip/message/list (form) for $DURATION with $CONCURRENCY connections"
+run_hey "$tmpdir/zwlist.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/x-www-form-urlencoded \
+	-d "$zw_list_body" "$zw/message/list"
+say "POST /zipwhip/message/send (form) for $DURATION with $CONCURRENCY connections"
+run_hey "$tmpdir/zwsend.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/x-www-form-urlencoded \
+	-d "$zw_send_body" "$zw/message/send"
+
+served=$((seeded + zw_seeded + $(hey_responses "$tmpdir/get.txt") + $(hey_responses "$tmpdir/sms.txt") +
+	$(hey_responses "$tmpdir/zwlist.txt") + $(hey_responses "$tmpdir/zwsend.txt")))
 round=0
 while [ "$served" -lt "$TOTAL_REQUESTS" ] && [ "$round" -lt 10 ]; do
 	need=$((TOTAL_REQUESTS - served))
@@ -227,14 +268,16 @@ row() {
 		"$(hey_rps "$f")" "$(hey_ms "$f" 50)" "$(hey_ms "$f" 99)"
 }
 echo
-echo "vendorsim load test: DURATION=$DURATION CONCURRENCY=$CONCURRENCY, SQLite file database, ${SEED_CONTACTS} contacts"
+echo "vendorsim load test: DURATION=$DURATION CONCURRENCY=$CONCURRENCY, SQLite file database, ${SEED_CONTACTS} contacts, ${ZW_MESSAGES} zipwhip messages"
 printf '%-36s %9s %8s %8s %9s %9s %9s\n' "phase" "requests" "non-2xx" "errors" "req/s" "p50 ms" "p99 ms"
 row "GET  /whippy/v1/contacts?limit=10" "$tmpdir/get.txt"
 row "POST /whippy/v1/messaging/sms" "$tmpdir/sms.txt"
+row "POST /zipwhip/message/list" "$tmpdir/zwlist.txt"
+row "POST /zipwhip/message/send" "$tmpdir/zwsend.txt"
 printf '%-36s %s\n' "time to ready" "${ready_ms} ms"
 printf '%-36s %s\n' "requests served" "$served"
 printf '%-36s %s\n' "RSS after ${served} requests" "$(mib "$rss_kb") (VmRSS)"
 printf '%-36s %s\n' "peak RSS" "$(mib "$hwm_kb") (VmHWM)"
 
-bad=$(($(hey_non2xx "$tmpdir/get.txt") + $(hey_non2xx "$tmpdir/sms.txt")))
+bad=$(($(hey_non2xx "$tmpdir/get.txt") + $(hey_non2xx "$tmpdir/sms.txt") + $(hey_non2xx "$tmpdir/zwlist.txt") + $(hey_non2xx "$tmpdir/zwsend.txt")))
 [ "$bad" -eq 0 ] || echo "load.sh: warning: $bad responses were not 2xx" >&2

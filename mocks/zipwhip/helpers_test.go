@@ -101,11 +101,6 @@ func sendTo(tb testing.TB, s *apptest.Server, session, contacts, body string) st
 	return res["tokens"].([]any)[0].(map[string]any)["message"].(string)
 }
 
-// sandbox is a control-API client of the session's workspace.
-func sandbox(s *apptest.Server, session string) *apptest.Client {
-	return s.Sandbox(http.Header{"X-Sandbox-Vendor": {"zipwhip"}})
-}
-
 // sandboxDo calls the control API with the session in the query string.
 func sandboxDo(tb testing.TB, s *apptest.Server, session, method, path string, body any) *apptest.Response {
 	tb.Helper()
