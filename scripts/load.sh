@@ -205,7 +205,7 @@ run_hey "$tmpdir/sms.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T applicatio
 # ---- zipwhip ---------------------------------------------------------------
 # A login of its own (a fresh workspace), ZW_MESSAGES messages sent over one
 # keep-alive connection, then the list (a form body, as Zipwhip's clients
-# POST it) and the send.
+# POST it; a page of 10, as the Whippy phase reads) and the send.
 zw="$base/zipwhip"
 zw_session=$(curl -fsS -d "username=2065558000&password=load" "$zw/user/login" |
 	sed -n 's/^.*"response":"\([^"]*\)".*$/\1/p') || die "zipwhip user/login failed"
@@ -231,7 +231,7 @@ fi
 # let them, so that the list phase measures reads, not their writes.
 sleep 6
 
-zw_list_body="session=$zw_session&limit=20"
+zw_list_body="session=$zw_session&limit=10"
 zw_send_body="session=$zw_session&contacts=%2B12065559001&body=load+test"
 say "POST /zipwhip/message/list (form) for $DURATION with $CONCURRENCY connections"
 run_hey "$tmpdir/zwlist.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/x-www-form-urlencoded \

@@ -14,6 +14,7 @@ func (m *Mock) touchConversation(tx *store.Tx, line string, c *Contact, msg *Mes
 	res, err := tx.Get(Vendor, kindConversation, msg.Fingerprint)
 	var conv *Conversation
 	isNew := errors.Is(err, store.ErrNotFound)
+	moved := err == nil && res.Parent != line // deleted, now back
 	switch {
 	case isNew:
 		n, err := tx.NextSeq("zipwhip.conversation")
@@ -39,10 +40,13 @@ func (m *Mock) touchConversation(tx *store.Tx, line string, c *Contact, msg *Mes
 	conv.UnreadCount = max(0, conv.UnreadCount+unread)
 	conv.Version++
 	doc := &store.Resource{Vendor: Vendor, Kind: kindConversation, ID: conv.Fingerprint, Parent: line, Doc: mustJSON(conv)}
-	if isNew {
+	switch {
+	case isNew:
 		return conv, tx.Insert(doc)
+	case moved:
+		return conv, tx.Update(doc)
 	}
-	return conv, tx.Update(doc)
+	return conv, tx.UpdateDoc(doc)
 }
 
 // addUnread changes a conversation's unread count.

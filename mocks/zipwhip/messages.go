@@ -102,11 +102,7 @@ func (m *Mock) send(w http.ResponseWriter, r *http.Request) error {
 			}
 			res.Tokens = append(res.Tokens, token{Contact: msg.ContactID, Device: s.DeviceID, Fingerprint: msg.Fingerprint, Message: strconv.FormatInt(msg.ID, 10)})
 		}
-		root, err := nextID(tx)
-		if err != nil {
-			return err
-		}
-		res.Root = strconv.FormatInt(root, 10)
+		res.Root = strconv.FormatInt(rootOf(res.Tokens), 10)
 		if len(res.Tokens) == 1 {
 			res.Fingerprint = &res.Tokens[0].Fingerprint
 		}
@@ -118,7 +114,17 @@ func (m *Mock) send(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, res)
 }
 
-// nextID is the next message id (roots share the sequence).
+// rootOffset sets a send's root apart from every message id: the root is
+// its last message's id plus this (still a positive int64 past 2^53).
+const rootOffset = 1 << 59
+
+// rootOf is the root of a send's tokens.
+func rootOf(tokens []token) int64 {
+	last, _ := strconv.ParseInt(tokens[len(tokens)-1].Message, 10, 64)
+	return last + rootOffset
+}
+
+// nextID is the next message id.
 func nextID(tx *store.Tx) (int64, error) {
 	n, err := tx.NextSeq("zipwhip.message")
 	return messageIDBase + n, err
