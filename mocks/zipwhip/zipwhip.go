@@ -134,11 +134,13 @@ func (m *Mock) API(doc *openapi3.T) *mocks.API {
 // authentication is strict).
 func (m *Mock) authenticate(bySession func(*http.Request) (string, error)) func(*http.Request) (string, error) {
 	return func(r *http.Request) (string, error) {
-		if err := unreadableForm(r); err != nil {
-			return "", err
-		}
 		if !isLogin(mocks.OperationID(r.Context())) {
 			ws, err := bySession(r)
+			if err != nil {
+				if bad := unreadableForm(r); bad != nil {
+					return "", bad
+				}
+			}
 			if err != nil && mocks.Params(r).Get("session") == "" {
 				return "", mocks.FieldFail(mocks.EUNAUTHENTICATED, "session", "session is required")
 			}
@@ -149,6 +151,9 @@ func (m *Mock) authenticate(bySession func(*http.Request) (string, error)) func(
 		}
 		username := strings.TrimSpace(mocks.Params(r).Get("username"))
 		if username == "" {
+			if bad := unreadableForm(r); bad != nil {
+				return "", bad
+			}
 			return "", nil // validation names the missing parameter
 		}
 		if ws, ok := m.loginWorkspace(username); ok {
@@ -172,10 +177,11 @@ func (m *Mock) identify(bySession func(*http.Request) string) func(*http.Request
 	}
 }
 
-// unreadableForm reports a body whose parameters cannot be read, before
-// the missing session they hold is blamed: a body in another encoding (a
-// JSON body would lose every parameter), or a form that does not parse.
-// Validation, after authentication, would say the same.
+// unreadableForm reports a body whose parameters cannot be read, when a
+// session (or username) was not found, so that the missing parameter is
+// not blamed: a body in another encoding (a JSON body would lose every
+// parameter), or a form that does not parse. Validation, after
+// authentication, says the same of a request whose session was found.
 func unreadableForm(r *http.Request) error {
 	body := mocks.Body(r)
 	if len(body) == 0 {
