@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -44,15 +45,33 @@ func accountByUsername(tx *store.Tx, username string) (*account, error) {
 
 // sessionOf returns the account the request's session key belongs to.
 func sessionOf(tx *store.Tx, r *http.Request) (*session, error) {
-	res, err := tx.Get(Vendor, kindSession, param(r, "session"))
+	key := param(r, "session")
+	res, err := tx.Get(Vendor, kindSession, key)
 	if errors.Is(err, store.ErrNotFound) {
-		// The key maps to the workspace, but a reset dropped its login.
-		return nil, mocks.FieldFail(mocks.EUNAUTHENTICATED, "session", "session is not a valid session key (log in with user/login)")
+		// The key still maps to the workspace (a reset keeps credentials)
+		// but its record is gone: the key's device id names the account.
+		return sessionByDevice(tx, key)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return decode[session](res)
+}
+
+func sessionByDevice(tx *store.Tx, key string) (*session, error) {
+	_, device, _ := strings.Cut(key, ":")
+	res, err := tx.Lookup(Vendor, kindAccount, "device", device)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, mocks.FieldFail(mocks.EUNAUTHENTICATED, "session", "session is not a valid session key (log in with user/login)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := decode[account](res)
+	if err != nil {
+		return nil, err
+	}
+	return &session{Key: key, Username: a.Username, Line: a.Line, DeviceID: a.DeviceID, UserID: a.UserID}, nil
 }
 
 // login serves user/login: a new session key <uuid>:<deviceId> for the

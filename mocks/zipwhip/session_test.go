@@ -203,3 +203,17 @@ func TestIsolation_TwoAccountsConcurrently(t *testing.T) {
 		t.Errorf("cross-line delete: %q", msg)
 	}
 }
+
+func TestSession_SurvivesWorkspaceReset(t *testing.T) {
+	s := manual(t)
+	sess := login(t, s, "2065557540")
+	sendTo(t, s, sess, "2065557541", "before the reset")
+	apptest.Want(t, sandboxDo(t, s, sess, http.MethodPost, "/reset", nil), 200)
+	_, m := call(t, s, "message/list", form("session", sess))
+	if m["success"] != true || m["total"].(json.Number) != "0" {
+		t.Fatalf("message/list after reset: %v; want the session to work on the emptied line", m)
+	}
+	sendTo(t, s, sess, "2065557541", "after the reset")
+	success(t, s, "user/logout", form("session", sess))
+	failure(t, s, "message/list", form("session", sess))
+}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -273,7 +274,7 @@ func (m *Mock) Seed(tx *store.Tx, def config.Workspace) error {
 		}
 		acct := account{Username: a.Username, Password: a.Password, Line: line, UserID: userID(line), DeviceID: deviceID(line),
 			FirstName: a.FirstName, LastName: a.LastName, Created: date(tx.Now())}
-		keys := []store.Key{store.K("line", line)}
+		keys := []store.Key{store.K("line", line), store.K("device", strconv.FormatInt(acct.DeviceID, 10))}
 		for _, f := range usernameForms(a.Username) {
 			keys = append(keys, store.K("username", f))
 		}
