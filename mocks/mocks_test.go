@@ -25,6 +25,7 @@ import (
 var mounted = []struct{ spec, prefix string }{
 	{"whippy", "/whippy/v1"},
 	{"zipwhip", "/zipwhip"},
+	{"whereby", "/whereby/v1"},
 	{"sandbox", "/_sandbox"},
 }
 

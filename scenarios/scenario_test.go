@@ -186,22 +186,3 @@ func TestScenario_SpeedScalesDelays(t *testing.T) {
 		t.Fatalf("at speed 10 a 10s step did not run within 1.1s")
 	}
 }
-
-// withBuiltins adds to actions every action the built-in scenario files
-// use, run as act, so that a test of the engine does not depend on which
-// vendors ship scenario files.
-func withBuiltins(tb testing.TB, actions map[string]scenarios.Action, act scenarios.Action) map[string]scenarios.Action {
-	tb.Helper()
-	lib, err := scenarios.NewLibrary("", nil, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, s := range lib.All() {
-		for _, st := range s.Steps {
-			if _, ok := actions[st.Action]; !ok {
-				actions[st.Action] = act
-			}
-		}
-	}
-	return actions
-}

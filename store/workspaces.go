@@ -299,6 +299,9 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 		if n == 0 {
 			return ErrNotFound
 		}
+		if err := tx.deleteText(id); err != nil {
+			return err
+		}
 		for _, t := range workspaceTables {
 			if _, err := tx.exec(`DELETE FROM `+t+` WHERE workspace_id = ?`, id); err != nil {
 				return fmt.Errorf("reset %s: %w", t, err)
@@ -338,6 +341,10 @@ func (db *DB) DeleteAll(ctx context.Context) error { return db.ReplaceAll(ctx, n
 // entries where it was (journal ids are not reused).
 func (db *DB) ReplaceAll(ctx context.Context, workspaces []Workspace, seeds []func(*Tx) error) error {
 	err := db.Update(ctx, "", func(tx *Tx) error {
+		tx.textPending, tx.textOrder = nil, nil
+		if _, err := tx.exec(`INSERT INTO resource_text (resource_text) VALUES ('delete-all')`); err != nil {
+			return fmt.Errorf("delete text: %w", err)
+		}
 		for _, t := range append(append([]string{}, workspaceTables...), "journal_pages", "credentials", "workspaces") {
 			q := `DELETE FROM ` + t
 			if t == "counters" {

@@ -227,7 +227,7 @@ func conversationContactKeys(c *Contact) []store.Key {
 	return []store.Key{
 		store.K("contact_phone", deref(c.Phone)),
 		store.K("contact_email", email),
-		store.K("contact_name", strings.ToLower(c.displayName())),
+		store.T("contact_name", strings.ToLower(c.displayName())),
 	}
 }
 
@@ -527,7 +527,12 @@ func (m *Mock) upsertContacts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var out []*Contact
-	err := m.update(r.Context(), func(tx *store.Tx) error {
+	ctx := r.Context()
+	if len(in.Contacts) > 1 {
+		// Like a campaign, one bulk transaction (see sendCampaign).
+		ctx = store.Bulk(ctx)
+	}
+	err := m.update(ctx, func(tx *store.Tx) error {
 		for i, raw := range in.Contacts {
 			field := fmt.Sprintf("contacts.%d.", i)
 			var ci contactInput
