@@ -16,8 +16,9 @@
 #   CONCURRENCY     hey connections (hey -c), default 32
 #   TOTAL_REQUESTS  requests to serve before RSS is read, default 100000
 #   SEED_CONTACTS   contacts created before the load, default 1000 (max 8000)
+#   ZW_MESSAGES     Zipwhip messages sent before its list phase, default 1000
 #   SEED_MEETINGS   Whereby meetings created before the load, default 1000
-#   PHASES          which vendors' phases run, default "whippy whereby"
+#   PHASES          which vendors' phases run, default "whippy zipwhip whereby"
 #   READY_TIMEOUT   seconds to wait for /_sandbox/health, default 60
 #   HEY_VERSION     version of github.com/rakyll/hey to install, default latest
 set -euo pipefail
@@ -29,8 +30,9 @@ DURATION=${DURATION:-15s}
 CONCURRENCY=${CONCURRENCY:-32}
 TOTAL_REQUESTS=${TOTAL_REQUESTS:-100000}
 SEED_CONTACTS=${SEED_CONTACTS:-1000}
+ZW_MESSAGES=${ZW_MESSAGES:-1000}
 SEED_MEETINGS=${SEED_MEETINGS:-1000}
-PHASES=${PHASES:-whippy whereby}
+PHASES=${PHASES:-whippy zipwhip whereby}
 WHEREBY_KEY=load-test-whereby-key
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 HEY_VERSION=${HEY_VERSION:-latest}
@@ -42,14 +44,14 @@ die() {
 }
 say() { echo "--> $*"; }
 
-for n in CONCURRENCY TOTAL_REQUESTS SEED_CONTACTS SEED_MEETINGS READY_TIMEOUT; do
+for n in CONCURRENCY TOTAL_REQUESTS SEED_CONTACTS ZW_MESSAGES SEED_MEETINGS READY_TIMEOUT; do
 	[[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number, got '${!n}'"
 done
 [ "$CONCURRENCY" -ge 1 ] || die "CONCURRENCY must be at least 1"
 # Seed phones run from +14155552000 upward and must stay within 2000..9999.
 [ "$SEED_CONTACTS" -le 8000 ] || die "SEED_CONTACTS must be at most 8000"
 for ph in $PHASES; do
-	case $ph in whippy | whereby) ;; *) die "PHASES names $ph; known: whippy whereby" ;; esac
+	case $ph in whippy | zipwhip | whereby) ;; *) die "PHASES names $ph; known: whippy zipwhip whereby" ;; esac
 done
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
 command -v go >/dev/null || die "go is needed"
@@ -193,6 +195,33 @@ if phase whereby && [ "$SEED_MEETINGS" -gt 0 ]; then
 	seeded=$((seeded + made))
 fi
 
+# Zipwhip: a login of its own (a fresh workspace), then ZW_MESSAGES messages
+# sent over one keep-alive connection.
+zw="$base/zipwhip"
+if phase zipwhip; then
+	zw_session=$(curl -fsS -d "username=2065558000&password=load" "$zw/user/login" |
+		sed -n 's/^.*"response":"\([^"]*\)".*$/\1/p') || die "zipwhip user/login failed"
+	[ -n "$zw_session" ] || die "zipwhip user/login gave no session"
+	if [ "$ZW_MESSAGES" -gt 0 ]; then
+		say "seeding ${ZW_MESSAGES} Zipwhip messages"
+		cfg="$tmpdir/seed-zipwhip.curl"
+		: >"$cfg"
+		for ((i = 0; i < ZW_MESSAGES; i++)); do
+			[ "$i" -eq 0 ] || echo "next" >>"$cfg"
+			printf '%s\n' \
+				"url = \"$zw/message/send\"" \
+				"data = \"session=$zw_session&contacts=%2B1206555$((2000 + i % 8000))&body=seed+$i\"" \
+				'output = "/dev/null"' \
+				'write-out = "%{http_code}\n"' >>"$cfg"
+		done
+		curl -sS -K "$cfg" >"$tmpdir/seed-zipwhip.codes"
+		sent=$(grep -c '^2' "$tmpdir/seed-zipwhip.codes" || true)
+		[ "$sent" -eq "$ZW_MESSAGES" ] || die "only ${sent} of ${ZW_MESSAGES} Zipwhip messages were sent"
+		seeded=$((seeded + sent))
+		zw_seeded_at=$SECONDS
+	fi
+fi
+
 # ---- load ------------------------------------------------------------------
 # hey_* read a saved hey report.
 hey_rps() { awk '$1 == "Requests/sec:" {printf "%.0f", $2; exit}' "$1"; }
@@ -242,6 +271,23 @@ if phase whippy; then
 		-H "X-WHIPPY-KEY: $API_KEY" -d "$sms_body" "$sms_url"
 	reports+=("GET  /whippy/v1/contacts?limit=10|$tmpdir/get.txt" "POST /whippy/v1/messaging/sms|$tmpdir/sms.txt")
 fi
+if phase zipwhip; then
+	# The seeded messages' timelines (progress 1, 2, 4) end about 4 s after
+	# their send: let them, so that the list phase measures reads, not
+	# their writes.
+	wait_s=$((6 - (SECONDS - ${zw_seeded_at:-0})))
+	[ "$wait_s" -le 0 ] || sleep "$wait_s"
+	# A form body, as Zipwhip's clients POST it; a page of 10, as the
+	# other phases read.
+	say "POST /zipwhip/message/list (form) for $DURATION with $CONCURRENCY connections"
+	run_hey "$tmpdir/zw-list.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/x-www-form-urlencoded \
+		-d "session=$zw_session&limit=10" "$zw/message/list"
+
+	say "POST /zipwhip/message/send (form) for $DURATION with $CONCURRENCY connections"
+	run_hey "$tmpdir/zw-send.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/x-www-form-urlencoded \
+		-d "session=$zw_session&contacts=%2B12065559001&body=load+test" "$zw/message/send"
+	reports+=("POST /zipwhip/message/list|$tmpdir/zw-list.txt" "POST /zipwhip/message/send|$tmpdir/zw-send.txt")
+fi
 if phase whereby; then
 	say "GET  /whereby/v1/meetings?limit=10 for $DURATION with $CONCURRENCY connections"
 	run_hey "$tmpdir/wb-get.txt" -z "$DURATION" -c "$CONCURRENCY" \
@@ -287,7 +333,7 @@ row() {
 		"$(hey_rps "$f")" "$(hey_ms "$f" 50)" "$(hey_ms "$f" 99)"
 }
 echo
-echo "vendorsim load test: DURATION=$DURATION CONCURRENCY=$CONCURRENCY, SQLite file database, PHASES=$PHASES (${SEED_CONTACTS} contacts, ${SEED_MEETINGS} meetings)"
+echo "vendorsim load test: DURATION=$DURATION CONCURRENCY=$CONCURRENCY, SQLite file database, PHASES=$PHASES (${SEED_CONTACTS} contacts, ${ZW_MESSAGES} Zipwhip messages, ${SEED_MEETINGS} meetings)"
 printf '%-36s %9s %8s %8s %9s %9s %9s\n' "phase" "requests" "non-2xx" "errors" "req/s" "p50 ms" "p99 ms"
 bad=0
 for rep in "${reports[@]}"; do
