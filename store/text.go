@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 )
 
-// Substring search. A Contains filter on a key name that vendors write as
-// a text key (T) reads the FTS5 table resource_text, tokenized in trigrams
+// Substring search. A Contains (or Prefix) filter on a key name that
+// vendors write as a text key (T) reads the FTS5 table resource_text, tokenized in trigrams
 // and folded to lower case, instead of testing every resource of the kind.
 // resource_text holds one row per resource: the values of its text keys,
 // one per line. Its rowid is the resource's seq in the low 40 bits and a
