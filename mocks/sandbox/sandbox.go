@@ -61,6 +61,9 @@ func (s *Sandbox) API(doc *openapi3.T, prefix string) *mocks.API {
 		"countRequests":   s.countRequests,
 		"deleteRequests":  s.deleteRequests,
 	}
+	for id, fn := range s.toolingHandlers() {
+		h[id] = fn
+	}
 	if s.d.Engine != nil {
 		for id, fn := range s.engineHandlers() {
 			h[id] = fn
