@@ -76,15 +76,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// 4 KiB buffer leaves in one write rather than two.
 	go func() { serveErr <- srv.Serve(coalesce.Listener(ln, 0)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "db", cfg.Server.DB)
+	// The control API on an address of its own, when configured.
+	var control atomic.Pointer[http.Handler]
+	control.Store(&starting)
+	var controlSrv *http.Server
+	if cfg.Server.ControlAddr != "" {
+		cln, err := net.Listen("tcp", cfg.Server.ControlAddr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("listen on %s (control): %w", cfg.Server.ControlAddr, err)
+		}
+		controlSrv = &http.Server{
+			Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*control.Load()).ServeHTTP(w, r) }),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          srv.ErrorLog,
+		}
+		go func() { serveErr <- controlSrv.Serve(cln) }()
+		log.Info("control API listening", "addr", cln.Addr().String())
+	}
 
 	start := time.Now()
 	a := app.New(app.Options{Config: cfg, Version: version, Logger: log})
 	if err := a.Open(ctx); err != nil {
 		srv.Close()
+		if controlSrv != nil {
+			controlSrv.Close()
+		}
 		return err
 	}
 	h := a.Handler()
 	handler.Store(&h)
+	ch := a.ControlHandler()
+	control.Store(&ch)
 	log.Info("ready", "workspaces", len(cfg.Workspaces), "startup", time.Since(start).Round(time.Millisecond))
 
 	select {
@@ -98,6 +121,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if e := srv.Shutdown(shutdownCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
 	}
+	if controlSrv != nil {
+		if e := controlSrv.Shutdown(shutdownCtx); e != nil && err == nil {
+			err = fmt.Errorf("shutdown: %w", e)
+		}
+	}
 	if e := a.Close(shutdownCtx); e != nil && err == nil {
 		err = fmt.Errorf("close: %w", e)
 	}
@@ -107,6 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // settings are the flags, each mirrored by VENDORSIM_<NAME>.
 type settings struct {
 	addr, db, configPath, logLevel, logFormat string
+	controlToken, controlAddr                 string
 	strictAuth                                bool
 	seed                                      int64
 	speed                                     float64
@@ -122,6 +151,8 @@ func newFlagSet(s *settings) *flag.FlagSet {
 	fs.StringVar(&s.logFormat, "log-format", "", "text or json (default text)")
 	fs.Int64Var(&s.seed, "seed", 0, "seed of generated fake data (default 1)")
 	fs.Float64Var(&s.speed, "speed", 0, "scenario speed: 2 runs timelines twice as fast (default 1)")
+	fs.StringVar(&s.controlToken, "control-token", "", "require this token in X-Sandbox-Token on every control API call but /_sandbox/health")
+	fs.StringVar(&s.controlAddr, "control-addr", "", "serve the control API on this address only (e.g. 127.0.0.1:8081), not on --addr")
 	return fs
 }
 
@@ -130,7 +161,7 @@ func newFlagSet(s *settings) *flag.FlagSet {
 var environ = os.Environ
 
 // settingNames are the flags, each mirrored by VENDORSIM_<NAME>.
-var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed"}
+var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed", "control-token", "control-addr"}
 
 func envName(flag string) string {
 	return "VENDORSIM_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
@@ -231,6 +262,12 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 	if set["speed"] {
 		cfg.Scenarios.Speed = s.speed
 	}
+	if set["control-token"] {
+		cfg.Server.ControlToken = s.controlToken
+	}
+	if set["control-addr"] {
+		cfg.Server.ControlAddr = s.controlAddr
+	}
 	if err := cfg.Validate(app.Owners()...); err != nil {
 		// A bad value from a flag or variable is named as it was given.
 		for name, key := range configKeys {
@@ -248,6 +285,7 @@ var configKeys = map[string]string{
 	"addr": "server.addr", "db": "server.db", "strict-auth": "server.strict_auth",
 	"log-level": "server.log_level", "log-format": "server.log_format",
 	"seed": "server.seed", "speed": "scenarios.speed",
+	"control-token": "server.control_token", "control-addr": "server.control_addr",
 }
 
 func newLogger(s config.Server, w io.Writer) *slog.Logger {

@@ -249,6 +249,8 @@ func code(status int) string {
 	switch status {
 	case http.StatusBadRequest:
 		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthenticated"
 	case http.StatusNotFound:
 		return "not_found"
 	case http.StatusMethodNotAllowed:
