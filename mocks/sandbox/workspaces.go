@@ -245,9 +245,17 @@ func (s *Sandbox) listRequests(w http.ResponseWriter, r *http.Request) error {
 	if err := s.flushJournal(r); err != nil {
 		return err
 	}
+	har, err := wantsHAR(r)
+	if err != nil {
+		return err
+	}
 	entries, total, err := s.d.DB.Journal(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	if har {
+		s.writeHAR(w, r, entries)
+		return nil
 	}
 	out := make([]journalEntry, 0, len(entries))
 	for _, e := range entries {
