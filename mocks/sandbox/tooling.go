@@ -7,6 +7,7 @@ import "vendorsim/mocks"
 // one.
 func (s *Sandbox) toolingHandlers() map[string]mocks.Handler {
 	h := s.verifyHandlers()
+	h["getSnapshot"] = s.getSnapshot
 	if s.d.Engine != nil {
 		h["waitDeliveries"] = s.waitDeliveries
 	}

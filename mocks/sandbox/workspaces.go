@@ -142,6 +142,12 @@ func (s *Sandbox) getWorkspace(w http.ResponseWriter, r *http.Request) error {
 // the config file's shape, checked by the same rules; errors name the key
 // within the definition.
 func (s *Sandbox) createWorkspace(w http.ResponseWriter, r *http.Request) error {
+	if doc, id, ok, err := snapshotBody(r); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return s.importSnapshot(w, r, doc, id)
+	}
 	def, err := config.ParseWorkspace(mocks.Body(r), s.d.Workspaces.Owners()...)
 	if err != nil {
 		var ke *config.KeyError
