@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"vendorsim/internal/app"
+	"vendorsim/internal/cli"
 	"vendorsim/internal/coalesce"
 	"vendorsim/internal/config"
 )
@@ -34,6 +35,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		case "version":
 			fmt.Fprintln(stdout, "vendorsim", version)
 			return nil
+		}
+		if cli.IsCommand(args[0]) {
+			return cli.Run(ctx, args, getenv, stdout, stderr)
 		}
 	}
 	cfg, warnings, err := loadConfig(args, getenv, stdout)
@@ -170,7 +174,8 @@ func envName(flag string) string {
 // unknownVariables returns a warning for each VENDORSIM_* variable that is
 // not a setting (a typo, say), naming it.
 func unknownVariables() []string {
-	known := map[string]bool{}
+	// The client's variables (vendorsim requests, deliveries, ...).
+	known := map[string]bool{"VENDORSIM_URL": true}
 	for _, n := range settingNames {
 		known[envName(n)] = true
 	}
@@ -204,6 +209,8 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fmt.Fprintln(stdout, "Usage: vendorsim [flags] | vendorsim healthcheck [--addr ADDR] | vendorsim version")
+			fmt.Fprintln(stdout, "Commands that drive a running server (--url or VENDORSIM_URL, --token or VENDORSIM_CONTROL_TOKEN; -h for each):")
+			fmt.Fprint(stdout, cli.Usage())
 			fmt.Fprintln(stdout, "Every flag can also be set as VENDORSIM_<NAME> (e.g. VENDORSIM_STRICT_AUTH=true); flags win.")
 			fs.PrintDefaults()
 			return config.Config{}, err
