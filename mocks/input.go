@@ -80,6 +80,12 @@ func checkJSON(body []byte) (msg, field string) {
 			}
 			return "request body is not valid UTF-8", ""
 		}
+		if f, ok := loneSurrogate(body); ok {
+			if f == "" {
+				return "request body holds a lone UTF-16 surrogate escape", ""
+			}
+			return f + ` holds a lone UTF-16 surrogate escape (\ud800-\udfff without its pair)`, f
+		}
 		return "", ""
 	}
 	var v any
@@ -102,6 +108,27 @@ func invalidUTF8Field(body []byte) string {
 		}
 		bad += n
 	}
+	f, _ := findString(body, func(_ []byte, end int) bool { return end > bad })
+	return f
+}
+
+// loneSurrogate reports whether a string of a valid JSON document (a key
+// or a value) holds a \uXXXX escape of a surrogate that is not part of a
+// high-low pair, and the dotted path of that string ("" for the document
+// itself). encoding/json would read it as U+FFFD and store a character the
+// client never sent.
+func loneSurrogate(body []byte) (string, bool) {
+	if !bytes.Contains(body, []byte(`\u`)) {
+		return "", false
+	}
+	return findString(body, func(raw []byte, _ int) bool { return hasLoneSurrogate(raw) })
+}
+
+// findString walks the strings (keys and values) of a valid JSON document
+// and returns the dotted path of the first for which match, given the
+// token's bytes (with the separators before it) and the offset where it
+// ends, is true. A key is named by itself.
+func findString(body []byte, match func(raw []byte, end int) bool) (string, bool) {
 	// frame is one open object or array: the key or index being read.
 	type frame struct {
 		array  bool
@@ -125,12 +152,15 @@ func invalidUTF8Field(body []byte) string {
 		return strings.Join(parts, ".")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
+	start := 0
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return ""
+			return "", false
 		}
 		end := int(dec.InputOffset())
+		raw := body[start:end]
+		start = end
 		top := len(stack) - 1
 		switch t := tok.(type) {
 		case json.Delim:
@@ -143,15 +173,16 @@ func invalidUTF8Field(body []byte) string {
 				top--
 			}
 		case string:
-			if top >= 0 && !stack[top].array && !stack[top].gotKey {
-				if end > bad {
-					return path(t)
+			isKey := top >= 0 && !stack[top].array && !stack[top].gotKey
+			if match(raw, end) {
+				if isKey {
+					return path(t), true
 				}
+				return path(""), true
+			}
+			if isKey {
 				stack[top].key, stack[top].gotKey = t, true
 				continue
-			}
-			if end > bad {
-				return path("")
 			}
 		}
 		// A value ended: the enclosing object wants a key, the array its
@@ -164,6 +195,49 @@ func invalidUTF8Field(body []byte) string {
 			}
 		}
 	}
+}
+
+// hasLoneSurrogate reports whether raw, the bytes of one JSON string token
+// (with the separators before it), holds an unpaired surrogate escape.
+func hasLoneSurrogate(raw []byte) bool {
+	for i := 0; i+1 < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // an escape such as \\ or \": skip its second byte
+			continue
+		}
+		u, ok := hex4(raw, i+2)
+		if !ok {
+			continue
+		}
+		switch {
+		case u >= 0xD800 && u <= 0xDBFF:
+			if i+7 < len(raw) && raw[i+6] == '\\' && raw[i+7] == 'u' {
+				if lo, ok := hex4(raw, i+8); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+					i += 11
+					continue
+				}
+			}
+			return true
+		case u >= 0xDC00 && u <= 0xDFFF:
+			return true
+		}
+		i += 5
+	}
+	return false
+}
+
+func hex4(b []byte, at int) (rune, bool) {
+	if at+4 > len(b) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[at:at+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	return rune(v), true
 }
 
 func clipString(s string, n int) string {

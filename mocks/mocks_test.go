@@ -24,6 +24,7 @@ import (
 // mounted are the APIs the app serves, by spec name.
 var mounted = []struct{ spec, prefix string }{
 	{"whippy", "/whippy/v1"},
+	{"whereby", "/whereby/v1"},
 	{"sandbox", "/_sandbox"},
 }
 

@@ -300,6 +300,9 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 		if n == 0 {
 			return ErrNotFound
 		}
+		if err := tx.deleteText(id); err != nil {
+			return err
+		}
 		for _, t := range workspaceTables {
 			if _, err := tx.exec(`DELETE FROM `+t+` WHERE workspace_id = ?`, id); err != nil {
 				return fmt.Errorf("reset %s: %w", t, err)
@@ -353,6 +356,10 @@ func (db *DB) ReplaceAll(ctx context.Context, workspaces []Workspace, seeds []fu
 			}
 			db.wsMu.Unlock()
 		})
+		tx.textPending, tx.textOrder = nil, nil
+		if _, err := tx.exec(`INSERT INTO resource_text (resource_text) VALUES ('delete-all')`); err != nil {
+			return fmt.Errorf("delete text: %w", err)
+		}
 		for _, t := range append(append([]string{}, workspaceTables...), "journal_pages", "credentials", "workspaces") {
 			q := `DELETE FROM ` + t
 			if t == "counters" {

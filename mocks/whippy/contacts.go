@@ -227,7 +227,7 @@ func conversationContactKeys(c *Contact) []store.Key {
 	return []store.Key{
 		store.K("contact_phone", deref(c.Phone)),
 		store.K("contact_email", email),
-		store.K("contact_name", strings.ToLower(c.displayName())),
+		store.T("contact_name", strings.ToLower(c.displayName())),
 	}
 }
 
@@ -313,7 +313,7 @@ const noMatch = "\x01"
 // 200 with the existing contact of that phone, unchanged.
 func (m *Mock) createContactHandler(w http.ResponseWriter, r *http.Request) error {
 	var in contactInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var doc []byte
@@ -455,7 +455,7 @@ func deref(s *string) string {
 // updateContact serves PUT /contacts/{id}.
 func (m *Mock) updateContact(w http.ResponseWriter, r *http.Request) error {
 	var in contactUpdate
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var c *Contact
@@ -523,11 +523,16 @@ type upsertInput struct {
 // phone (then external_id) and updated, or created.
 func (m *Mock) upsertContacts(w http.ResponseWriter, r *http.Request) error {
 	var in upsertInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var out []*Contact
-	err := m.update(r.Context(), func(tx *store.Tx) error {
+	ctx := r.Context()
+	if len(in.Contacts) > 1 {
+		// Like a campaign, one bulk transaction (see sendCampaign).
+		ctx = store.Bulk(ctx)
+	}
+	err := m.update(ctx, func(tx *store.Tx) error {
 		for i, raw := range in.Contacts {
 			field := fmt.Sprintf("contacts.%d.", i)
 			var ci contactInput

@@ -125,7 +125,7 @@ type conversationUpdate struct {
 // and assignment.
 func (m *Mock) updateConversation(w http.ResponseWriter, r *http.Request) error {
 	var in conversationUpdate
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var conv *Conversation

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"vendorsim/mocks"
 	"vendorsim/store"
 )
 
@@ -43,7 +44,7 @@ func (m *Mock) storeCustomEvent(tx *store.Tx, in customEventInput, field string,
 // createCustomEvent serves POST /custom_events: 201 with the stored event.
 func (m *Mock) createCustomEvent(w http.ResponseWriter, r *http.Request) error {
 	var in customEventInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var ev *CustomEvent
@@ -64,7 +65,7 @@ func (m *Mock) createCustomEventsBulk(w http.ResponseWriter, r *http.Request) er
 	var in struct {
 		Events []json.RawMessage `json:"events"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	err := m.update(r.Context(), func(tx *store.Tx) error {

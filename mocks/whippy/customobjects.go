@@ -274,7 +274,7 @@ func (m *Mock) listCustomObjects(w http.ResponseWriter, r *http.Request) error {
 // the properties created with it. Its key must be snake_case and unique.
 func (m *Mock) createCustomObject(w http.ResponseWriter, r *http.Request) error {
 	var in objectInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	key := strings.TrimSpace(in.Key)
@@ -317,7 +317,7 @@ func (m *Mock) createCustomObject(w http.ResponseWriter, r *http.Request) error 
 // updateCustomObject serves PUT /custom_objects/{id}; the key stays.
 func (m *Mock) updateCustomObject(w http.ResponseWriter, r *http.Request) error {
 	var in objectUpdate
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var o *CustomObject
@@ -355,7 +355,7 @@ func (m *Mock) updateCustomObject(w http.ResponseWriter, r *http.Request) error 
 // createCustomProperty serves POST /custom_objects/{id}/properties.
 func (m *Mock) createCustomProperty(w http.ResponseWriter, r *http.Request) error {
 	var in propertyInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var p *CustomProperty
@@ -380,7 +380,7 @@ func (m *Mock) createCustomProperty(w http.ResponseWriter, r *http.Request) erro
 // updateCustomProperty serves PUT /custom_objects/{id}/properties/{property_id}.
 func (m *Mock) updateCustomProperty(w http.ResponseWriter, r *http.Request) error {
 	var in propertyInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var p CustomProperty
@@ -448,7 +448,7 @@ func checkRecordInput(in *recordInput) error {
 // updated, its properties merged (200); otherwise one is created (201).
 func (m *Mock) upsertCustomObjectRecord(w http.ResponseWriter, r *http.Request) error {
 	var in recordInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if err := checkRecordInput(&in); err != nil {
@@ -513,7 +513,7 @@ func (m *Mock) saveRecord(tx *store.Tx, o *CustomObject, rec *CustomObjectRecord
 // the record with the value stored for each property of the object.
 func (m *Mock) updateCustomObjectRecord(w http.ResponseWriter, r *http.Request) error {
 	var in recordInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if err := checkRecordInput(&in); err != nil {

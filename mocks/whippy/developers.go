@@ -108,7 +108,7 @@ func (m *Mock) syncWebhook(tx *store.Tx, app *Application, ep *Endpoint) error {
 // tied to the API key of the request, which signs its webhooks.
 func (m *Mock) createApplication(w http.ResponseWriter, r *http.Request) error {
 	var in applicationInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var app *Application
@@ -133,7 +133,7 @@ func (m *Mock) listApplications(w http.ResponseWriter, r *http.Request) error {
 // an application stops deliveries to all its endpoints.
 func (m *Mock) updateApplication(w http.ResponseWriter, r *http.Request) error {
 	var in applicationInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var app *Application
@@ -179,7 +179,7 @@ func (m *Mock) updateApplication(w http.ResponseWriter, r *http.Request) error {
 // createEndpoint serves POST /developers/endpoints.
 func (m *Mock) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	var in endpointInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var ep *Endpoint
@@ -213,7 +213,7 @@ func (m *Mock) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 // updateEndpoint serves PUT /developers/endpoints/{id}.
 func (m *Mock) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 	var in endpointInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	var ep *Endpoint

@@ -124,7 +124,7 @@ type inboundInput struct {
 // phone to one of the workspace's channels (by phone or id).
 func (m *Mock) SimulateInbound(w http.ResponseWriter, r *http.Request) error {
 	var in inboundInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if strings.TrimSpace(in.Body) == "" && len(in.Attachments) == 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vendorsim/internal/phone"
+	"vendorsim/mocks"
 	"vendorsim/store"
 )
 
@@ -122,7 +123,7 @@ func (m *Mock) sendNoteHandler(w http.ResponseWriter, r *http.Request) error {
 // delivery timeline.
 func (m *Mock) send(w http.ResponseWriter, r *http.Request, kind messageKind) error {
 	var in sendInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if err := m.checkBody(kind, in.Body, in.Attachments); err != nil {

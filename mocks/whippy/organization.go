@@ -82,7 +82,7 @@ func (m *Mock) createOrganizationIntegration(w http.ResponseWriter, r *http.Requ
 		Client        *string `json:"client"`
 		Name          *string `json:"name"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if strings.TrimSpace(in.IntegrationID) == "" {

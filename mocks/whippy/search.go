@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"vendorsim/internal/phone"
+	"vendorsim/mocks"
 	"vendorsim/store"
 )
 
@@ -23,7 +24,7 @@ func (m *Mock) searchContacts(w http.ResponseWriter, r *http.Request) error {
 		Limit      int    `json:"limit"`
 		Offset     int    `json:"offset"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	limit := 50

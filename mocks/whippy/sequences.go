@@ -74,7 +74,7 @@ type sequenceInput struct {
 // step's message. More recipients than SequenceMaxContacts are a 422.
 func (m *Mock) addSequenceContacts(w http.ResponseWriter, r *http.Request) error {
 	var in sequenceInput
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if err := checkRecipients(in.To, m.cfg.SequenceMaxContacts); err != nil {
@@ -198,7 +198,7 @@ func (m *Mock) listContactSequences(w http.ResponseWriter, r *http.Request) erro
 		ContactStatus  string `json:"contact_status"`
 		SequenceStatus string `json:"sequence_status"`
 	}
-	if err := decodeJSON(r, &in); err != nil {
+	if err := mocks.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	if in.Limit <= 0 {
