@@ -28,12 +28,15 @@ func get(t *testing.T, url string, h http.Header) int {
 	return resp.StatusCode
 }
 
-// Every vendor's base URL answers; Whippy's serves its API. (Zipwhip and
-// Whereby answer 404 until their APIs land.)
+// Every vendor's base URL answers; Whippy's and Whereby's serve their
+// APIs. (Zipwhip answers 404 until its API lands.)
 func TestBaseURLs(t *testing.T) {
 	sb := vendorsimtest.Start(t)
 	if got := get(t, sb.WhippyURL()+"/contacts", http.Header{"X-Whippy-Key": {sb.NewKey()}}); got != http.StatusOK {
 		t.Errorf("Whippy: %d", got)
+	}
+	if got := get(t, sb.WherebyURL()+"/meetings", http.Header{"Authorization": {"Bearer " + sb.NewKey()}}); got != http.StatusOK {
+		t.Errorf("Whereby: %d", got)
 	}
 	for _, u := range []string{sb.ZipwhipURL() + "/user/login", sb.WherebyURL() + "/meetings"} {
 		if got := get(t, u, nil); got >= 500 {
