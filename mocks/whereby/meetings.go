@@ -148,7 +148,7 @@ func (m *Mock) insertMeeting(tx *store.Tx, in *createMeetingInput, end time.Time
 		// A viewer-mode room is a locked group room.
 		mt.IsLocked, mt.RoomMode = true, "group"
 	}
-	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindMeeting, ID: id, Doc: mustJSON(mt), Keys: []store.Key{store.K("roomName", name)}}); err != nil {
+	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindMeeting, ID: id, Doc: mustJSON(mt), Keys: []store.Key{store.T("roomName", name)}}); err != nil {
 		return nil, err
 	}
 	if err := m.scheduleSweep(tx, end.Add(m.cfg.ExpiryGrace)); err != nil {
