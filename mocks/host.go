@@ -3,6 +3,7 @@ package mocks
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -18,7 +19,9 @@ func (s *Server) rewriteHost(r *http.Request) {
 	if !ok {
 		return
 	}
-	p := r.URL.Path
+	// The escaped path, so that an encoded slash ("%2F") stays inside its
+	// segment (routes match encoded paths).
+	p := r.URL.EscapedPath()
 	if rest, ok := strings.CutPrefix(p, api.HostPrefix); ok && (rest == "" || rest[0] == '/') {
 		p = api.Prefix + rest
 	} else {
@@ -26,8 +29,30 @@ func (s *Server) rewriteHost(r *http.Request) {
 		// vendor's shape.
 		p = api.Prefix + "/__outside_base_path__" + p
 	}
-	r.URL.Path = p
-	r.URL.RawPath = ""
+	setEscapedPath(r, p)
+}
+
+// rewritePath lets the API of the request's path rewrite it before routing
+// (API.RoutePath).
+func (s *Server) rewritePath(r *http.Request) {
+	esc := r.URL.EscapedPath()
+	api := s.apiFor(esc)
+	if api == nil || api.RoutePath == nil {
+		return
+	}
+	if p := api.RoutePath(esc); p != esc {
+		setEscapedPath(r, p)
+	}
+}
+
+// setEscapedPath gives r the escaped path p.
+func setEscapedPath(r *http.Request, p string) {
+	path, err := url.PathUnescape(p)
+	if err != nil {
+		r.URL.Path, r.URL.RawPath = p, ""
+		return
+	}
+	r.URL.Path, r.URL.RawPath = path, p
 }
 
 func hostOnly(hostport string) string {

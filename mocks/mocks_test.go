@@ -24,6 +24,8 @@ import (
 // mounted are the APIs the app serves, by spec name.
 var mounted = []struct{ spec, prefix string }{
 	{"whippy", "/whippy/v1"},
+	{"zipwhip", "/zipwhip"},
+	{"whereby", "/whereby/v1"},
 	{"sandbox", "/_sandbox"},
 }
 

@@ -6,7 +6,8 @@
 // passes through these stages, in order, each in a file of its own:
 //
 //  1. request id, panic recovery and the response recorder (server.go, record.go)
-//  2. host routing: a vendor host alias gets the vendor's own paths (host.go)
+//  2. host routing: a vendor host alias gets the vendor's own paths, and an
+//     API may rewrite its escaped paths (API.RoutePath) (host.go)
 //  3. route match: the operation, or the API's 404 / 405 (route.go)
 //  4. body: read whole, up to the body limit, or 413 (body.go); every later
 //     stage reads it through Body and Params, never from the request
@@ -90,6 +91,11 @@ type API struct {
 	// validation and the handler see it (Whippy's ids are UUIDs, which
 	// PostgreSQL reads in any case).
 	PathParam func(name, value string) string
+	// RoutePath, when set, rewrites the escaped path of a request under
+	// the API's prefix before routing: a vendor whose path parameters may
+	// hold a raw "/" (names that start with one) encodes it so
+	// that the parameter stays one segment.
+	RoutePath func(escapedPath string) string
 	// FormParams marks an API whose parameters come as a form body, a query
 	// string or both: they are merged (see Params) and validated as the
 	// operation's application/x-www-form-urlencoded body.
@@ -275,6 +281,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Request-Id", ri.requestID)
 	s.rewriteHost(r)
+	s.rewritePath(r)
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
 	rec := &recorder{ResponseWriter: w, limit: s.bodyLimit()}
 	defer func() {

@@ -24,7 +24,7 @@ func TestCheckRun_RunsTheActionsChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	noop := func(*store.Tx, map[string]string) error { return nil }
-	actions := map[string]scenarios.Action{"test.use": noop, "whippy.message.status": noop, "whippy.message.reply": noop}
+	actions := withBuiltins(t, map[string]scenarios.Action{"test.use": noop}, noop)
 	lib, err := scenarios.NewLibrary(dir, actions, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -60,7 +60,7 @@ func TestLibrary_Errors(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "qa.yaml"), []byte(tt.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := scenarios.NewLibrary(dir, map[string]scenarios.Action{"test.record": nil, "whippy.message.status": nil, "whippy.message.reply": nil}, checks)
+			_, err := scenarios.NewLibrary(dir, withBuiltins(t, map[string]scenarios.Action{"test.record": nil}, nil), checks)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("NewLibrary error = %v; want it to mention %q", err, tt.want)
 			}
@@ -99,7 +99,7 @@ func TestScenario_StepsRunInOrderUnderAdvance(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	actions := map[string]scenarios.Action{"test.record": rec.action, "whippy.message.status": rec.action, "whippy.message.reply": rec.action}
+	actions := withBuiltins(t, map[string]scenarios.Action{"test.record": rec.action}, rec.action)
 	lib, err := scenarios.NewLibrary(dir, actions, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +164,7 @@ func TestScenario_StepsRunInOrderUnderAdvance(t *testing.T) {
 
 func TestScenario_SpeedScalesDelays(t *testing.T) {
 	rec := &recorder{}
-	actions := map[string]scenarios.Action{"test.record": rec.action, "whippy.message.status": rec.action, "whippy.message.reply": rec.action}
+	actions := withBuiltins(t, map[string]scenarios.Action{"test.record": rec.action}, rec.action)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "s.yaml"), []byte("name: s\nsteps:\n  - {after: 10s, action: test.record, with: {step: x}}\n"), 0o644)
 	lib, err := scenarios.NewLibrary(dir, actions, nil)

@@ -16,6 +16,9 @@
 #   CONCURRENCY     hey connections (hey -c), default 32
 #   TOTAL_REQUESTS  requests to serve before RSS is read, default 100000
 #   SEED_CONTACTS   contacts created before the load, default 1000 (max 8000)
+#   ZW_MESSAGES     Zipwhip messages sent before its list phase, default 1000
+#   SEED_MEETINGS   Whereby meetings created before the load, default 1000
+#   PHASES          which vendors' phases run, default "whippy zipwhip whereby"
 #   READY_TIMEOUT   seconds to wait for /_sandbox/health, default 60
 #   HEY_VERSION     version of github.com/rakyll/hey to install, default latest
 set -euo pipefail
@@ -27,6 +30,10 @@ DURATION=${DURATION:-15s}
 CONCURRENCY=${CONCURRENCY:-32}
 TOTAL_REQUESTS=${TOTAL_REQUESTS:-100000}
 SEED_CONTACTS=${SEED_CONTACTS:-1000}
+ZW_MESSAGES=${ZW_MESSAGES:-1000}
+SEED_MEETINGS=${SEED_MEETINGS:-1000}
+PHASES=${PHASES:-whippy zipwhip whereby}
+WHEREBY_KEY=load-test-whereby-key
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 HEY_VERSION=${HEY_VERSION:-latest}
 API_KEY=load-test-key
@@ -37,12 +44,16 @@ die() {
 }
 say() { echo "--> $*"; }
 
-for n in CONCURRENCY TOTAL_REQUESTS SEED_CONTACTS READY_TIMEOUT; do
+for n in CONCURRENCY TOTAL_REQUESTS SEED_CONTACTS ZW_MESSAGES SEED_MEETINGS READY_TIMEOUT; do
 	[[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number, got '${!n}'"
 done
 [ "$CONCURRENCY" -ge 1 ] || die "CONCURRENCY must be at least 1"
 # Seed phones run from +14155552000 upward and must stay within 2000..9999.
 [ "$SEED_CONTACTS" -le 8000 ] || die "SEED_CONTACTS must be at most 8000"
+for ph in $PHASES; do
+	case $ph in whippy | zipwhip | whereby) ;; *) die "PHASES names $ph; known: whippy zipwhip whereby" ;; esac
+done
+phase() { [[ " $PHASES " == *" $1 "* ]]; }
 command -v go >/dev/null || die "go is needed"
 command -v curl >/dev/null || die "curl is needed"
 [ -r /proc/self/status ] || die "/proc is needed to read the server's memory"
@@ -121,6 +132,8 @@ say "ready after ${ready_ms} ms"
 # ---- seed ------------------------------------------------------------------
 # One curl process, one keep-alive connection: a config file with a transfer
 # per contact, each printing its status code.
+seeded=0
+if phase whippy; then
 say "seeding ${SEED_CONTACTS} contacts"
 cfg="$tmpdir/seed.curl"
 : >"$cfg"
@@ -134,7 +147,6 @@ for ((i = 0; i < SEED_CONTACTS; i++)); do
 		'output = "/dev/null"' \
 		'write-out = "%{http_code}\n"' >>"$cfg"
 done
-seeded=0
 if [ "$SEED_CONTACTS" -gt 0 ]; then
 	curl -sS -K "$cfg" >"$tmpdir/seed.codes"
 	seeded=$(grep -c '^2' "$tmpdir/seed.codes" || true)
@@ -154,6 +166,61 @@ channel_phone=$(printf '%s' "$channels" | tr -d '\n' |
 	sed -n '1s/^.*"\([^"]*\)"$/\1/p' || true)
 [ -n "$channel_phone" ] || die "no channel phone in GET /whippy/v1/channels: $channels"
 say "sending from channel $channel_phone"
+fi
+
+# Whereby: meetings ending in a year, created the same way.
+meeting_end=$(date -u -d '+1 year' +%Y-%m-%dT%H:%M:%SZ)
+meeting_body="{\"endDate\":\"$meeting_end\",\"fields\":[\"hostRoomUrl\"]}"
+if phase whereby && [ "$SEED_MEETINGS" -gt 0 ]; then
+	say "seeding ${SEED_MEETINGS} Whereby meetings"
+	cfg="$tmpdir/seed-meetings.curl"
+	data=$(printf '%s' "$meeting_body" | sed 's/"/\\"/g')
+	: >"$cfg"
+	for ((i = 0; i < SEED_MEETINGS; i++)); do
+		[ "$i" -eq 0 ] || echo "next" >>"$cfg"
+		printf '%s\n' \
+			"url = \"$base/whereby/v1/meetings\"" \
+			"header = \"Authorization: Bearer $WHEREBY_KEY\"" \
+			'header = "Content-Type: application/json"' \
+			"data = \"$data\"" \
+			'output = "/dev/null"' \
+			'write-out = "%{http_code}\n"' >>"$cfg"
+	done
+	curl -sS -K "$cfg" >"$tmpdir/seed-meetings.codes"
+	made=$(grep -c '^2' "$tmpdir/seed-meetings.codes" || true)
+	if [ "$made" -ne "$SEED_MEETINGS" ]; then
+		sort "$tmpdir/seed-meetings.codes" | uniq -c >&2
+		die "only ${made} of ${SEED_MEETINGS} meetings were created"
+	fi
+	seeded=$((seeded + made))
+fi
+
+# Zipwhip: a login of its own (a fresh workspace), then ZW_MESSAGES messages
+# sent over one keep-alive connection.
+zw="$base/zipwhip"
+if phase zipwhip; then
+	zw_session=$(curl -fsS -d "username=2065558000&password=load" "$zw/user/login" |
+		sed -n 's/^.*"response":"\([^"]*\)".*$/\1/p') || die "zipwhip user/login failed"
+	[ -n "$zw_session" ] || die "zipwhip user/login gave no session"
+	if [ "$ZW_MESSAGES" -gt 0 ]; then
+		say "seeding ${ZW_MESSAGES} Zipwhip messages"
+		cfg="$tmpdir/seed-zipwhip.curl"
+		: >"$cfg"
+		for ((i = 0; i < ZW_MESSAGES; i++)); do
+			[ "$i" -eq 0 ] || echo "next" >>"$cfg"
+			printf '%s\n' \
+				"url = \"$zw/message/send\"" \
+				"data = \"session=$zw_session&contacts=%2B1206555$((2000 + i % 8000))&body=seed+$i\"" \
+				'output = "/dev/null"' \
+				'write-out = "%{http_code}\n"' >>"$cfg"
+		done
+		curl -sS -K "$cfg" >"$tmpdir/seed-zipwhip.codes"
+		sent=$(grep -c '^2' "$tmpdir/seed-zipwhip.codes" || true)
+		[ "$sent" -eq "$ZW_MESSAGES" ] || die "only ${sent} of ${ZW_MESSAGES} Zipwhip messages were sent"
+		seeded=$((seeded + sent))
+		zw_seeded_at=$SECONDS
+	fi
+fi
 
 # ---- load ------------------------------------------------------------------
 # hey_* read a saved hey report.
@@ -190,25 +257,64 @@ run_hey() {
 
 get_url="$base/whippy/v1/contacts?limit=10"
 sms_url="$base/whippy/v1/messaging/sms"
-sms_body="{\"to\":\"+14155553001\",\"from\":\"$channel_phone\",\"body\":\"load test\"}"
+sms_body="{\"to\":\"+14155553001\",\"from\":\"${channel_phone:-}\",\"body\":\"load test\"}"
 
-say "GET  /whippy/v1/contacts?limit=10 for $DURATION with $CONCURRENCY connections"
-run_hey "$tmpdir/get.txt" -z "$DURATION" -c "$CONCURRENCY" \
-	-H "X-WHIPPY-KEY: $API_KEY" "$get_url"
+meetings_url="$base/whereby/v1/meetings"
+reports=()
+if phase whippy; then
+	say "GET  /whippy/v1/contacts?limit=10 for $DURATION with $CONCURRENCY connections"
+	run_hey "$tmpdir/get.txt" -z "$DURATION" -c "$CONCURRENCY" \
+		-H "X-WHIPPY-KEY: $API_KEY" "$get_url"
 
-say "POST /whippy/v1/messaging/sms for $DURATION with $CONCURRENCY connections"
-run_hey "$tmpdir/sms.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/json \
-	-H "X-WHIPPY-KEY: $API_KEY" -d "$sms_body" "$sms_url"
+	say "POST /whippy/v1/messaging/sms for $DURATION with $CONCURRENCY connections"
+	run_hey "$tmpdir/sms.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/json \
+		-H "X-WHIPPY-KEY: $API_KEY" -d "$sms_body" "$sms_url"
+	reports+=("GET  /whippy/v1/contacts?limit=10|$tmpdir/get.txt" "POST /whippy/v1/messaging/sms|$tmpdir/sms.txt")
+fi
+if phase zipwhip; then
+	# The seeded messages' timelines (progress 1, 2, 4) end about 4 s after
+	# their send: let them, so that the list phase measures reads, not
+	# their writes.
+	wait_s=$((6 - (SECONDS - ${zw_seeded_at:-0})))
+	[ "$wait_s" -le 0 ] || sleep "$wait_s"
+	# A form body, as Zipwhip's clients POST it; a page of 10, as the
+	# other phases read.
+	say "POST /zipwhip/message/list (form) for $DURATION with $CONCURRENCY connections"
+	run_hey "$tmpdir/zw-list.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/x-www-form-urlencoded \
+		-d "session=$zw_session&limit=10" "$zw/message/list"
 
-served=$((seeded + $(hey_responses "$tmpdir/get.txt") + $(hey_responses "$tmpdir/sms.txt")))
+	say "POST /zipwhip/message/send (form) for $DURATION with $CONCURRENCY connections"
+	run_hey "$tmpdir/zw-send.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/x-www-form-urlencoded \
+		-d "session=$zw_session&contacts=%2B12065559001&body=load+test" "$zw/message/send"
+	reports+=("POST /zipwhip/message/list|$tmpdir/zw-list.txt" "POST /zipwhip/message/send|$tmpdir/zw-send.txt")
+fi
+if phase whereby; then
+	say "GET  /whereby/v1/meetings?limit=10 for $DURATION with $CONCURRENCY connections"
+	run_hey "$tmpdir/wb-get.txt" -z "$DURATION" -c "$CONCURRENCY" \
+		-H "Authorization: Bearer $WHEREBY_KEY" "$meetings_url?limit=10"
+
+	say "POST /whereby/v1/meetings for $DURATION with $CONCURRENCY connections"
+	run_hey "$tmpdir/wb-post.txt" -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/json \
+		-H "Authorization: Bearer $WHEREBY_KEY" -d "$meeting_body" "$meetings_url"
+	reports+=("GET  /whereby/v1/meetings?limit=10|$tmpdir/wb-get.txt" "POST /whereby/v1/meetings|$tmpdir/wb-post.txt")
+fi
+if ! phase whippy; then
+	# The count is reached with Whereby reads.
+	get_url="$meetings_url?limit=10"
+fi
+
+served=$seeded
+for rep in "${reports[@]}"; do
+	served=$((served + $(hey_responses "${rep#*|}")))
+done
 round=0
 while [ "$served" -lt "$TOTAL_REQUESTS" ] && [ "$round" -lt 10 ]; do
 	need=$((TOTAL_REQUESTS - served))
 	# hey -n splits the count over the connections: round up to a multiple.
 	n=$(((need + CONCURRENCY - 1) / CONCURRENCY * CONCURRENCY))
-	say "GET  /whippy/v1/contacts?limit=10 x $n to reach $TOTAL_REQUESTS requests"
+	say "GET  ${get_url#"$base"} x $n to reach $TOTAL_REQUESTS requests"
 	run_hey "$tmpdir/more.$round.txt" -n "$n" -c "$CONCURRENCY" \
-		-H "X-WHIPPY-KEY: $API_KEY" "$get_url"
+		-H "X-WHIPPY-KEY: $API_KEY" -H "Authorization: Bearer $WHEREBY_KEY" "$get_url"
 	served=$((served + $(hey_responses "$tmpdir/more.$round.txt")))
 	round=$((round + 1))
 done
@@ -227,14 +333,16 @@ row() {
 		"$(hey_rps "$f")" "$(hey_ms "$f" 50)" "$(hey_ms "$f" 99)"
 }
 echo
-echo "vendorsim load test: DURATION=$DURATION CONCURRENCY=$CONCURRENCY, SQLite file database, ${SEED_CONTACTS} contacts"
+echo "vendorsim load test: DURATION=$DURATION CONCURRENCY=$CONCURRENCY, SQLite file database, PHASES=$PHASES (${SEED_CONTACTS} contacts, ${ZW_MESSAGES} Zipwhip messages, ${SEED_MEETINGS} meetings)"
 printf '%-36s %9s %8s %8s %9s %9s %9s\n' "phase" "requests" "non-2xx" "errors" "req/s" "p50 ms" "p99 ms"
-row "GET  /whippy/v1/contacts?limit=10" "$tmpdir/get.txt"
-row "POST /whippy/v1/messaging/sms" "$tmpdir/sms.txt"
+bad=0
+for rep in "${reports[@]}"; do
+	row "${rep%%|*}" "${rep#*|}"
+	bad=$((bad + $(hey_non2xx "${rep#*|}")))
+done
 printf '%-36s %s\n' "time to ready" "${ready_ms} ms"
 printf '%-36s %s\n' "requests served" "$served"
 printf '%-36s %s\n' "RSS after ${served} requests" "$(mib "$rss_kb") (VmRSS)"
 printf '%-36s %s\n' "peak RSS" "$(mib "$hwm_kb") (VmHWM)"
 
-bad=$(($(hey_non2xx "$tmpdir/get.txt") + $(hey_non2xx "$tmpdir/sms.txt")))
 [ "$bad" -eq 0 ] || echo "load.sh: warning: $bad responses were not 2xx" >&2

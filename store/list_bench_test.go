@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 
 	"vendorsim/store"
@@ -68,5 +70,68 @@ func listOrFail(b *testing.B, db *store.DB, q store.Query, want int) {
 	})
 	if err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkList100k times single lists over 100,000 contacts (BENCH_CONTACTS
+// to change), shaped like scripts/mixed.sh's: unique phone, email and
+// name, a channel every contact shares and a status most share.
+func BenchmarkList100k(b *testing.B) {
+	n := 100000
+	if s := os.Getenv("BENCH_CONTACTS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	db := MustOpenDB(b, "file")
+	ctx := context.Background()
+	mustWorkspace(b, db, "ws")
+	for from := 0; from < n; from += 1000 {
+		err := db.Update(store.Bulk(ctx), "ws", func(tx *store.Tx) error {
+			for i := from; i < min(from+1000, n); i++ {
+				status := "open"
+				if i%100 == 0 {
+					status = "closed"
+				}
+				r := &store.Resource{Vendor: "whippy", Kind: "contact", ID: fmt.Sprintf("c%d", i), Doc: []byte(`{"id":"x"}`),
+					Keys: []store.Key{store.K("phone", fmt.Sprintf("+1206%07d", 2000000+i)), store.K("email", fmt.Sprintf("mixed%d@example.com", i)),
+						store.T("name", fmt.Sprintf("mixed 1 person%d", i)), store.K("channel", "ch"), store.K("status", status)}}
+				if err := tx.Insert(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	q := func(limit, offset int, fs ...store.Filter) store.Query {
+		return store.Query{Vendor: "whippy", Kind: "contact", Limit: limit, Offset: offset, Count: true, Filters: fs}
+	}
+	f := func(name string, op store.Op, v string) store.Filter {
+		return store.Filter{Name: name, Op: op, Values: []string{v}}
+	}
+	mid := n / 2
+	for _, bc := range []struct {
+		name string
+		q    store.Query
+		want int
+	}{
+		{"phone", q(50, 0, f("phone", store.OpIn, fmt.Sprintf("+1206%07d", 2000000+mid))), 1},
+		{"email", q(50, 0, f("email", store.OpIn, fmt.Sprintf("mixed%d@example.com", mid))), 1},
+		{"name-full", q(50, 0, f("name", store.OpContains, fmt.Sprintf("mixed 1 person%d", mid))), 1},
+		{"name-rare", q(50, 0, f("name", store.OpContains, fmt.Sprintf("son%d", mid))), 1},
+		{"name-all", q(10, 0, f("name", store.OpContains, "son")), 10},
+		{"name-short", q(10, 0, f("name", store.OpContains, "n9")), 10},
+		{"offset-end", q(10, n-10), 10},
+		{"offset-mid", q(10, mid), 10},
+		{"status-rare", q(10, 0, f("status", store.OpIn, "closed")), 10},
+		{"status-common", q(10, 0, f("status", store.OpIn, "open")), 10},
+		{"channel-and-phone", q(10, 0, f("channel", store.OpIn, "ch"), f("phone", store.OpIn, fmt.Sprintf("+1206%07d", 2000000+mid))), 1},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for range b.N {
+				listOrFail(b, db, bc.q, bc.want)
+			}
+		})
 	}
 }

@@ -58,9 +58,6 @@ type Options struct {
 	Now func() time.Time
 	// Fault, when set, may answer vendor requests instead of their handlers.
 	Fault mocks.Fault
-	// UIGuard, when set, decides who may load the dashboard's page and
-	// event stream (ui.Options.Authorized; ui.TokenGuard for a token).
-	UIGuard func(*http.Request) bool
 }
 
 // App is a running vendorsim, without its listener.
@@ -69,7 +66,6 @@ type App struct {
 	version string
 	log     *slog.Logger
 	fault   mocks.Fault
-	uiGuard func(*http.Request) bool
 
 	DB         *store.DB
 	Workspaces *mocks.Workspaces
@@ -89,7 +85,7 @@ func New(opts Options) *App {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger, fault: opts.Fault, uiGuard: opts.UIGuard}
+	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger, fault: opts.Fault}
 	a.DB = store.New(opts.Config.Server.DB)
 	if opts.Now != nil {
 		a.DB.Now = opts.Now
@@ -164,7 +160,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	sandboxAPI := a.Sandbox.API(sandboxDoc, "/_sandbox")
+	sandboxAPI := a.Sandbox.API(sandboxDoc, controlPrefix)
 	// Paths no vendor claims get the control API's error shape.
 	sandboxAPI.Default = true
 	a.Server, err = mocks.NewServer(mocks.Options{
@@ -244,9 +240,28 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 	return apis, nil
 }
 
-// Handler returns the HTTP handler of every API, and of the dashboard at
-// /_sandbox/ui/ (see withUI).
-func (a *App) Handler() http.Handler { return a.withUI(a.Server) }
+// Handler returns the HTTP handler of the main listener: every API, the
+// control API guarded by server.control_token, and the dashboard at
+// /_sandbox/ui/ (see withUI); when the control API has an address of its
+// own (server.control_addr), neither the control API (but for its health
+// check) nor the dashboard, which go with it.
+func (a *App) Handler() http.Handler {
+	h := sandbox.Guard(a.Server, controlPrefix, a.cfg.Server.ControlToken)
+	if a.cfg.Server.ControlAddr != "" {
+		return sandbox.Split(h, controlPrefix)
+	}
+	return a.withUI(h)
+}
+
+// ControlHandler returns the HTTP handler of the control API's own
+// listener (server.control_addr): the control API alone, guarded by
+// server.control_token, and the dashboard.
+func (a *App) ControlHandler() http.Handler {
+	return a.withUI(sandbox.Only(sandbox.Guard(a.Server, controlPrefix, a.cfg.Server.ControlToken), controlPrefix))
+}
+
+// controlPrefix is where the control API is mounted.
+const controlPrefix = "/_sandbox"
 
 // Close stops the background workers and closes the database.
 func (a *App) Close(ctx context.Context) error {

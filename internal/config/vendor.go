@@ -97,6 +97,10 @@ type Workspace struct {
 	ID       string
 	Name     string
 	Webhooks []WebhookConfig
+	// Snapshot is the path of a snapshot file (GET
+	// /_sandbox/workspaces/{id}/snapshot) the workspace is created from,
+	// and reset to; its vendor sections then add credentials only.
+	Snapshot string
 	// Vendors holds each vendor's section by vendor name.
 	Vendors map[string]VendorWorkspace
 }
@@ -130,10 +134,12 @@ func decodeWorkspace(n *yaml.Node, owners []Owner) (Workspace, error) {
 			return decodeKnown(v, "name", &ws.Name)
 		case "webhooks":
 			return decodeKnown(v, "webhooks", &ws.Webhooks)
+		case "snapshot":
+			return decodeKnown(v, "snapshot", &ws.Snapshot)
 		}
 		o := owner(owners, key)
 		if o == nil {
-			return keyErrorf(key, "line %d: unknown key (a workspace has id, name, webhooks%s)", line, ownerList(owners))
+			return keyErrorf(key, "line %d: unknown key (a workspace has id, name, webhooks, snapshot%s)", line, ownerList(owners))
 		}
 		sec, err := o.DecodeWorkspace(&Section{node: v})
 		if err != nil {
@@ -209,6 +215,9 @@ func (ws Workspace) MarshalJSON() ([]byte, error) {
 	}
 	if len(ws.Webhooks) > 0 {
 		m["webhooks"] = ws.Webhooks
+	}
+	if ws.Snapshot != "" {
+		m["snapshot"] = ws.Snapshot
 	}
 	for name, s := range ws.Vendors {
 		m[name] = s

@@ -415,3 +415,36 @@ func TestDashboard(t *testing.T) {
 func jsString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
+
+// TestDashboard_ControlToken: with a control token, the page asks for it,
+// then loads, and its calls to the control API carry it.
+func TestDashboard_ControlToken(t *testing.T) {
+	const token = "dashboard-control-token"
+	s := apptest.New(t, apptest.WithConfig(func(c *config.Config) { c.Server.ControlToken = token }))
+	// Traffic to see once in.
+	apptest.Want(t, s.Whippy("token-test-key").Get(t, "/channels"), 200)
+	ctx := tab(t)
+	run(t, ctx, "token form, then the dashboard",
+		chromedp.Navigate(s.URL+"/_sandbox/ui/#/requests"),
+		chromedp.WaitVisible(css(`#login-token`)),
+		chromedp.SetValue(css(`#login-token`), token),
+		chromedp.Click(css(`#login-form button[type=submit]`)),
+	)
+	// The form reloads the page: a wait that began before the reload
+	// loses its document, so it is begun again until one runs in the new
+	// page (bounded by the tab's deadline).
+	for {
+		err := chromedp.Do(ctx, waitJS(`document.body.dataset.loaded === "requests"`))
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil || !strings.Contains(err.Error(), "context") {
+			t.Fatalf("after the token form: %v", err)
+		}
+	}
+	run(t, ctx, "the dashboard with the token",
+		waitJS(`document.getElementById('req-rows').textContent.includes('/whippy/v1/channels')`),
+		waitJS(`document.getElementById("live").textContent === "live"`),
+	)
+	screenshot(t, ctx, "token")
+}

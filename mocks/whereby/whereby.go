@@ -1,17 +1,27 @@
-// Package whereby emulates the Whereby REST API (api.whereby.dev/v1):
-// meetings, recordings, transcriptions, summaries, room themes and
-// insights, with signed webhooks from simulated room sessions.
+// Package whereby emulates the Whereby Embedded REST API
+// (api.whereby.dev/v1): meetings, recordings, transcriptions, summaries,
+// room themes and insights, with signed webhooks from room sessions that
+// tests play through the control API (room.go) or scenarios (actions.go).
 //
-// This file holds the vendor's configuration and delivery policy; the API
-// itself arrives with specs/whereby.yaml.
+// The behaviour follows the facts gathered in the project's vendor notes
+// (VENDORS.md §3); the facts marked there as inferred (how long a room
+// waits before a session ends, processing times, the rate limit) are
+// settings (config.go).
 package whereby
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
 
 	"vendorsim/internal/config"
 	"vendorsim/mocks"
@@ -21,72 +31,27 @@ import (
 // Vendor is the vendor's name.
 const Vendor = "whereby"
 
-// Config is the whereby: section of the configuration.
-type Config struct {
-	Retry config.RetryPolicy `yaml:"retry"`
-	// Subdomain is used in room URLs when a workspace names none.
-	Subdomain string `yaml:"subdomain"`
-}
-
-// DefaultConfig returns Whereby's default settings.
-func DefaultConfig() *Config {
-	return &Config{
-		Retry: config.RetryPolicy{
-			MaxRetries:     2,
-			InitialBackoff: 2 * time.Second,
-			MaxBackoff:     30 * time.Second,
-			Multiplier:     3,
-			Jitter:         0.1,
-			Timeout:        5 * time.Second,
-			RetryOn:        "5xx",
-		},
-		Subdomain: "vendorsim",
-	}
-}
-
-// Settings returns the Whereby settings of c (tests change them through it).
-func Settings(c *config.Config) *Config { return config.Settings(c, Vendor, DefaultConfig) }
-
-func (c *Config) validate() error { return c.Retry.Validate("retry") }
-
-// WorkspaceConfig is a workspace's whereby: section.
-type WorkspaceConfig struct {
-	APIKeys   []string `yaml:"api_keys" json:"api_keys,omitempty"`
-	Subdomain string   `yaml:"subdomain" json:"subdomain,omitempty"`
-}
-
-// Credentials implements config.VendorWorkspace: the API keys.
-func (s *WorkspaceConfig) Credentials() []config.Credential {
-	var out []config.Credential
-	for j, k := range s.APIKeys {
-		out = append(out, config.Credential{Value: k, Key: fmt.Sprintf("api_keys[%d]", j)})
-	}
-	return out
-}
-
-// WebhookSecret implements config.VendorWorkspace: Whereby's endpoints
-// name their own secret.
-func (s *WorkspaceConfig) WebhookSecret() string { return "" }
-
-// Validate implements config.VendorWorkspace.
-func (s *WorkspaceConfig) Validate() error {
-	for j, k := range s.APIKeys {
-		if k == "" {
-			return config.KeyErrorf(fmt.Sprintf("api_keys[%d]", j), "empty key")
-		}
-	}
-	return nil
-}
-
 // Mock is the Whereby emulation. It implements mocks.Vendor.
 type Mock struct {
-	cfg *Config
+	cfg     *Config
+	db      *store.DB
+	ws      *mocks.Workspaces
+	scen    mocks.Scenarios
+	log     *slog.Logger
+	seed    int64
+	limiter *rateLimiter
+	// subdomains caches each workspace's subdomain (see subdomain).
+	subdomains sync.Map
+	// sweeps holds each workspace's next sweep of expired meetings (see
+	// scheduleSweep).
+	sweeps sync.Map
 }
 
 var _ mocks.Vendor = (*Mock)(nil)
 
-// New returns the Whereby mock.
-func New() *Mock { return &Mock{cfg: DefaultConfig()} }
+// New returns the Whereby mock; it serves once Open gives it its settings
+// and services.
+func New() *Mock { return &Mock{cfg: DefaultConfig(), log: slog.New(slog.DiscardHandler)} }
 
 // Name implements mocks.Vendor.
 func (m *Mock) Name() string { return Vendor }
@@ -125,15 +90,54 @@ func (m *Mock) Open(d mocks.Deps) error {
 			return fmt.Errorf("whereby: settings of type %T", d.Settings)
 		}
 		if err := cfg.validate(); err != nil {
-			return err
+			return fmt.Errorf("whereby: %w", err)
 		}
 		m.cfg = cfg
+	}
+	if d.Logger != nil {
+		m.log = d.Logger.With("vendor", Vendor)
+	}
+	m.db, m.ws, m.scen, m.seed = d.DB, d.Workspaces, d.Scenarios, d.Seed
+	if m.cfg.RateLimit.PointsPerMinute > 0 {
+		m.limiter = newRateLimiter(m.cfg.RateLimit)
 	}
 	return nil
 }
 
-// API implements mocks.Vendor.
-func (m *Mock) API(doc *openapi3.T) *mocks.API { return nil }
+// API implements mocks.Vendor: served under /whereby/v1 and on Whereby's
+// host with its /v1 base path.
+func (m *Mock) API(doc *openapi3.T) *mocks.API {
+	auth, identify := m.ws.Authenticator(Vendor, m.Credentials())
+	api := &mocks.API{
+		Name:         Vendor,
+		Doc:          doc,
+		Prefix:       "/whereby/v1",
+		Hosts:        []string{"api.whereby.dev"},
+		HostPrefix:   "/v1",
+		Authenticate: auth,
+		Identify:     identify,
+		Credentials:  m.Credentials(),
+		Handlers:     m.handlers(),
+		WriteError:   writeError,
+		Cacheable:    cacheable,
+		RoutePath:    roomPath,
+	}
+	if m.limiter != nil {
+		api.Wrap = m.limiter.wrap
+	}
+	return api
+}
+
+// roomPath keeps a room name's leading slash inside its path segment: a
+// client that sends /rooms//demo-1/theme/logo (the name as it is, as the
+// vendor's reference shows it) means /rooms/%2Fdemo-1/theme/logo.
+func roomPath(escaped string) string {
+	const rooms = "/whereby/v1/rooms//"
+	if rest, ok := strings.CutPrefix(escaped, rooms); ok {
+		return rooms[:len(rooms)-1] + "%2F" + rest
+	}
+	return escaped
+}
 
 // Credentials implements mocks.Vendor: "Authorization: Bearer <key>".
 func (m *Mock) Credentials() []mocks.CredentialSource {
@@ -145,14 +149,41 @@ func (m *Mock) AutoWorkspace(_, credential string) config.VendorWorkspace {
 	return &WorkspaceConfig{APIKeys: []string{credential}}
 }
 
-// Seed implements mocks.Vendor.
-func (m *Mock) Seed(tx *store.Tx, ws config.Workspace) error { return nil }
+// organization is what a workspace's definition says about it.
+type organization struct {
+	Subdomain string `json:"subdomain"`
+}
 
-// Actions implements mocks.Vendor.
-func (m *Mock) Actions() map[string]mocks.ActionSpec { return nil }
+// Seed implements mocks.Vendor: the workspace's subdomain.
+func (m *Mock) Seed(tx *store.Tx, def config.Workspace) error {
+	s, _ := def.Section(Vendor).(*WorkspaceConfig)
+	org := organization{Subdomain: m.cfg.Subdomain}
+	if s != nil && s.Subdomain != "" {
+		org.Subdomain = s.Subdomain
+	}
+	ws := tx.Workspace()
+	tx.OnCommit(func() {
+		m.subdomains.Delete(ws)
+		m.sweeps.Delete(ws) // a reset cancelled the workspace's jobs
+	})
+	return tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindOrganization, ID: "organization", Doc: mustJSON(org)})
+}
 
-// MagicNumbers implements mocks.Vendor.
-func (m *Mock) MagicNumbers() []mocks.MagicNumber { return nil }
+// subdomain returns the workspace's subdomain of whereby.com.
+func (m *Mock) subdomain(tx *store.Tx) string {
+	ws := tx.Workspace()
+	if v, ok := m.subdomains.Load(ws); ok {
+		return v.(string)
+	}
+	sub := m.cfg.Subdomain
+	if r, err := tx.Get(Vendor, kindOrganization, "organization"); err == nil {
+		if org, err := decode[organization](r); err == nil && org.Subdomain != "" {
+			sub = org.Subdomain
+		}
+	}
+	m.subdomains.Store(ws, sub)
+	return sub
+}
 
 // signature is Whereby's documented scheme: Whereby-Signature:
 // t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>.
@@ -168,14 +199,48 @@ func (m *Mock) Delivery() mocks.DeliveryPolicy {
 }
 
 // EventTypes implements mocks.Vendor: the eleven documented event types.
-func (m *Mock) EventTypes() []string {
-	return []string{
-		"room.client.joined", "room.client.left", "room.client.knocked", "room.client.knockCancelled",
-		"room.session.started", "room.session.ended",
-		"recording.finished", "transcription.started", "transcription.finished", "transcription.failed",
-		"assistant.requested",
-	}
+func (m *Mock) EventTypes() []string { return EventTypes }
+
+// EventTypes are the webhook events Whereby sends (VENDORS.md §3.7).
+var EventTypes = []string{
+	"room.client.joined", "room.client.left", "room.client.knocked", "room.client.knockCancelled",
+	"room.session.started", "room.session.ended",
+	"recording.finished", "transcription.started", "transcription.finished", "transcription.failed",
+	"assistant.requested",
 }
 
-// Simulators implements mocks.Vendor.
-func (m *Mock) Simulators() map[string]mocks.Handler { return nil }
+// view runs fn in a read transaction of the request's workspace.
+func (m *Mock) view(ctx context.Context, fn func(*store.Tx) error) error {
+	return m.db.View(ctx, mocks.Workspace(ctx), fn)
+}
+
+// update runs fn in a write transaction of the request's workspace.
+func (m *Mock) update(ctx context.Context, fn func(*store.Tx) error) error {
+	return m.db.Update(ctx, mocks.Workspace(ctx), fn)
+}
+
+// stableNumber derives a number below n from parts.
+func stableNumber(n uint64, parts ...string) uint64 {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return binary.BigEndian.Uint64(sum[:8]) % n
+}
+
+// millis formats t as the vendor does: UTC with milliseconds.
+func millis(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// parseMillis reads a time written by millis.
+func parseMillis(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// stableUUID derives a UUID (version 4 layout) from parts.
+func stableUUID(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	sum[6] = (sum[6] & 0x0f) | 0x40
+	sum[8] = (sum[8] & 0x3f) | 0x80
+	id, _ := uuid.FromBytes(sum[:16])
+	return id.String()
+}
+
+func secondsDuration(n int) time.Duration { return time.Duration(n) * time.Second }

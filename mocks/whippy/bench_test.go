@@ -2,6 +2,7 @@ package whippy_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -73,4 +74,28 @@ func BenchmarkSendSMS(b *testing.B) {
 	s, from := benchServer(b)
 	body := []byte(fmt.Sprintf(`{"to":"+14155553001","from":%q,"body":"load test"}`, from))
 	run(b, s, http.MethodPost, "/whippy/v1/messaging/sms", body, http.StatusCreated)
+}
+
+// BenchmarkUpsertContacts is POST /whippy/v1/contacts/upsert of 500 new
+// contacts per request, into a workspace that keeps growing (b.N batches:
+// -benchtime 200x loads 100,000): the cost per batch stays the same when
+// loading is linear.
+func BenchmarkUpsertContacts(b *testing.B) {
+	s, _ := benchServer(b)
+	c := s.Whippy("bench-key")
+	b.ResetTimer()
+	for i := range b.N {
+		var buf bytes.Buffer
+		buf.WriteString(`{"contacts":[`)
+		for j := range 500 {
+			if j > 0 {
+				buf.WriteByte(',')
+			}
+			n := i*500 + j
+			fmt.Fprintf(&buf, `{"phone":"+1206%07d","name":"Mixed 1 Person%d","email":"mixed%d@example.com"}`, 2000000+n, n, n)
+		}
+		buf.WriteString(`]}`)
+		apptest.Want(b, c.Post(b, "/contacts/upsert", json.RawMessage(buf.Bytes())), 200)
+	}
+	b.ReportMetric(float64(b.N*500)/b.Elapsed().Seconds(), "contacts/s")
 }

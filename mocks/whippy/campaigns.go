@@ -121,7 +121,7 @@ func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 			camp.ScheduleAt = tsPtr(scheduleAt)
 		}
 		if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindCampaign, ID: camp.ID, Doc: mustJSON(camp),
-			Keys: []store.Key{store.K("title", strings.ToLower(title)), store.K("status", status)}}); err != nil {
+			Keys: []store.Key{store.T("title", strings.ToLower(title)), store.K("status", status)}}); err != nil {
 			return err
 		}
 		if err := m.emit(tx, "campaign.created", campaignEvent(camp)); err != nil {

@@ -381,7 +381,7 @@ func (c *Contact) keys(channels []string) []store.Key {
 		ks = append(ks, store.K("email", strings.ToLower(*c.Email)))
 	}
 	if name := c.displayName(); name != "" {
-		ks = append(ks, store.K("name", strings.ToLower(name)))
+		ks = append(ks, store.T("name", strings.ToLower(name)))
 	}
 	if c.ExternalID != nil && *c.ExternalID != "" {
 		ks = append(ks, store.K("external_id", *c.ExternalID))

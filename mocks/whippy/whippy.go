@@ -330,8 +330,8 @@ func channelKeys(ch Channel) []store.Key {
 
 func userKeys(u *User) []store.Key {
 	return []store.Key{
-		store.K("name", strings.ToLower(u.Name)),
-		store.K("email", strings.ToLower(u.Email)),
+		store.T("name", strings.ToLower(u.Name)),
+		store.T("email", strings.ToLower(u.Email)),
 		store.K("role", u.Role),
 		store.K("state", u.State),
 	}

@@ -1,0 +1,60 @@
+package store
+
+import "strings"
+
+// ExplainList returns SQLite's query plans (EXPLAIN QUERY PLAN, one line
+// per step, indented by depth) of the statements List runs for q: those
+// that count its sources, the count (when q.Count and the query is
+// filtered) and the page (as planned without the total).
+func (tx *Tx) ExplainList(q Query) (probes, count, page []string, err error) {
+	pl, err := tx.plan(q)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, p := range pl.probes {
+		lines, err := tx.explain(p.sql, p.args)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		probes = append(probes, lines...)
+	}
+	if q.Count && !pl.unfiltered() {
+		text, args := pl.countSQL()
+		if count, err = tx.explain(text, args); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	text, args := pl.pageSQL(-1)
+	page, err = tx.explain(text, args)
+	return probes, count, page, err
+}
+
+func (tx *Tx) explain(query string, args []any) ([]string, error) {
+	rows, err := tx.c.c.QueryContext(tx.sqlCtx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	depth := map[int]int{}
+	var out []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			return nil, err
+		}
+		depth[id] = depth[parent] + 1
+		out = append(out, strings.Repeat("  ", depth[id]-1)+detail)
+	}
+	return out, rows.Err()
+}
+
+// TextRows returns the number of rows of resource_text in the range of a
+// workspace's resources of one kind.
+func (tx *Tx) TextRows(vendor, kind string) (int, error) {
+	space := textSpace(tx.ws, vendor, kind)
+	var n int
+	err := tx.queryRow(`SELECT COUNT(*) FROM resource_text WHERE rowid BETWEEN ? AND ?`,
+		textRowid(space, 0), textRowid(space, 1<<textSeqBits-1)).Scan(&n)
+	return n, err
+}
