@@ -38,7 +38,17 @@ function el(tag, attrs, ...children) {
 }
 
 function clear(node, ...children) {
+  // A live update re-renders lists: the focus stays on the same row.
+  const a = document.activeElement;
+  const row = a && a !== document.body && node.contains(a) ? a.closest('tr[data-id], tr[data-ws]') : null;
+  const key = row && (row.dataset.id ? 'tr[data-id="' + row.dataset.id + '"]' : 'tr[data-ws="' + CSS.escape(row.dataset.ws) + '"]');
+  const label = a && a.getAttribute && a.getAttribute('aria-label');
   node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  if (key && !node.contains(a)) {
+    const again = node.querySelector(key);
+    const target = again && ((label && [...again.querySelectorAll('[aria-label]')].find((e) => e.getAttribute('aria-label') === label)) || again.querySelector('.row-open'));
+    if (target) target.focus({ preventScroll: true });
+  }
 }
 
 // APIError is a failed control call: status, the error's code and message.
@@ -980,12 +990,14 @@ let again = false;
 // one more load after it.
 async function refresh() {
   if (loading) { again = true; return loading; }
-  const page = PAGES[state.page];
+  const name = state.page;
+  const page = PAGES[name];
   if (!page) return;
   loading = (async () => {
     try {
       await page.load();
-      document.body.dataset.loaded = state.page;
+      // data-loaded names the page whose data is shown (tests wait on it).
+      if (state.page === name) document.body.dataset.loaded = name;
     } catch (e) {
       if (e.status !== 401) fail(e);
     } finally {
