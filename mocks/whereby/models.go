@@ -1,8 +1,8 @@
 package whereby
 
 import (
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"vendorsim/store"
