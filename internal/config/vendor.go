@@ -383,3 +383,33 @@ func Settings[T any](c *Config, vendor string, def func() *T) *T {
 	c.Vendors[vendor] = s
 	return s
 }
+
+// SettingsAs returns an owner's settings v (what its DecodeSettings
+// returned, maybe changed since) as *T, validated; nil means the defaults
+// def().
+func SettingsAs[T any](v any, def func() *T, validate func(*T) error) (*T, error) {
+	if v == nil {
+		v = def()
+	}
+	s, ok := v.(*T)
+	if !ok {
+		return nil, fmt.Errorf("settings of type %T, want %T", v, s)
+	}
+	if err := validate(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// DecodeWorkspaceAs is the usual body of Owner.DecodeWorkspace: it decodes
+// s into a new section of type T and validates it.
+func DecodeWorkspaceAs[T any, P interface {
+	*T
+	VendorWorkspace
+}](s *Section) (VendorWorkspace, error) {
+	ws := P(new(T))
+	if err := s.Decode(ws); err != nil {
+		return nil, err
+	}
+	return ws, ws.Validate()
+}

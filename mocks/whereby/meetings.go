@@ -203,14 +203,7 @@ func (mt *meeting) expired(now time.Time) bool { return !now.Before(parseMillis(
 
 // meetingByID returns a meeting that has not expired, or a 404.
 func meetingByID(tx *store.Tx, id string) (*meeting, error) {
-	r, err := tx.Get(Vendor, kindMeeting, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("Meeting", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	mt, err := decode[meeting](r)
+	mt, err := byID[meeting](tx, kindMeeting, "Meeting", id)
 	if err != nil {
 		return nil, err
 	}
