@@ -15,6 +15,7 @@ import (
 
 	"vendorsim/internal/config"
 	"vendorsim/mocks"
+	"vendorsim/mocks/faults"
 	"vendorsim/mocks/sandbox"
 	"vendorsim/mocks/whereby"
 	"vendorsim/mocks/whippy"
@@ -56,7 +57,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// Now replaces the real clock (tests).
 	Now func() time.Time
-	// Fault, when set, may answer vendor requests instead of their handlers.
+	// Fault, when set, may answer vendor requests instead of their handlers
+	// (in place of the fault rules of the control API).
 	Fault mocks.Fault
 }
 
@@ -73,6 +75,8 @@ type App struct {
 	Server     *mocks.Server
 	Sandbox    *sandbox.Sandbox
 	Engine     *scenarios.Engine
+	// Faults are the request fault rules (/_sandbox/faults).
+	Faults *faults.Set
 	// Vendors are the open vendors, in the order of Vendors().
 	Vendors []mocks.Vendor
 }
@@ -153,8 +157,10 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks); err != nil {
 		return err
 	}
+	a.Faults = &faults.Set{Seed: cfg.Server.Seed, Exclude: []string{sandboxAPIName}}
 	a.Sandbox = sandbox.New(sandbox.Deps{
 		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine, Vendors: a.Vendors,
+		Faults: a.Faults,
 	})
 	sandboxDoc, err := specs.Load(ctx, "sandbox")
 	if err != nil {
@@ -163,13 +169,17 @@ func (a *App) Open(ctx context.Context) (err error) {
 	sandboxAPI := a.Sandbox.API(sandboxDoc, "/_sandbox")
 	// Paths no vendor claims get the control API's error shape.
 	sandboxAPI.Default = true
+	fault := a.fault
+	if fault == nil {
+		fault = a.Faults
+	}
 	a.Server, err = mocks.NewServer(mocks.Options{
 		Logger:       a.log,
 		Faker:        mocks.NewFaker(cfg.Server.Seed),
 		Journal:      a.Journal,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Generation:   a.DB.Generation,
-		Fault:        a.fault,
+		Fault:        fault,
 	}, append(apis, sandboxAPI)...)
 	if err != nil {
 		return fmt.Errorf("build routes: %w", err)
@@ -239,6 +249,10 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 	}
 	return apis, nil
 }
+
+// sandboxAPIName is the control API's name (mocks.API.Name): faults never
+// touch it.
+const sandboxAPIName = "sandbox"
 
 // Handler returns the HTTP handler of every API.
 func (a *App) Handler() http.Handler { return a.Server }

@@ -29,6 +29,9 @@ func (s *Sandbox) engineHandlers() map[string]mocks.Handler {
 		"deleteSandboxWebhook": s.requireWorkspace(s.deleteWebhook),
 		"getClock":             s.requireWorkspace(s.getClock),
 		"advanceClock":         s.requireWorkspace(s.advanceClock),
+		"freezeClock":          s.requireWorkspace(s.speedHandler(0)),
+		"resumeClock":          s.requireWorkspace(s.speedHandler(1)),
+		"setClockSpeed":        s.requireWorkspace(s.setClockSpeed),
 		"listScenarios":        s.listScenarios,
 		"runScenario":          s.requireWorkspace(s.runScenario),
 		"getScenarioRun":       s.requireWorkspace(s.getScenarioRun),
@@ -327,16 +330,56 @@ type clockView struct {
 	Now           string             `json:"now"`
 	RealNow       string             `json:"real_now"`
 	OffsetSeconds float64            `json:"offset_seconds"`
+	Frozen        bool               `json:"frozen"`
+	Speed         float64            `json:"speed"`
 	Ran           *scenarios.Summary `json:"ran,omitempty"`
 }
 
 func (s *Sandbox) clock(ws string) clockView {
-	return clockView{WorkspaceID: ws, Now: ts(s.d.DB.WorkspaceNow(ws)), RealNow: ts(s.d.DB.Now()), OffsetSeconds: s.d.DB.ClockOffset(ws).Seconds()}
+	now, real := s.d.DB.WorkspaceNow(ws), s.d.DB.Now()
+	speed := s.d.DB.ClockSpeed(ws)
+	off := s.d.DB.ClockOffset(ws)
+	if speed != 1 {
+		// A clock at another speed drifts from real time: its offset is
+		// what separates the two readings.
+		off = now.Sub(real)
+	}
+	return clockView{WorkspaceID: ws, Now: ts(now), RealNow: ts(real), OffsetSeconds: off.Seconds(), Frozen: speed == 0, Speed: speed}
 }
 
 // getClock serves GET /clock.
 func (s *Sandbox) getClock(w http.ResponseWriter, r *http.Request) error {
 	mocks.WriteJSON(w, http.StatusOK, s.clock(mocks.Workspace(r.Context())))
+	return nil
+}
+
+// speedHandler serves POST /clock/freeze (0) and /clock/resume (1).
+func (s *Sandbox) speedHandler(speed float64) mocks.Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return s.writeSpeed(w, r, speed)
+	}
+}
+
+// setClockSpeed serves POST /clock/speed.
+func (s *Sandbox) setClockSpeed(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Speed float64 `json:"speed"`
+	}
+	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Speed < 0 || in.Speed > store.MaxClockSpeed {
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "speed", "speed must be between 0 (frozen) and %d", store.MaxClockSpeed)
+	}
+	return s.writeSpeed(w, r, in.Speed)
+}
+
+func (s *Sandbox) writeSpeed(w http.ResponseWriter, r *http.Request, speed float64) error {
+	ws := mocks.Workspace(r.Context())
+	if err := s.d.Engine.SetClockSpeed(r.Context(), ws, speed); err != nil {
+		return err
+	}
+	mocks.WriteJSON(w, http.StatusOK, s.clock(ws))
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"vendorsim/mocks"
+	"vendorsim/mocks/faults"
 	"vendorsim/scenarios"
 	"vendorsim/store"
 )
@@ -27,6 +28,8 @@ type Deps struct {
 	Version    string
 	// Engine runs deliveries and scenarios; nil disables those endpoints.
 	Engine *scenarios.Engine
+	// Faults holds the request fault rules; nil disables /faults.
+	Faults *faults.Set
 	// Vendors are the emulated vendors: their credentials select a
 	// workspace, and their simulators (inbound messages, room
 	// participants...) serve operations of the control API.
@@ -63,6 +66,11 @@ func (s *Sandbox) API(doc *openapi3.T, prefix string) *mocks.API {
 	}
 	if s.d.Engine != nil {
 		for id, fn := range s.engineHandlers() {
+			h[id] = fn
+		}
+	}
+	if s.d.Faults != nil {
+		for id, fn := range s.faultHandlers() {
 			h[id] = fn
 		}
 	}
