@@ -21,6 +21,7 @@ import (
 	"vendorsim/mocks/whippy"
 	"vendorsim/mocks/zipwhip"
 	"vendorsim/scenarios"
+	"vendorsim/scenarios/chaos"
 	"vendorsim/specs"
 	"vendorsim/store"
 )
@@ -77,6 +78,8 @@ type App struct {
 	Engine     *scenarios.Engine
 	// Faults are the request fault rules (/_sandbox/faults).
 	Faults *faults.Set
+	// Chaos are the webhook chaos rules (/_sandbox/chaos).
+	Chaos *chaos.Set
 	// Vendors are the open vendors, in the order of Vendors().
 	Vendors []mocks.Vendor
 }
@@ -158,9 +161,14 @@ func (a *App) Open(ctx context.Context) (err error) {
 		return err
 	}
 	a.Faults = &faults.Set{Seed: cfg.Server.Seed, Exclude: []string{sandboxAPIName}}
+	a.Chaos = &chaos.Set{Seed: cfg.Server.Seed, Policies: func(v string) (scenarios.VendorPolicy, bool) {
+		p, ok := a.Engine.Vendors[v]
+		return p, ok
+	}}
+	a.Engine.WrapSender = a.Chaos.Wrap
 	a.Sandbox = sandbox.New(sandbox.Deps{
 		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine, Vendors: a.Vendors,
-		Faults: a.Faults,
+		Faults: a.Faults, Chaos: a.Chaos,
 	})
 	sandboxDoc, err := specs.Load(ctx, "sandbox")
 	if err != nil {

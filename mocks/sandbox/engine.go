@@ -58,6 +58,7 @@ type attemptView struct {
 	ResponseHeaders map[string][]string `json:"response_headers"`
 	ResponseBody    string              `json:"response_body"`
 	Error           string              `json:"error"`
+	Chaos           string              `json:"chaos,omitempty"`
 }
 
 type deliveryView struct {
@@ -89,7 +90,7 @@ func deliveryOf(d *store.Delivery) deliveryView {
 	for _, a := range d.AttemptLog {
 		v.AttemptLog = append(v.AttemptLog, attemptView{
 			N: a.N, At: ts(a.At), VirtualAt: ts(a.VirtualAt), Status: a.Status, LatencyMS: float64(a.Latency.Microseconds()) / 1000,
-			RequestHeaders: headerMap(a.RequestHeaders), ResponseHeaders: headerMap(a.ResponseHeaders), ResponseBody: string(a.ResponseBody), Error: a.Error,
+			RequestHeaders: headerMap(a.RequestHeaders), ResponseHeaders: headerMap(a.ResponseHeaders), ResponseBody: string(a.ResponseBody), Error: a.Error, Chaos: a.Chaos,
 		})
 	}
 	return v

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/http"
 
+	"vendorsim/internal/chance"
 	"vendorsim/mocks"
 	"vendorsim/mocks/faults"
+	"vendorsim/scenarios/chaos"
 )
 
 func (s *Sandbox) faultHandlers() map[string]mocks.Handler {
@@ -68,7 +70,7 @@ func (s *Sandbox) ruleWorkspace(r *http.Request, ws *string) error {
 
 // ruleError turns a rule's *FieldError into a 422 naming the field.
 func ruleError(err error) error {
-	var fe *faults.FieldError
+	var fe *chance.FieldError
 	if errors.As(err, &fe) {
 		return mocks.FieldErrorf(http.StatusUnprocessableEntity, fe.Field, "%s", fe.Message)
 	}
@@ -88,6 +90,62 @@ func (s *Sandbox) deleteFault(w http.ResponseWriter, r *http.Request) error {
 	id := mocks.PathParam(r, "id")
 	if !s.d.Faults.Delete(mocks.Workspace(r.Context()), id) {
 		return mocks.Errorf(http.StatusNotFound, "no fault rule %q in this workspace", id)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Sandbox) chaosHandlers() map[string]mocks.Handler {
+	return map[string]mocks.Handler{
+		"listChaos":   s.listChaos,
+		"addChaos":    s.addChaos,
+		"clearChaos":  s.clearChaos,
+		"deleteChaos": s.deleteChaos,
+	}
+}
+
+// listChaos serves GET /chaos.
+func (s *Sandbox) listChaos(w http.ResponseWriter, r *http.Request) error {
+	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": s.d.Chaos.List(mocks.Workspace(r.Context()))})
+	return nil
+}
+
+// addChaos serves POST /chaos: a rule for the selected workspace's
+// deliveries, or every workspace's.
+func (s *Sandbox) addChaos(w http.ResponseWriter, r *http.Request) error {
+	rule, err := chaos.Parse(mocks.Body(r))
+	if err != nil {
+		return ruleError(err)
+	}
+	if err := s.ruleWorkspace(r, &rule.Workspace); err != nil {
+		return err
+	}
+	if rule.Vendor != "" && s.vendor(rule.Vendor) == nil {
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "vendor", "vendor must be one of %v", s.vendors())
+	}
+	rule.Source = "api"
+	added, err := s.d.Chaos.Add(rule)
+	if errors.Is(err, chaos.ErrExists) {
+		return mocks.FieldErrorf(http.StatusConflict, "id", "a chaos rule %q exists", rule.ID)
+	}
+	if err != nil {
+		return err
+	}
+	mocks.WriteJSON(w, http.StatusCreated, chaos.View{Rule: added})
+	return nil
+}
+
+// clearChaos serves DELETE /chaos.
+func (s *Sandbox) clearChaos(w http.ResponseWriter, r *http.Request) error {
+	mocks.WriteJSON(w, http.StatusOK, map[string]any{"deleted": s.d.Chaos.Clear(mocks.Workspace(r.Context()))})
+	return nil
+}
+
+// deleteChaos serves DELETE /chaos/{id}.
+func (s *Sandbox) deleteChaos(w http.ResponseWriter, r *http.Request) error {
+	id := mocks.PathParam(r, "id")
+	if !s.d.Chaos.Delete(mocks.Workspace(r.Context()), id) {
+		return mocks.Errorf(http.StatusNotFound, "no chaos rule %q in this workspace", id)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -17,6 +17,7 @@ import (
 	"vendorsim/mocks"
 	"vendorsim/mocks/faults"
 	"vendorsim/scenarios"
+	"vendorsim/scenarios/chaos"
 	"vendorsim/store"
 )
 
@@ -30,6 +31,8 @@ type Deps struct {
 	Engine *scenarios.Engine
 	// Faults holds the request fault rules; nil disables /faults.
 	Faults *faults.Set
+	// Chaos holds the webhook chaos rules; nil disables /chaos.
+	Chaos *chaos.Set
 	// Vendors are the emulated vendors: their credentials select a
 	// workspace, and their simulators (inbound messages, room
 	// participants...) serve operations of the control API.
@@ -71,6 +74,11 @@ func (s *Sandbox) API(doc *openapi3.T, prefix string) *mocks.API {
 	}
 	if s.d.Faults != nil {
 		for id, fn := range s.faultHandlers() {
+			h[id] = fn
+		}
+	}
+	if s.d.Chaos != nil {
+		for id, fn := range s.chaosHandlers() {
 			h[id] = fn
 		}
 	}
