@@ -157,15 +157,19 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks); err != nil {
-		return err
-	}
 	a.Faults = &faults.Set{Seed: cfg.Server.Seed, Exclude: []string{sandboxAPIName}}
 	a.Chaos = &chaos.Set{Seed: cfg.Server.Seed, Policies: func(v string) (scenarios.VendorPolicy, bool) {
 		p, ok := a.Engine.Vendors[v]
 		return p, ok
 	}}
 	a.Engine.WrapSender = a.Chaos.Wrap
+	a.addEngineSteps()
+	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks); err != nil {
+		return err
+	}
+	if a.Engine.Magic, err = mergeMagic(a.Engine.Magic, a.Engine.Library.Magic()); err != nil {
+		return err
+	}
 	a.Sandbox = sandbox.New(sandbox.Deps{
 		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine, Vendors: a.Vendors,
 		Faults: a.Faults, Chaos: a.Chaos,

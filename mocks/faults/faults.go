@@ -264,6 +264,19 @@ func (s *Set) Add(r *Rule) (*Rule, error) {
 	return r, nil
 }
 
+// Put adds a checked rule, replacing the rule of the same id and
+// workspace (a scenario step applied again); a rule without an id gets
+// one.
+func (s *Set) Put(r *Rule) {
+	s.mu.Lock()
+	if r.ID != "" {
+		next := slices.DeleteFunc(slices.Clone(s.load()), func(x *Rule) bool { return x.ID == r.ID && x.Workspace == r.Workspace })
+		s.rules.Store(&next)
+	}
+	s.mu.Unlock()
+	s.Add(r)
+}
+
 func (s *Set) load() []*Rule {
 	if p := s.rules.Load(); p != nil {
 		return *p

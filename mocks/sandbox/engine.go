@@ -35,6 +35,10 @@ func (s *Sandbox) engineHandlers() map[string]mocks.Handler {
 		"listScenarios":        s.listScenarios,
 		"runScenario":          s.requireWorkspace(s.runScenario),
 		"getScenarioRun":       s.requireWorkspace(s.getScenarioRun),
+		"cancelScenarioRun":    s.requireWorkspace(s.cancelScenarioRun),
+		"deleteScenarioRun":    s.requireWorkspace(s.cancelScenarioRun),
+		"uploadScenarios":      s.uploadScenarios,
+		"getScenarioSchema":    s.getScenarioSchema,
 		"listMagicNumbers":     s.listMagicNumbers,
 	}
 }
@@ -416,14 +420,74 @@ func (s *Sandbox) advanceClock(w http.ResponseWriter, r *http.Request) error {
 
 // listScenarios serves GET /scenarios.
 func (s *Sandbox) listScenarios(w http.ResponseWriter, r *http.Request) error {
-	all := s.d.Engine.Library.All()
-	for _, sc := range all {
-		if sc.Params == nil {
-			sc.Params = []string{}
-		}
-	}
-	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": all})
+	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": scenarioViews(s.d.Engine.Library.All())})
 	return nil
+}
+
+// scenarioViews are scenarios as the control API lists them: lists empty
+// rather than null.
+func scenarioViews(all []*scenarios.Scenario) []scenarios.Scenario {
+	out := make([]scenarios.Scenario, 0, len(all))
+	for _, sc := range all {
+		v := *sc
+		if v.Params == nil {
+			v.Params = []string{}
+		}
+		if v.Parameters == nil {
+			v.Parameters = []scenarios.Param{}
+		}
+		if v.Emits == nil {
+			v.Emits = []string{}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// uploadScenarios serves POST /scenarios: a scenario file, loaded whole or
+// not at all.
+func (s *Sandbox) uploadScenarios(w http.ResponseWriter, r *http.Request) error {
+	name := strings.TrimSpace(r.URL.Query().Get("name"))
+	if name == "" {
+		name = "upload.yaml"
+	}
+	scs, err := s.d.Engine.Library.Upload(name, mocks.Body(r))
+	var le *scenarios.LoadError
+	if errors.As(err, &le) {
+		field := le.Field
+		if field == "" {
+			field = "body"
+		}
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, field, "%s", le.Error())
+	}
+	if err != nil {
+		return err
+	}
+	mocks.WriteJSON(w, http.StatusCreated, map[string]any{"data": scenarioViews(scs)})
+	return nil
+}
+
+// getScenarioSchema serves GET /scenarios/schema.
+func (s *Sandbox) getScenarioSchema(w http.ResponseWriter, r *http.Request) error {
+	mocks.WriteRaw(w, http.StatusOK, []byte(scenarios.Schema))
+	return nil
+}
+
+// cancelScenarioRun serves POST /scenarios/runs/{id}/cancel and DELETE
+// /scenarios/runs/{id}.
+func (s *Sandbox) cancelScenarioRun(w http.ResponseWriter, r *http.Request) error {
+	ws, id := mocks.Workspace(r.Context()), mocks.PathParam(r, "id")
+	err := s.d.DB.Update(r.Context(), ws, func(tx *store.Tx) error {
+		_, err := s.d.Engine.CancelRun(tx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return mocks.Errorf(http.StatusNotFound, "no scenario run %q in this workspace", id)
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeRun(w, r, ws, id, http.StatusOK)
 }
 
 // runScenario serves POST /scenarios/{name}/run.
@@ -491,11 +555,13 @@ func (s *Sandbox) writeRun(w http.ResponseWriter, r *http.Request, ws, id string
 		Action string `json:"action"`
 		State  string `json:"state"`
 		DueAt  string `json:"due_at"`
-		Error  string `json:"error"`
+		// UpdatedAt is when the step last changed state.
+		UpdatedAt string `json:"updated_at,omitempty"`
+		Error     string `json:"error"`
 	}
 	steps := []stepView{}
 	for _, j := range run.Jobs {
-		steps = append(steps, stepView{Step: j.Step, Action: j.Kind, State: j.State, DueAt: ts(j.DueAt), Error: j.LastError})
+		steps = append(steps, stepView{Step: j.Step, Action: j.Kind, State: j.State, DueAt: ts(j.DueAt), UpdatedAt: ts(j.UpdatedAt), Error: j.LastError})
 	}
 	mocks.WriteJSON(w, status, map[string]any{"id": run.ID, "scenario": run.Scenario, "workspace_id": ws,
 		"state": run.State, "params": run.Params, "steps": steps})

@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"vendorsim/mocks"
 	"vendorsim/mocks/faults"
@@ -48,8 +50,18 @@ type Sandbox struct {
 
 // New returns the control API. It reports "starting" until SetReady.
 func New(d Deps) *Sandbox {
+	yamlOnce.Do(func() {
+		// A scenario upload is validated by the scenario loader, which
+		// names the line and field of an error: the spec's validator
+		// passes YAML through as text.
+		for _, ct := range []string{"application/yaml", "application/x-yaml"} {
+			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+		}
+	})
 	return &Sandbox{d: d, started: time.Now()}
 }
+
+var yamlOnce sync.Once
 
 // SetReady marks the server ready (migrations and seed done).
 func (s *Sandbox) SetReady() { s.ready.Store(true) }
