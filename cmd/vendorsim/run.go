@@ -107,6 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // settings are the flags, each mirrored by VENDORSIM_<NAME>.
 type settings struct {
 	addr, db, configPath, logLevel, logFormat string
+	scenariosDir                              string
 	strictAuth                                bool
 	seed                                      int64
 	speed                                     float64
@@ -122,6 +123,7 @@ func newFlagSet(s *settings) *flag.FlagSet {
 	fs.StringVar(&s.logFormat, "log-format", "", "text or json (default text)")
 	fs.Int64Var(&s.seed, "seed", 0, "seed of generated fake data (default 1)")
 	fs.Float64Var(&s.speed, "speed", 0, "scenario speed: 2 runs timelines twice as fast (default 1)")
+	fs.StringVar(&s.scenariosDir, "scenarios-dir", "", "directory of scenario files (*.yaml) loaded beside the built-in ones")
 	return fs
 }
 
@@ -130,7 +132,7 @@ func newFlagSet(s *settings) *flag.FlagSet {
 var environ = os.Environ
 
 // settingNames are the flags, each mirrored by VENDORSIM_<NAME>.
-var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed"}
+var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed", "scenarios-dir"}
 
 func envName(flag string) string {
 	return "VENDORSIM_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
@@ -231,6 +233,9 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 	if set["speed"] {
 		cfg.Scenarios.Speed = s.speed
 	}
+	if set["scenarios-dir"] {
+		cfg.Scenarios.Dir = s.scenariosDir
+	}
 	if err := cfg.Validate(app.Owners()...); err != nil {
 		// A bad value from a flag or variable is named as it was given.
 		for name, key := range configKeys {
@@ -247,7 +252,7 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 var configKeys = map[string]string{
 	"addr": "server.addr", "db": "server.db", "strict-auth": "server.strict_auth",
 	"log-level": "server.log_level", "log-format": "server.log_format",
-	"seed": "server.seed", "speed": "scenarios.speed",
+	"seed": "server.seed", "speed": "scenarios.speed", "scenarios-dir": "scenarios.dir",
 }
 
 func newLogger(s config.Server, w io.Writer) *slog.Logger {
