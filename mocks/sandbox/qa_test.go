@@ -91,7 +91,9 @@ func TestScenarios_UploadListRunCancel(t *testing.T) {
 	}
 	for _, b := range bad {
 		r := upload(t, s, "qa.yaml", b.body)
-		var e struct{ Error struct{ Field, Message string } }
+		var e struct {
+			Error struct{ Field, Message string }
+		}
 		r.JSON(t, &e)
 		if r.Status != http.StatusUnprocessableEntity || e.Error.Field != b.field || !strings.Contains(e.Error.Message, b.msg) {
 			t.Errorf("%q: %d %s; want 422 on %s mentioning %q", b.body, r.Status, r.Body, b.field, b.msg)

@@ -225,3 +225,23 @@ func messageID(receipt M) string {
 	}
 	return ""
 }
+
+// BenchmarkBurst1000 plays whippy.inbound.burst (1,000 inbound messages)
+// through to delivered webhooks at a real receiver, the clock advanced:
+// the time of one op is the real time the whole scenario takes.
+func BenchmarkBurst1000(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		key := fmt.Sprintf("bench-burst-%d", i)
+		s, c, rc, _ := hookSetup(b, key, []string{"message.created", "conversation.updated", "conversation.created", "lead.new"})
+		sb := s.Sandbox(http.Header{"X-Whippy-Key": {key}})
+		channel := hookChannel(b, c)
+		b.StartTimer()
+		apptest.Want(b, sb.Post(b, "/scenarios/whippy.inbound.burst/run", M{"params": M{"channel": channel}}), http.StatusAccepted)
+		hookAdvance(b, s, key, "1m")
+		b.StopTimer()
+		if n := len(rc.got()); n != 2002 {
+			b.Fatalf("received %d webhooks; want 2,002", n)
+		}
+	}
+}
