@@ -9,7 +9,8 @@ import (
 )
 
 // headerJSON writes a header set as JSON for the journal, with the values
-// of Authorization and of the secret headers (lower case) redacted.
+// of Authorization, X-Sandbox-Token and of the secret headers (lower
+// case) redacted.
 func headerJSON(h http.Header, secret map[string]bool) []byte {
 	keys := make([]string, 0, len(h))
 	size := 2
@@ -30,12 +31,19 @@ func headerJSON(h http.Header, secret map[string]bool) []byte {
 		b = appendJSONString(b, k)
 		b = append(b, ':', '[')
 		hidden := strings.EqualFold(k, "Authorization") || secret[strings.ToLower(k)]
+		// X-Sandbox-Token is the control API's token: a client that sends
+		// it everywhere must not leave any of it in the journal of a
+		// vendor call.
+		token := strings.EqualFold(k, "X-Sandbox-Token")
 		for j, v := range h[k] {
 			if j > 0 {
 				b = append(b, ',')
 			}
 			if hidden {
 				v = redact(v)
+			}
+			if token {
+				v = "…"
 			}
 			b = appendJSONString(b, v)
 		}

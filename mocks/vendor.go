@@ -143,3 +143,10 @@ type DeliveryPolicy struct {
 	// Header is added to every attempt (Content-Type, User-Agent).
 	Header http.Header
 }
+
+// EventExamples is implemented by a vendor that can build an example body
+// of each of its event types, as it would deliver it (vendorsim invoke
+// sends one to any URL).
+type EventExamples interface {
+	ExampleEvent(eventType string) ([]byte, error)
+}

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -141,6 +143,9 @@ func (w *Workspaces) create(ctx context.Context, def config.Workspace, source st
 	if err != nil {
 		return fmt.Errorf("encode workspace %s: %w", def.ID, err)
 	}
+	if creds, err = withSnapshotCredentials(def, creds); err != nil {
+		return err
+	}
 	ws := store.Workspace{ID: def.ID, Name: def.Name, Source: source, Seed: seed, Credentials: creds}
 	return w.DB.CreateWorkspace(ctx, ws, w.seed(def))
 }
@@ -154,8 +159,47 @@ func (w *Workspaces) Owners() []config.Owner {
 	return out
 }
 
+// withSnapshotCredentials adds, for a workspace made from a snapshot,
+// the snapshot's credentials to creds.
+func withSnapshotCredentials(def config.Workspace, creds []store.Credential) ([]store.Credential, error) {
+	if def.Snapshot == "" {
+		return creds, nil
+	}
+	snap, err := LoadSnapshot(def.Snapshot)
+	if err != nil {
+		return nil, fmt.Errorf("workspace %s: %w", def.ID, err)
+	}
+	for _, c := range snap.Workspace.Credentials {
+		if !slices.Contains(creds, c) {
+			creds = append(creds, c)
+		}
+	}
+	return creds, nil
+}
+
+// LoadSnapshot reads and checks a snapshot file (store.DecodeSnapshot).
+func LoadSnapshot(path string) (*store.Snapshot, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	snap, err := store.DecodeSnapshot(b)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	return snap, nil
+}
+
 func (w *Workspaces) seed(def config.Workspace) func(*store.Tx) error {
 	return func(tx *store.Tx) error {
+		if def.Snapshot != "" {
+			// The state is the snapshot's, read again at every reset.
+			snap, err := LoadSnapshot(def.Snapshot)
+			if err != nil {
+				return fmt.Errorf("workspace %s: %w", def.ID, err)
+			}
+			return tx.ImportState(&snap.State)
+		}
 		for _, v := range w.Vendors {
 			if err := v.Seed(tx, def); err != nil {
 				return fmt.Errorf("seed workspace %s: %s: %w", def.ID, v.Name(), err)
@@ -248,7 +292,11 @@ func (w *Workspaces) ResetAll(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("encode workspace %s: %w", def.ID, err)
 		}
-		all = append(all, store.Workspace{ID: def.ID, Name: def.Name, Source: store.SourceConfig, Seed: seed, Credentials: Credentials(def)})
+		creds, err := withSnapshotCredentials(def, Credentials(def))
+		if err != nil {
+			return err
+		}
+		all = append(all, store.Workspace{ID: def.ID, Name: def.Name, Source: store.SourceConfig, Seed: seed, Credentials: creds})
 		seeds = append(seeds, w.seed(def))
 	}
 	return w.DB.ReplaceAll(ctx, all, seeds)

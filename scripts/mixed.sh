@@ -31,6 +31,7 @@
 #   BATCH           contacts per upsert request, default 500
 #   READY_TIMEOUT   seconds to wait for /_sandbox/health, default 60
 #   VEGETA_VERSION  version of github.com/tsenart/vegeta/v12, default v12.13.0
+#   RESULTS_DIR     when set, vegeta's results (results.<size>.bin) are kept there
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -287,7 +288,22 @@ for size in $SIZES; do
 		-timeout=30s -max-body=-1 >"$tmpdir/results.$w.bin"
 	"$vegeta" report -type=json <"$tmpdir/results.$w.bin" >"$tmpdir/report.$w.json"
 	rep[$size]="$tmpdir/report.$w.json"
+	if [ -n "${RESULTS_DIR:-}" ]; then
+		mkdir -p "$RESULTS_DIR" && cp "$tmpdir/results.$w.bin" "$RESULTS_DIR/results.$size.bin"
+	fi
 	"$vegeta" report -type=text <"$tmpdir/results.$w.bin" | sed -n '1,8p'
+	# p50/p99 of each kind of request (CSV: timestamp,code,latency ns,...,method,url,...).
+	"$vegeta" encode -to csv <"$tmpdir/results.$w.bin" | awk -F, '{
+		k = "GET /contacts/{id}"
+		if ($10 == "POST") k = "POST /contacts"
+		else if ($11 ~ /phone=/) k = "GET /contacts?phone="
+		else if ($11 ~ /conversations/) k = "GET /conversations"
+		print k "\t" $3 / 1e6
+	}' | sort -t "$(printf '\t')" -k1,1 -k2,2n | awk -F '\t' '
+		function flush() { if (n) printf "    %-24s n=%-6d p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", k, n, v[int(n * 0.5)], v[int(n * 0.99)], v[n - 1] }
+		$1 != k { flush(); k = $1; n = 0 }
+		{ v[n++] = $2 }
+		END { flush() }'
 done
 
 # ---- single lookups ----------------------------------------------------------

@@ -94,9 +94,9 @@ const planCap = 500
 // How it reads (SQLite's planner cannot tell a rare key value from a
 // common one in a table that holds every key of every kind, so the store
 // measures and pins the index itself): each filter that an index can
-// serve (an exact value, a range or prefix of values, a substring of three
-// characters or more, a parent) is a source of candidates, counted up to
-// planCap from its index. The smallest source under planCap is read
+// serve (an exact value, a range of values, a substring or prefix of three
+// characters or more of a text key, a parent) is a source of candidates,
+// counted up to planCap from its index. The smallest source under planCap is read
 // whole, every other condition is checked on its candidates, and they are
 // sorted. Otherwise the list walks, in the list's order, the smallest
 // source that is kept in that order (an exact value or a parent in
@@ -217,18 +217,20 @@ func (pl *listPlan) sources() error {
 		}
 		s := source{fi: i}
 		tq, ok := "", false
-		if f.Op == OpContains && pl.tx.db.text.has(q.Vendor, q.Kind, f.Name) {
+		if (f.Op == OpContains || f.Op == OpPrefix) && pl.tx.db.text.has(q.Vendor, q.Kind, f.Name) {
+			// A prefix is a substring too: the trigram index proposes
+			// candidates, checked with the prefix's own comparison.
 			tq, ok = textQuery(f.Values[0])
 		}
 		switch {
-		case f.Op == OpPrefix || (f.Op == OpContains && !ok):
+		case (f.Op == OpPrefix || f.Op == OpContains) && !ok:
 			// A prefix ignores ASCII case, which no one range of the
-			// index holds; a substring of fewer than three characters
-			// (or of a key that is not text) has no trigram to look up.
-			// Either reads every value of its key from the key index
-			// (not the resources), when no other source is smaller.
+			// key index holds; a substring of fewer than three characters
+			// has no trigram to look up; a key that is not text has no
+			// trigrams. Each reads every value of its key from the key
+			// index (not the resources), when no other source is smaller.
 			s.scan, s.n = true, scanCost
-		case f.Op == OpContains:
+		case f.Op == OpContains || f.Op == OpPrefix:
 			s.text = tq
 			if err := pl.textCandidates(&s); err != nil {
 				return err
@@ -430,6 +432,10 @@ func (pl *listPlan) count() (int, error) {
 	q := pl.q
 	var n int
 	if pl.unfiltered() {
+		// A write transaction counts its own inserts.
+		if err := pl.tx.flushCounts(); err != nil {
+			return 0, err
+		}
 		err := pl.tx.queryRow(`SELECT COALESCE((SELECT n FROM resource_counts WHERE workspace_id = ? AND vendor = ? AND kind = ?), 0)`,
 			pl.tx.ws, q.Vendor, q.Kind).Scan(&n)
 		return n, err

@@ -106,12 +106,31 @@ func (tx *Tx) Insert(r *Resource) error {
 	return tx.writeText(seq, r, false)
 }
 
-// addCount keeps resource_counts in step with inserts and deletes.
+// addCount keeps resource_counts in step with inserts and deletes. The
+// changes add up in the transaction and are written when its update ends
+// (flushCounts): one statement per kind instead of one per resource.
 func (tx *Tx) addCount(vendor, kind string, d int) error {
-	if _, err := tx.exec(`INSERT INTO resource_counts (workspace_id, vendor, kind, n) VALUES (?, ?, ?, ?)
-		ON CONFLICT (workspace_id, vendor, kind) DO UPDATE SET n = n + excluded.n`, tx.ws, vendor, kind, d); err != nil {
-		return fmt.Errorf("count %s: %w", kind, err)
+	if tx.counts == nil {
+		tx.counts = map[countKey]int{}
 	}
+	tx.counts[countKey{tx.ws, vendor, kind}] += d
+	return nil
+}
+
+type countKey struct{ ws, vendor, kind string }
+
+// flushCounts writes the count changes of the transaction.
+func (tx *Tx) flushCounts() error {
+	for k, d := range tx.counts {
+		if d == 0 {
+			continue
+		}
+		if _, err := tx.exec(`INSERT INTO resource_counts (workspace_id, vendor, kind, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT (workspace_id, vendor, kind) DO UPDATE SET n = n + excluded.n`, k.ws, k.vendor, k.kind, d); err != nil {
+			return fmt.Errorf("count %s: %w", k.kind, err)
+		}
+	}
+	tx.counts = nil
 	return nil
 }
 

@@ -81,6 +81,9 @@ type DB struct {
 	fileDB bool
 	// bigCache is set while the writer's page cache is grown.
 	bigCache bool
+	// walChecked is when the writer last looked at the WAL's size (see
+	// writerCheckpoint).
+	walChecked time.Time
 
 	// hooks caches webhooks per workspace.
 	hooks hookCache
@@ -309,6 +312,8 @@ type Tx struct {
 	// (see flushText).
 	textPending map[int64]*pendingText
 	textOrder   []int64
+	// counts holds the changes to resource_counts (see addCount).
+	counts map[countKey]int
 }
 
 func (db *DB) newTx(ctx context.Context, c *conn, ws string) *Tx {
@@ -449,39 +454,55 @@ func (db *DB) submit(ctx context.Context, ws string, fn func(*Tx) error, write b
 	return nil
 }
 
-// Checkpoint schedule: a PASSIVE checkpoint every checkpointEvery, and a
-// TRUNCATE one when the WAL has grown past walResetBytes.
-const (
-	checkpointEvery = 250 * time.Millisecond
-	walResetBytes   = 32 << 20
-)
+// checkpointEvery is how often the checkpointer copies the WAL.
+const checkpointEvery = 250 * time.Millisecond
 
-// checkpoint copies committed WAL frames into the database file (PASSIVE:
-// it never blocks readers or the writer). That alone does not bound the
-// WAL: SQLite rewinds it only when a write starts after every frame was
-// copied and no reader still reads from it, which never happens while
-// writes keep coming (it reached 329 MB during a bulk load). Past
-// walResetBytes a TRUNCATE checkpoint copies the few frames the PASSIVE one
-// left, waits (busy timeout) for the writer and the readers of old frames
-// to finish, blocks new writes meanwhile, and empties the WAL.
+// checkpoint copies committed WAL frames into the database file every
+// checkpointEvery (PASSIVE: it never blocks readers or the writer), so that
+// the copies and their fsyncs stay off the writer's path. SQLite rewinds a
+// fully checkpointed WAL by itself; journal_size_limit bounds the file.
+// Under sustained writes this checkpoint never quite catches up with the
+// writer and the WAL grows without bound (329 MB during a bulk load): see
+// writerCheckpoint.
 func (db *DB) checkpoint(c *sql.Conn) {
 	defer close(db.checkpointDone)
 	defer c.Close()
 	tick := time.NewTicker(checkpointEvery)
 	defer tick.Stop()
-	bg := context.Background()
 	for {
 		select {
 		case <-db.stopping:
-			c.ExecContext(bg, "PRAGMA wal_checkpoint(PASSIVE)")
+			c.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
 			return
 		case <-tick.C:
-			c.ExecContext(bg, "PRAGMA wal_checkpoint(PASSIVE)")
-			if fi, err := os.Stat(db.Path + "-wal"); err == nil && fi.Size() > walResetBytes {
-				// Failing (busy) leaves the WAL as it was, for the next tick.
-				c.ExecContext(bg, "PRAGMA wal_checkpoint(TRUNCATE)")
-			}
+			c.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
 		}
+	}
+}
+
+// walResetBytes is the WAL size past which the writer checkpoints itself,
+// at most every walCheckEvery.
+const (
+	walResetBytes = 32 << 20
+	walCheckEvery = 100 * time.Millisecond
+)
+
+// writerCheckpoint runs on the writer between batches. Once the WAL has
+// grown past walResetBytes, the writer copies into the database itself
+// (PASSIVE) the frames the checkpointer has not yet copied: no write can
+// come in meanwhile, so the copy completes (up to the oldest snapshot a
+// reader still holds), and the next write rewinds
+// the WAL when no reader reads from it. Readers never wait for it (a
+// TRUNCATE checkpoint blocked new readers while it waited for old ones:
+// 200 ms stalls at p99). journal_size_limit then trims the file.
+func (db *DB) writerCheckpoint() {
+	if !db.fileDB || time.Since(db.walChecked) < walCheckEvery {
+		return
+	}
+	db.walChecked = time.Now()
+	if fi, err := os.Stat(db.Path + "-wal"); err == nil && fi.Size() > walResetBytes {
+		// Failing leaves the WAL as it was, for a later batch.
+		db.exec("PRAGMA wal_checkpoint(PASSIVE)")
 	}
 }
 
@@ -518,6 +539,7 @@ func (db *DB) write() {
 			}
 		}
 		db.commitBatch(batch)
+		db.writerCheckpoint()
 	}
 }
 
@@ -681,7 +703,10 @@ func runFn(r *writeReq) (err error) {
 	if err := r.fn(r.tx); err != nil {
 		return err
 	}
-	return r.tx.flushText()
+	if err := r.tx.flushText(); err != nil {
+		return err
+	}
+	return r.tx.flushCounts()
 }
 
 // Generation returns a value that changes whenever a write transaction in

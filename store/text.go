@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 )
 
-// Substring search. A Contains filter on a key name that vendors write as
-// a text key (T) reads the FTS5 table resource_text, tokenized in trigrams
+// Substring search. A Contains (or Prefix) filter on a key name that
+// vendors write as a text key (T) reads the FTS5 table resource_text, tokenized in trigrams
 // and folded to lower case, instead of testing every resource of the kind.
 // resource_text holds one row per resource: the values of its text keys,
 // one per line. Its rowid is the resource's seq in the low 40 bits and a
@@ -146,8 +146,8 @@ func (tx *Tx) registerText(vendor, kind, name string) error {
 		// Registered by an earlier update of this batch, not yet published.
 		return nil
 	}
-	rows, err := tx.query(`SELECT DISTINCT seq, workspace_id FROM resource_keys INDEXED BY resource_keys_seq
-		WHERE vendor = ? AND kind = ? AND name = ?`, vendor, kind, name)
+	rows, err := tx.query(`SELECT DISTINCT seq, workspace_id FROM resource_keys
+		WHERE workspace_id IN (SELECT id FROM workspaces) AND vendor = ? AND kind = ? AND name = ?`, vendor, kind, name)
 	if err != nil {
 		return fmt.Errorf("index text key %s: %w", name, err)
 	}

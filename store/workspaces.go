@@ -276,17 +276,18 @@ func (db *DB) CreateWorkspace(ctx context.Context, ws Workspace, seed func(*Tx) 
 	if ws.Source == "" {
 		ws.Source = SourceAuto
 	}
-	err := db.Update(ctx, ws.ID, func(tx *Tx) error { return tx.createWorkspace(ws, seed) })
-	if err != nil {
-		return err
-	}
-	db.wsMu.Lock()
-	db.offsets[ws.ID] = 0
-	for _, c := range ws.Credentials {
-		db.creds[credKey{c.Vendor, c.Credential}] = ws.ID
-	}
-	db.wsMu.Unlock()
-	return nil
+	return db.Update(ctx, ws.ID, func(tx *Tx) error {
+		// First, so that a seed's own clock (ImportState) comes after.
+		tx.OnCommit(func() {
+			db.wsMu.Lock()
+			db.offsets[ws.ID] = 0
+			for _, c := range ws.Credentials {
+				db.creds[credKey{c.Vendor, c.Credential}] = ws.ID
+			}
+			db.wsMu.Unlock()
+		})
+		return tx.createWorkspace(ws, seed)
+	})
 }
 
 func (tx *Tx) createWorkspace(ws Workspace, seed func(*Tx) error) error {
@@ -433,6 +434,7 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 		if err := tx.deleteText(id); err != nil {
 			return err
 		}
+		tx.counts = nil
 		for _, t := range workspaceTables {
 			if _, err := tx.exec(`DELETE FROM `+t+` WHERE workspace_id = ?`, id); err != nil {
 				return fmt.Errorf("reset %s: %w", t, err)
@@ -445,20 +447,21 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 		if _, err := tx.exec(`UPDATE workspaces SET clock_offset = 0, clock_speed = 1, clock_ref = 0 WHERE id = ?`, id); err != nil {
 			return err
 		}
+		// Before the seed's, so that a seed's own clock (ImportState)
+		// comes after.
+		tx.OnCommit(func() {
+			db.wsMu.Lock()
+			db.offsets[id] = 0
+			delete(db.rates, id)
+			db.wsMu.Unlock()
+		})
 		tx.now = db.Now().UTC().Truncate(time.Microsecond)
 		if seed != nil {
 			return seed(tx)
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	db.wsMu.Lock()
-	db.offsets[id] = 0
-	delete(db.rates, id)
-	db.wsMu.Unlock()
-	return nil
+	return err
 }
 
 // DeleteAll deletes every workspace and everything in it.
@@ -473,7 +476,21 @@ func (db *DB) DeleteAll(ctx context.Context) error { return db.ReplaceAll(ctx, n
 // entries where it was (journal ids are not reused).
 func (db *DB) ReplaceAll(ctx context.Context, workspaces []Workspace, seeds []func(*Tx) error) error {
 	err := db.Update(ctx, "", func(tx *Tx) error {
-		tx.textPending, tx.textOrder = nil, nil
+		// First, so that a seed's own clock (ImportState) comes after.
+		tx.OnCommit(func() {
+			db.wsMu.Lock()
+			db.offsets = map[string]time.Duration{}
+			db.rates = map[string]clockRate{}
+			db.creds = map[credKey]string{}
+			for _, ws := range workspaces {
+				db.offsets[ws.ID] = 0
+				for _, c := range ws.Credentials {
+					db.creds[credKey{c.Vendor, c.Credential}] = ws.ID
+				}
+			}
+			db.wsMu.Unlock()
+		})
+		tx.textPending, tx.textOrder, tx.counts = nil, nil, nil
 		if _, err := tx.exec(`INSERT INTO resource_text (resource_text) VALUES ('delete-all')`); err != nil {
 			return fmt.Errorf("delete text: %w", err)
 		}
@@ -500,17 +517,6 @@ func (db *DB) ReplaceAll(ctx context.Context, workspaces []Workspace, seeds []fu
 	if err != nil {
 		return err
 	}
-	db.wsMu.Lock()
-	db.offsets = map[string]time.Duration{}
-	db.rates = map[string]clockRate{}
-	db.creds = map[credKey]string{}
-	for _, ws := range workspaces {
-		db.offsets[ws.ID] = 0
-		for _, c := range ws.Credentials {
-			db.creds[credKey{c.Vendor, c.Credential}] = ws.ID
-		}
-	}
-	db.wsMu.Unlock()
 	db.epoch.Add(1)
 	db.hooks.epoch.Add(1)
 	return nil

@@ -4,6 +4,8 @@
 //	vendorsim [flags]            serve (see -h)
 //	vendorsim healthcheck        exit 0 when the local server is ready
 //	vendorsim version            print the version
+//	vendorsim requests|deliveries|clock|faults|reset|snapshot|run|invoke ...
+//	                             drive a running server (see internal/cli)
 package main
 
 import (

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"vendorsim/internal/app"
+	"vendorsim/internal/cli"
 	"vendorsim/internal/coalesce"
 	"vendorsim/internal/config"
 )
@@ -34,6 +35,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		case "version":
 			fmt.Fprintln(stdout, "vendorsim", version)
 			return nil
+		}
+		if cli.IsCommand(args[0]) {
+			return cli.Run(ctx, args, getenv, stdout, stderr)
 		}
 	}
 	cfg, warnings, err := loadConfig(args, getenv, stdout)
@@ -76,15 +80,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// 4 KiB buffer leaves in one write rather than two.
 	go func() { serveErr <- srv.Serve(coalesce.Listener(ln, 0)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "db", cfg.Server.DB)
+	// The control API on an address of its own, when configured.
+	var control atomic.Pointer[http.Handler]
+	control.Store(&starting)
+	var controlSrv *http.Server
+	if cfg.Server.ControlAddr != "" {
+		cln, err := net.Listen("tcp", cfg.Server.ControlAddr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("listen on %s (control): %w", cfg.Server.ControlAddr, err)
+		}
+		controlSrv = &http.Server{
+			Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*control.Load()).ServeHTTP(w, r) }),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          srv.ErrorLog,
+		}
+		go func() { serveErr <- controlSrv.Serve(cln) }()
+		log.Info("control API listening", "addr", cln.Addr().String())
+	}
 
 	start := time.Now()
 	a := app.New(app.Options{Config: cfg, Version: version, Logger: log})
 	if err := a.Open(ctx); err != nil {
 		srv.Close()
+		if controlSrv != nil {
+			controlSrv.Close()
+		}
 		return err
 	}
 	h := a.Handler()
 	handler.Store(&h)
+	ch := a.ControlHandler()
+	control.Store(&ch)
 	log.Info("ready", "workspaces", len(cfg.Workspaces), "startup", time.Since(start).Round(time.Millisecond))
 
 	select {
@@ -98,6 +125,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if e := srv.Shutdown(shutdownCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
 	}
+	if controlSrv != nil {
+		if e := controlSrv.Shutdown(shutdownCtx); e != nil && err == nil {
+			err = fmt.Errorf("shutdown: %w", e)
+		}
+	}
 	if e := a.Close(shutdownCtx); e != nil && err == nil {
 		err = fmt.Errorf("close: %w", e)
 	}
@@ -107,7 +139,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // settings are the flags, each mirrored by VENDORSIM_<NAME>.
 type settings struct {
 	addr, db, configPath, logLevel, logFormat string
-	scenariosDir                              string
+	controlToken, controlAddr, scenariosDir   string
 	strictAuth                                bool
 	seed                                      int64
 	speed                                     float64
@@ -123,6 +155,8 @@ func newFlagSet(s *settings) *flag.FlagSet {
 	fs.StringVar(&s.logFormat, "log-format", "", "text or json (default text)")
 	fs.Int64Var(&s.seed, "seed", 0, "seed of generated fake data (default 1)")
 	fs.Float64Var(&s.speed, "speed", 0, "scenario speed: 2 runs timelines twice as fast (default 1)")
+	fs.StringVar(&s.controlToken, "control-token", "", "require this token in X-Sandbox-Token on every control API call but /_sandbox/health")
+	fs.StringVar(&s.controlAddr, "control-addr", "", "serve the control API on this address only (e.g. 127.0.0.1:8081), not on --addr")
 	fs.StringVar(&s.scenariosDir, "scenarios-dir", "", "directory of scenario files (*.yaml) loaded beside the built-in ones")
 	return fs
 }
@@ -132,7 +166,7 @@ func newFlagSet(s *settings) *flag.FlagSet {
 var environ = os.Environ
 
 // settingNames are the flags, each mirrored by VENDORSIM_<NAME>.
-var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed", "scenarios-dir"}
+var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed", "control-token", "control-addr", "scenarios-dir"}
 
 func envName(flag string) string {
 	return "VENDORSIM_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
@@ -141,7 +175,8 @@ func envName(flag string) string {
 // unknownVariables returns a warning for each VENDORSIM_* variable that is
 // not a setting (a typo, say), naming it.
 func unknownVariables() []string {
-	known := map[string]bool{}
+	// The client's variables (vendorsim requests, deliveries, ...).
+	known := map[string]bool{"VENDORSIM_URL": true}
 	for _, n := range settingNames {
 		known[envName(n)] = true
 	}
@@ -175,6 +210,8 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fmt.Fprintln(stdout, "Usage: vendorsim [flags] | vendorsim healthcheck [--addr ADDR] | vendorsim version")
+			fmt.Fprintln(stdout, "Commands that drive a running server (--url or VENDORSIM_URL, --token or VENDORSIM_CONTROL_TOKEN; -h for each):")
+			fmt.Fprint(stdout, cli.Usage())
 			fmt.Fprintln(stdout, "Every flag can also be set as VENDORSIM_<NAME> (e.g. VENDORSIM_STRICT_AUTH=true); flags win.")
 			fs.PrintDefaults()
 			return config.Config{}, err
@@ -233,6 +270,12 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 	if set["speed"] {
 		cfg.Scenarios.Speed = s.speed
 	}
+	if set["control-token"] {
+		cfg.Server.ControlToken = s.controlToken
+	}
+	if set["control-addr"] {
+		cfg.Server.ControlAddr = s.controlAddr
+	}
 	if set["scenarios-dir"] {
 		cfg.Scenarios.Dir = s.scenariosDir
 	}
@@ -252,7 +295,9 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 var configKeys = map[string]string{
 	"addr": "server.addr", "db": "server.db", "strict-auth": "server.strict_auth",
 	"log-level": "server.log_level", "log-format": "server.log_format",
-	"seed": "server.seed", "speed": "scenarios.speed", "scenarios-dir": "scenarios.dir",
+	"seed": "server.seed", "speed": "scenarios.speed",
+	"control-token": "server.control_token", "control-addr": "server.control_addr",
+	"scenarios-dir": "scenarios.dir",
 }
 
 func newLogger(s config.Server, w io.Writer) *slog.Logger {

@@ -178,7 +178,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	sandboxAPI := a.Sandbox.API(sandboxDoc, "/_sandbox")
+	sandboxAPI := a.Sandbox.API(sandboxDoc, controlPrefix)
 	// Paths no vendor claims get the control API's error shape.
 	sandboxAPI.Default = true
 	fault := a.fault
@@ -266,8 +266,27 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 // touch it.
 const sandboxAPIName = "sandbox"
 
-// Handler returns the HTTP handler of every API.
-func (a *App) Handler() http.Handler { return a.Server }
+// Handler returns the HTTP handler of the main listener: every API, the
+// control API guarded by server.control_token, and, when the control API
+// has an address of its own (server.control_addr), without it but for its
+// health check.
+func (a *App) Handler() http.Handler {
+	h := sandbox.Guard(a.Server, controlPrefix, a.cfg.Server.ControlToken)
+	if a.cfg.Server.ControlAddr != "" {
+		return sandbox.Split(h, controlPrefix)
+	}
+	return h
+}
+
+// ControlHandler returns the HTTP handler of the control API's own
+// listener (server.control_addr): the control API alone, guarded by
+// server.control_token.
+func (a *App) ControlHandler() http.Handler {
+	return sandbox.Only(sandbox.Guard(a.Server, controlPrefix, a.cfg.Server.ControlToken), controlPrefix)
+}
+
+// controlPrefix is where the control API is mounted.
+const controlPrefix = "/_sandbox"
 
 // Close stops the background workers and closes the database.
 func (a *App) Close(ctx context.Context) error {

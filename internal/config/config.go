@@ -52,6 +52,12 @@ type Server struct {
 	Hosts        map[string][]string `yaml:"hosts"`
 	ReadTimeout  time.Duration       `yaml:"read_timeout"`
 	WriteTimeout time.Duration       `yaml:"write_timeout"`
+	// ControlToken, when set, must be sent as X-Sandbox-Token by every
+	// call of the control API except its health check.
+	ControlToken string `yaml:"control_token"`
+	// ControlAddr, when set, serves the control API on a listener of its
+	// own (loopback only, say), and no longer on Addr (but its health).
+	ControlAddr string `yaml:"control_addr"`
 }
 
 // Journal controls the request journal.

@@ -97,6 +97,10 @@ type Workspace struct {
 	ID       string
 	Name     string
 	Webhooks []WebhookConfig
+	// Snapshot is the path of a snapshot file (GET
+	// /_sandbox/workspaces/{id}/snapshot) the workspace is created from,
+	// and reset to; its vendor sections then add credentials only.
+	Snapshot string
 	// Vendors holds each vendor's section by vendor name.
 	Vendors map[string]VendorWorkspace
 }
@@ -130,10 +134,12 @@ func decodeWorkspace(n *yaml.Node, owners []Owner) (Workspace, error) {
 			return decodeKnown(v, "name", &ws.Name)
 		case "webhooks":
 			return decodeKnown(v, "webhooks", &ws.Webhooks)
+		case "snapshot":
+			return decodeKnown(v, "snapshot", &ws.Snapshot)
 		}
 		o := owner(owners, key)
 		if o == nil {
-			return keyErrorf(key, "line %d: unknown key (a workspace has id, name, webhooks%s)", line, ownerList(owners))
+			return keyErrorf(key, "line %d: unknown key (a workspace has id, name, webhooks, snapshot%s)", line, ownerList(owners))
 		}
 		sec, err := o.DecodeWorkspace(&Section{node: v})
 		if err != nil {
@@ -209,6 +215,9 @@ func (ws Workspace) MarshalJSON() ([]byte, error) {
 	}
 	if len(ws.Webhooks) > 0 {
 		m["webhooks"] = ws.Webhooks
+	}
+	if ws.Snapshot != "" {
+		m["snapshot"] = ws.Snapshot
 	}
 	for name, s := range ws.Vendors {
 		m[name] = s
@@ -373,4 +382,34 @@ func Settings[T any](c *Config, vendor string, def func() *T) *T {
 	s := def()
 	c.Vendors[vendor] = s
 	return s
+}
+
+// SettingsAs returns an owner's settings v (what its DecodeSettings
+// returned, maybe changed since) as *T, validated; nil means the defaults
+// def().
+func SettingsAs[T any](v any, def func() *T, validate func(*T) error) (*T, error) {
+	if v == nil {
+		v = def()
+	}
+	s, ok := v.(*T)
+	if !ok {
+		return nil, fmt.Errorf("settings of type %T, want %T", v, s)
+	}
+	if err := validate(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// DecodeWorkspaceAs is the usual body of Owner.DecodeWorkspace: it decodes
+// s into a new section of type T and validates it.
+func DecodeWorkspaceAs[T any, P interface {
+	*T
+	VendorWorkspace
+}](s *Section) (VendorWorkspace, error) {
+	ws := P(new(T))
+	if err := s.Decode(ws); err != nil {
+		return nil, err
+	}
+	return ws, ws.Validate()
 }

@@ -162,7 +162,7 @@ func TestWorkspaces_DefinitionSchemaMatchesConfig(t *testing.T) {
 	}
 	// A definition is id, name, webhooks and each vendor's section.
 	def := doc.Components.Schemas["WorkspaceDefinition"].Value
-	keys := []string{"id", "name", "webhooks"}
+	keys := []string{"id", "name", "webhooks", "snapshot"}
 	walk("WorkspaceDefinition.webhooks", def.Properties["webhooks"].Value, reflect.TypeOf([]config.WebhookConfig{}))
 	for _, v := range app.Vendors() {
 		sec, err := v.DecodeWorkspace(nil)

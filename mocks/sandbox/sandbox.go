@@ -79,6 +79,9 @@ func (s *Sandbox) API(doc *openapi3.T, prefix string) *mocks.API {
 		"countRequests":   s.countRequests,
 		"deleteRequests":  s.deleteRequests,
 	}
+	for id, fn := range s.toolingHandlers() {
+		h[id] = fn
+	}
 	if s.d.Engine != nil {
 		for id, fn := range s.engineHandlers() {
 			h[id] = fn
@@ -274,6 +277,8 @@ func code(status int) string {
 	switch status {
 	case http.StatusBadRequest:
 		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthenticated"
 	case http.StatusNotFound:
 		return "not_found"
 	case http.StatusMethodNotAllowed:

@@ -142,6 +142,12 @@ func (s *Sandbox) getWorkspace(w http.ResponseWriter, r *http.Request) error {
 // the config file's shape, checked by the same rules; errors name the key
 // within the definition.
 func (s *Sandbox) createWorkspace(w http.ResponseWriter, r *http.Request) error {
+	if doc, id, ok, err := snapshotBody(r); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return s.importSnapshot(w, r, doc, id)
+	}
 	def, err := config.ParseWorkspace(mocks.Body(r), s.d.Workspaces.Owners()...)
 	if err != nil {
 		var ke *config.KeyError
@@ -247,9 +253,17 @@ func (s *Sandbox) listRequests(w http.ResponseWriter, r *http.Request) error {
 	if err := s.flushJournal(r); err != nil {
 		return err
 	}
+	har, err := wantsHAR(r)
+	if err != nil {
+		return err
+	}
 	entries, total, err := s.d.DB.Journal(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	if har {
+		s.writeHAR(w, r, entries)
+		return nil
 	}
 	out := make([]journalEntry, 0, len(entries))
 	for _, e := range entries {

@@ -148,7 +148,7 @@ func (m *Mock) insertMeeting(tx *store.Tx, in *createMeetingInput, end time.Time
 		// A viewer-mode room is a locked group room.
 		mt.IsLocked, mt.RoomMode = true, "group"
 	}
-	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindMeeting, ID: id, Doc: mustJSON(mt), Keys: []store.Key{store.K("roomName", name)}}); err != nil {
+	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindMeeting, ID: id, Doc: mustJSON(mt), Keys: []store.Key{store.T("roomName", name)}}); err != nil {
 		return nil, err
 	}
 	if err := m.scheduleSweep(tx, end.Add(m.cfg.ExpiryGrace)); err != nil {
@@ -203,14 +203,7 @@ func (mt *meeting) expired(now time.Time) bool { return !now.Before(parseMillis(
 
 // meetingByID returns a meeting that has not expired, or a 404.
 func meetingByID(tx *store.Tx, id string) (*meeting, error) {
-	r, err := tx.Get(Vendor, kindMeeting, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("Meeting", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	mt, err := decode[meeting](r)
+	mt, err := byID[meeting](tx, kindMeeting, "Meeting", id)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package whereby
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"vendorsim/store"
@@ -285,6 +286,19 @@ func mustJSON(v any) []byte {
 		panic(fmt.Sprintf("whereby: encode %T: %v", v, err))
 	}
 	return b
+}
+
+// byID returns the resource of a kind with that id, decoded, or a 404
+// naming it as what.
+func byID[T any](tx *store.Tx, kind, what, id string) (*T, error) {
+	r, err := tx.Get(Vendor, kind, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound(what, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decode[T](r)
 }
 
 func decode[T any](r *store.Resource) (*T, error) {

@@ -60,14 +60,7 @@ func listKind(tx *store.Tx, kind, roomName string) ([]store.Resource, error) {
 }
 
 func recordingByID(tx *store.Tx, id string) (*recording, error) {
-	r, err := tx.Get(Vendor, kindRecording, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("Recording", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return decode[recording](r)
+	return byID[recording](tx, kindRecording, "Recording", id)
 }
 
 // getRecording serves GET /recordings/{recordingId}.

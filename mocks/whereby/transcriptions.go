@@ -201,14 +201,7 @@ func (m *Mock) listTranscriptions(w http.ResponseWriter, r *http.Request) error 
 }
 
 func transcriptionByID(tx *store.Tx, id string) (*transcription, error) {
-	r, err := tx.Get(Vendor, kindTranscription, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("Transcription", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return decode[transcription](r)
+	return byID[transcription](tx, kindTranscription, "Transcription", id)
 }
 
 // getTranscription serves GET /transcriptions/{transcriptionId}.

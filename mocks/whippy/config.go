@@ -123,14 +123,8 @@ func (m *Mock) DecodeSettings(s *config.Section) (any, error) {
 
 // ValidateSettings implements config.Owner.
 func (m *Mock) ValidateSettings(v any) error {
-	if v == nil {
-		return nil // absent: the defaults
-	}
-	c, ok := v.(*Config)
-	if !ok {
-		return fmt.Errorf("settings of type %T, want *whippy.Config", v)
-	}
-	return c.validate()
+	_, err := config.SettingsAs(v, DefaultConfig, (*Config).validate)
+	return err
 }
 
 // DecodeWorkspace implements config.Owner.

@@ -79,9 +79,16 @@ func (m *Mock) createContactAt(tx *store.Tx, in *contactInput, extraOptIns []str
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, false, err
 	}
+	c, err := m.insertNewContact(tx, in, p, extraOptIns, field)
+	return c, err == nil, err
+}
+
+// insertNewContact creates the contact of in with phone p (E.164), which
+// no contact has.
+func (m *Mock) insertNewContact(tx *store.Tx, in *contactInput, p string, extraOptIns []string, field string) (*Contact, error) {
 	optIns, err := m.optInChannels(tx, in.OptInTo, in.OptInToAllChannels, strings.TrimSuffix(field, "phone")+"opt_in_to")
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	c := m.newContact(tx, in)
 	c.Phone = &p
@@ -89,9 +96,9 @@ func (m *Mock) createContactAt(tx *store.Tx, in *contactInput, extraOptIns []str
 		addOptIn(tx, c, ch)
 	}
 	if err := m.insertContact(tx, c); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return c, true, nil
+	return c, nil
 }
 
 // newContact builds a contact from in (without phone and opt-ins).
@@ -564,7 +571,9 @@ func (m *Mock) upsertContacts(w http.ResponseWriter, r *http.Request) error {
 			case errors.Is(err, store.ErrNotFound):
 				ci.OptInTo = append(ci.OptInTo, in.OptInTo...)
 				ci.OptInToAllChannels = ci.OptInToAllChannels || in.OptInToAllChannels
-				c, _, err := m.createContactAt(tx, &ci, nil, field+"phone")
+				// Found by neither phone nor external id: new (p is
+				// the normalised phone).
+				c, err := m.insertNewContact(tx, &ci, p, nil, field+"phone")
 				if err != nil {
 					return err
 				}

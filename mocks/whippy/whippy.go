@@ -52,16 +52,11 @@ func (m *Mock) Name() string { return Vendor }
 
 // Open implements mocks.Vendor.
 func (m *Mock) Open(d mocks.Deps) error {
-	if d.Settings != nil {
-		cfg, ok := d.Settings.(*Config)
-		if !ok {
-			return fmt.Errorf("whippy: settings of type %T", d.Settings)
-		}
-		if err := cfg.validate(); err != nil {
-			return fmt.Errorf("whippy: %w", err)
-		}
-		m.cfg = cfg
+	cfg, err := config.SettingsAs(d.Settings, DefaultConfig, (*Config).validate)
+	if err != nil {
+		return fmt.Errorf("whippy: %w", err)
 	}
+	m.cfg = cfg
 	if d.Logger != nil {
 		m.log = d.Logger.With("vendor", Vendor)
 	}

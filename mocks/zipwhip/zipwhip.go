@@ -71,37 +71,22 @@ func (m *Mock) DecodeSettings(s *config.Section) (any, error) {
 
 // ValidateSettings implements config.Owner.
 func (m *Mock) ValidateSettings(v any) error {
-	if v == nil {
-		return nil // absent: the defaults
-	}
-	c, ok := v.(*Config)
-	if !ok {
-		return fmt.Errorf("settings of type %T, want *zipwhip.Config", v)
-	}
-	return c.validate()
+	_, err := config.SettingsAs(v, DefaultConfig, (*Config).validate)
+	return err
 }
 
 // DecodeWorkspace implements config.Owner.
 func (m *Mock) DecodeWorkspace(s *config.Section) (config.VendorWorkspace, error) {
-	ws := &WorkspaceConfig{}
-	if err := s.Decode(ws); err != nil {
-		return nil, err
-	}
-	return ws, ws.Validate()
+	return config.DecodeWorkspaceAs[WorkspaceConfig](s)
 }
 
 // Open implements mocks.Vendor.
 func (m *Mock) Open(d mocks.Deps) error {
-	if d.Settings != nil {
-		cfg, ok := d.Settings.(*Config)
-		if !ok {
-			return fmt.Errorf("zipwhip: settings of type %T", d.Settings)
-		}
-		if err := cfg.validate(); err != nil {
-			return fmt.Errorf("zipwhip: %w", err)
-		}
-		m.setConfig(cfg)
+	cfg, err := config.SettingsAs(d.Settings, DefaultConfig, (*Config).validate)
+	if err != nil {
+		return fmt.Errorf("zipwhip: %w", err)
 	}
+	m.setConfig(cfg)
 	if d.Logger != nil {
 		m.log = d.Logger.With("vendor", Vendor)
 	}

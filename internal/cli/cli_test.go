@@ -1,0 +1,390 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"vendorsim/internal/apptest"
+	"vendorsim/internal/cli"
+	"vendorsim/internal/config"
+	"vendorsim/specs"
+)
+
+type M = map[string]any
+
+// vs runs the command line against url and returns its output.
+func vs(tb testing.TB, url string, args ...string) (stdout, stderr string, err error) {
+	tb.Helper()
+	var out, errb bytes.Buffer
+	getenv := func(k string) string {
+		if k == "VENDORSIM_URL" {
+			return url
+		}
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err = cli.Run(ctx, args, getenv, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+// ok runs a command that must succeed.
+func ok(tb testing.TB, url string, args ...string) string {
+	tb.Helper()
+	out, _, err := vs(tb, url, args...)
+	if err != nil {
+		tb.Fatalf("vendorsim %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// fails runs a command that must fail with an error containing want.
+func fails(tb testing.TB, url, want string, args ...string) {
+	tb.Helper()
+	out, _, err := vs(tb, url, args...)
+	if err == nil {
+		tb.Fatalf("vendorsim %s succeeded, want an error with %q:\n%s", strings.Join(args, " "), want, out)
+	}
+	if !strings.Contains(err.Error(), want) {
+		tb.Errorf("vendorsim %s: error %q, want it to contain %q", strings.Join(args, " "), err, want)
+	}
+}
+
+const key = "cli-test-key"
+
+var keyHeader = "X-Whippy-Key: " + key
+
+func seed(t *testing.T, s *apptest.Server, hook string) (conv, msg string) {
+	t.Helper()
+	w := s.Whippy(key)
+	apptest.Want(t, w.Post(t, "/contacts", M{"phone": "+12065550161", "name": "Ann"}), http.StatusCreated)
+	apptest.Want(t, s.Sandbox(http.Header{"X-Whippy-Key": {key}}).Post(t, "/webhooks", M{"vendor": "whippy", "url": hook, "events": []string{"contact.created", "message.created"}}), http.StatusCreated)
+	apptest.Want(t, w.Post(t, "/contacts", M{"phone": "+12065550162", "name": "Bob"}), http.StatusCreated)
+	chs := apptest.Want(t, w.Get(t, "/channels"), http.StatusOK).Map(t)
+	ch := chs["data"].([]any)[0].(map[string]any)["phone"].(string)
+	sent := apptest.Want(t, w.Post(t, "/messaging/sms", M{"to": "+12065550163", "from": ch, "body": "hi"}), http.StatusCreated).Map(t)
+	d := sent["data"].(map[string]any)
+	return d["conversation_id"].(string), d["id"].(string)
+}
+
+func receiver(t *testing.T) *httptest.Server {
+	t.Helper()
+	h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func TestCommands_AgainstARealServer(t *testing.T) {
+	s := apptest.New(t, apptest.WithConfig(func(c *config.Config) { c.Scenarios.Manual = true }))
+	hook := receiver(t)
+	_, msg := seed(t, s, hook.URL)
+	u := s.URL
+	sel := []string{"--header", keyHeader}
+	with := func(args ...string) []string { return append(args, sel...) }
+
+	// requests
+	out := ok(t, u, with("requests", "list", "--match", "method=POST")...)
+	if !strings.Contains(out, "POST /whippy/v1/contacts 201 createContact") || !strings.Contains(out, "3 of 3 requests") {
+		t.Errorf("requests list:\n%s", out)
+	}
+	if out := ok(t, u, with("requests", "count", "--match", "path*=/contacts", "--match", "body.name~=^(Ann|Bob)$")...); strings.TrimSpace(out) != "2" {
+		t.Errorf("requests count = %q, want 2", out)
+	}
+	if out := ok(t, u, with("requests", "count", "--match", "query.limit!")...); strings.TrimSpace(out) != "4" {
+		t.Errorf("requests count absent = %q, want 4", out)
+	}
+	out = ok(t, u, with("requests", "expect", "--match", "operation_id=createContact", "--count", "2")...)
+	if !strings.HasPrefix(out, "ok: 2 requests") {
+		t.Errorf("requests expect: %q", out)
+	}
+	fails(t, u, `body name is "Bob", not "Cy"`, with("requests", "expect", "--match", "operation_id=createContact", "--match", "body.name=Cy", "--count", "1")...)
+	var exp struct {
+		OK     bool `json:"ok"`
+		Misses []any
+	}
+	out, _, err := vs(t, u, with("requests", "expect", "--json", "--match", "body.name=Cy")...)
+	if err == nil || json.Unmarshal([]byte(out), &exp) != nil || exp.OK || len(exp.Misses) == 0 {
+		t.Errorf("requests expect --json: %v\n%s", err, out)
+	}
+	out = ok(t, u, with("requests", "list", "--har", "--method", "POST")...)
+	var har struct {
+		Log struct {
+			Version string
+			Entries []any
+		}
+	}
+	if json.Unmarshal([]byte(out), &har) != nil || har.Log.Version != "1.2" || len(har.Log.Entries) != 3 {
+		t.Errorf("requests list --har:\n%s", out)
+	}
+
+	// deliveries: nothing is sent in manual mode until a flush or a wait.
+	out = ok(t, u, with("deliveries", "list", "--state", "pending")...)
+	if !strings.Contains(out, "pending whippy contact.created -> "+hook.URL) {
+		t.Errorf("deliveries list:\n%s", out)
+	}
+	out = ok(t, u, with("deliveries", "wait", "--event-type", "contact.created", "--state", "delivered", "--match", "body.data.name=Bob", "--timeout", "30s")...)
+	if !strings.Contains(out, "delivered whippy contact.created") {
+		t.Errorf("deliveries wait: %q", out)
+	}
+	id := strings.TrimPrefix(strings.Fields(out)[0], "#")
+	fails(t, u, "no matching delivery within 100ms", with("deliveries", "wait", "--event-type", "lead.new", "--timeout", "100ms")...)
+	out = ok(t, u, with("deliveries", "flush")...)
+	if !strings.Contains(out, "delivered") {
+		t.Errorf("deliveries flush: %q", out)
+	}
+	if out := ok(t, u, with("deliveries", "replay", id)...); !strings.Contains(out, "(a replay of #"+id+")") {
+		t.Errorf("deliveries replay: %q", out)
+	}
+	fails(t, u, "no delivery 999999", with("deliveries", "replay", "999999")...)
+	fails(t, u, "not a delivery id", with("deliveries", "replay", "x")...)
+
+	// clock
+	if out := ok(t, u, with("clock", "show")...); !strings.Contains(out, "(+0s from real time)") {
+		t.Errorf("clock show: %q", out)
+	}
+	out = ok(t, u, with("clock", "advance", "2h")...)
+	if !strings.Contains(out, "(+7200s from real time)") || !strings.Contains(out, "ran ") {
+		t.Errorf("clock advance: %q", out)
+	}
+	fails(t, u, "not a duration", with("clock", "advance", "soon")...)
+
+	// run: a scenario on the message.
+	out = ok(t, u, with("run", "whippy.sms.failed", "--param", "message_id="+msg)...)
+	if !strings.Contains(out, "of whippy.sms.failed: running") {
+		t.Errorf("run: %q", out)
+	}
+	fails(t, u, `no scenario "nope"`, with("run", "nope")...)
+	fails(t, u, "params.message_id", with("run", "whippy.sms.failed")...)
+
+	// snapshot: export, reset, import.
+	var clock struct {
+		WorkspaceID string `json:"workspace_id"`
+	}
+	json.Unmarshal([]byte(ok(t, u, with("clock", "show", "--json")...)), &clock)
+	file := filepath.Join(t.TempDir(), "ws.json")
+	if out := ok(t, u, "snapshot", "export", clock.WorkspaceID, "-o", file); !strings.Contains(out, "wrote the snapshot") {
+		t.Errorf("snapshot export: %q", out)
+	}
+	if out := ok(t, u, "reset"); strings.TrimSpace(out) != "reset all" {
+		t.Errorf("reset: %q", out)
+	}
+	if out := ok(t, u, "snapshot", "import", file); !strings.Contains(out, "as workspace "+clock.WorkspaceID) {
+		t.Errorf("snapshot import: %q", out)
+	}
+	fails(t, u, "already exists", "snapshot", "import", file)
+	ok(t, u, "snapshot", "import", file, "--replace")
+	if out := ok(t, u, with("clock", "show")...); !strings.Contains(out, "(+7200s from real time)") {
+		t.Errorf("clock after the snapshot round trip: %q", out)
+	}
+	if out := ok(t, u, with("reset")...); strings.TrimSpace(out) != "reset "+clock.WorkspaceID {
+		t.Errorf("reset one: %q", out)
+	}
+	fails(t, u, `no workspace "nope"`, "snapshot", "export", "nope")
+	fails(t, u, "no such file", "snapshot", "import", filepath.Join(t.TempDir(), "missing.json"))
+}
+
+// clock freeze and faults are the QA engineer's endpoints: until the
+// server has them, the commands say they are not supported.
+func TestCommands_NotYetSupported(t *testing.T) {
+	s := apptest.New(t)
+	doc, err := specs.Load(context.Background(), "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Paths.Find("/clock/freeze") == nil {
+		fails(t, s.URL, "clock freeze is not supported by this server", "clock", "freeze", "--header", keyHeader)
+	}
+	if doc.Paths.Find("/faults") == nil {
+		fails(t, s.URL, "faults is not supported by this server", "faults", "list")
+		fails(t, s.URL, "faults is not supported by this server", "faults", "add", `{"status":503}`)
+		fails(t, s.URL, "faults is not supported by this server", "faults", "clear")
+	} else {
+		ok(t, s.URL, "faults", "list")
+		ok(t, s.URL, "faults", "clear")
+	}
+	fails(t, s.URL, "not JSON", "faults", "add", "{")
+}
+
+func deadURL(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
+}
+
+func TestCommands_Errors(t *testing.T) {
+	dead := deadURL(t)
+	for _, args := range [][]string{
+		{"run", "whippy.sms.delivered"},
+		{"requests", "list"}, {"requests", "count"}, {"requests", "expect"}, {"requests", "list", "--har"},
+		{"deliveries", "list"}, {"deliveries", "wait"}, {"deliveries", "replay", "1"}, {"deliveries", "flush"},
+		{"clock", "show"}, {"clock", "advance", "1s"}, {"clock", "freeze"},
+		{"faults", "add", "{}"}, {"faults", "list"}, {"faults", "clear"},
+		{"reset"}, {"snapshot", "export", "x"},
+	} {
+		fails(t, dead, "cannot reach vendorsim at "+dead, args...)
+		bad := append(append([]string{}, args...), "--no-such-flag")
+		fails(t, dead, "flag provided but not defined: -no-such-flag", bad...)
+	}
+	fails(t, dead, "unknown subcommand \"nope\"", "requests", "nope")
+	fails(t, dead, "name one of list, count, expect", "requests")
+	fails(t, dead, `matcher "method"`, "requests", "count", "--match", "method")
+	fails(t, dead, "is not an http(s) URL", "reset", "--url", "ftp://x")
+	fails(t, dead, "is not NAME: VALUE", "reset", "--header", "nocolon")
+	fails(t, dead, "want the scenario's name", "run")
+	// -h prints the usage and succeeds.
+	if out := ok(t, dead, "requests", "expect", "-h"); !strings.Contains(out, "Usage: vendorsim requests") || !strings.Contains(out, "-match") {
+		t.Errorf("-h: %q", out)
+	}
+	if out := ok(t, dead, "deliveries", "-h"); !strings.Contains(out, "Usage: vendorsim deliveries") {
+		t.Errorf("deliveries -h: %q", out)
+	}
+}
+
+// The token comes from --token or VENDORSIM_CONTROL_TOKEN.
+func TestCommands_ControlToken(t *testing.T) {
+	s := apptest.New(t, apptest.WithConfig(func(c *config.Config) { c.Server.ControlToken = "cli-token-0123456789" }))
+	fails(t, s.URL, "needs its token", "reset")
+	fails(t, s.URL, "wrong X-Sandbox-Token (HTTP 401)", "reset", "--token", "nope")
+	ok(t, s.URL, "reset", "--token", "cli-token-0123456789")
+	var out bytes.Buffer
+	getenv := func(k string) string {
+		return map[string]string{"VENDORSIM_URL": s.URL, "VENDORSIM_CONTROL_TOKEN": "cli-token-0123456789"}[k]
+	}
+	if err := cli.Run(context.Background(), []string{"reset"}, getenv, &out, io.Discard); err != nil {
+		t.Errorf("with VENDORSIM_CONTROL_TOKEN: %v", err)
+	}
+}
+
+// received is one request a receiver got.
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+func capture(t *testing.T, status int) (*httptest.Server, chan received) {
+	t.Helper()
+	got := make(chan received, 10)
+	h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- received{r.Header.Clone(), b}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(h.Close)
+	return h, got
+}
+
+// verify checks a "t=<unix s>,v1=<digest>" header with HMAC-SHA256 over
+// t + "." + body, written here independently of the signer.
+func verify(t *testing.T, header string, body []byte, secret string, encode func([]byte) string) {
+	t.Helper()
+	var ts, sig string
+	for _, part := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sig = v
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+		t.Fatalf("timestamp %q in %q", ts, header)
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "." + string(body)))
+	if want := encode(mac.Sum(nil)); !hmac.Equal([]byte(sig), []byte(want)) {
+		t.Errorf("signature %q, want %q", sig, want)
+	}
+}
+
+func TestInvoke_EachVendorVerifiedAtAReceiver(t *testing.T) {
+	dead := deadURL(t) // invoke talks to no vendorsim
+	h, got := capture(t, http.StatusOK)
+
+	// Whippy: its example payload, X-Whippy-Signature in unpadded base64.
+	out := ok(t, dead, "invoke", "--vendor", "whippy", "--event", "message.created", "--to", h.URL+"/hooks/whippy", "--secret", "whsec")
+	if !strings.Contains(out, "POST "+h.URL+"/hooks/whippy -> 200 OK") {
+		t.Errorf("invoke whippy: %q", out)
+	}
+	r := <-got
+	var env struct {
+		Event     string         `json:"event"`
+		RequestID string         `json:"request_id"`
+		Data      map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(r.body, &env); err != nil || env.Event != "message.created" || env.RequestID == "" || env.Data["id"] == nil {
+		t.Errorf("whippy body %s (%v)", r.body, err)
+	}
+	if r.header.Get("Content-Type") != "application/json" || r.header.Get("User-Agent") != "Whippy-Webhooks/1.0" {
+		t.Errorf("whippy headers %v", r.header)
+	}
+	verify(t, r.header.Get("X-Whippy-Signature"), r.body, "whsec", base64.RawStdEncoding.EncodeToString)
+
+	// Whereby: a given body, Whereby-Signature in hex.
+	body := `{"type":"room.client.joined","data":{"roomName":"/demo"}}`
+	ok(t, dead, "invoke", "--vendor", "whereby", "--event", "room.client.joined", "--to", h.URL, "--secret", "wbsec", "--body", body)
+	r = <-got
+	if string(r.body) != body {
+		t.Errorf("whereby body %s", r.body)
+	}
+	verify(t, r.header.Get("Whereby-Signature"), r.body, "wbsec", hex.EncodeToString)
+
+	// Zipwhip: unsigned by default; signed when its config says so.
+	file := filepath.Join(t.TempDir(), "body.json")
+	os.WriteFile(file, []byte(`{"messageId":1}`), 0o600)
+	_, stderr, err := vs(t, dead, "invoke", "--vendor", "zipwhip", "--event", "message.receive", "--to", h.URL, "--secret", "zsec", "--body", "@"+file)
+	if err != nil || !strings.Contains(stderr, "zipwhip does not sign") {
+		t.Errorf("invoke zipwhip: %v %q", err, stderr)
+	}
+	r = <-got
+	if r.header.Get("X-Zipwhip-Signature") != "" || string(r.body) != `{"messageId":1}` || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+		t.Errorf("zipwhip unsigned: %v %s", r.header, r.body)
+	}
+	cfg := filepath.Join(t.TempDir(), "vendorsim.yaml")
+	os.WriteFile(cfg, []byte("zipwhip:\n  signature:\n    disabled: false\n"), 0o600)
+	ok(t, dead, "invoke", "--vendor", "zipwhip", "--event", "message.receive", "--to", h.URL, "--secret", "zsec", "--body", "@"+file, "--config", cfg)
+	r = <-got
+	verify(t, r.header.Get("X-Zipwhip-Signature"), r.body, "zsec", hex.EncodeToString)
+
+	// --json describes what was sent.
+	out = ok(t, dead, "invoke", "--json", "--vendor", "whippy", "--event", "contact.created", "--to", h.URL, "--secret", "s")
+	<-got
+	var sent struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+	}
+	if json.Unmarshal([]byte(out), &sent) != nil || sent.Status != 200 || !strings.Contains(sent.Body, `"event":"contact.created"`) {
+		t.Errorf("invoke --json: %s", out)
+	}
+
+	// Errors.
+	fails(t, dead, "--vendor must be one of whippy, zipwhip, whereby", "invoke", "--vendor", "x", "--event", "e", "--to", h.URL)
+	fails(t, dead, "--event must be one of whippy's event types", "invoke", "--vendor", "whippy", "--event", "nope", "--to", h.URL)
+	fails(t, dead, "--to must be an http(s) URL", "invoke", "--vendor", "whippy", "--event", "message.created")
+	fails(t, dead, "whereby has no example payloads yet", "invoke", "--vendor", "whereby", "--event", "room.client.joined", "--to", h.URL)
+	fails(t, dead, "connection refused", "invoke", "--vendor", "whippy", "--event", "message.created", "--to", dead)
+	bad, gotBad := capture(t, http.StatusInternalServerError)
+	fails(t, dead, "the receiver answered 500", "invoke", "--vendor", "whippy", "--event", "message.created", "--to", bad.URL, "--secret", "s")
+	<-gotBad
+}

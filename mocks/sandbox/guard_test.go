@@ -1,0 +1,125 @@
+package sandbox_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"vendorsim/internal/apptest"
+	"vendorsim/internal/config"
+	"vendorsim/specs"
+)
+
+const controlToken = "s3cret-control-token-42"
+
+func withToken(c *config.Config) { c.Server.ControlToken = controlToken }
+
+// send makes a raw call (a 401 is no operation's declared answer, so the
+// spec-checking client is not used) and returns the status and body.
+func send(tb testing.TB, s *apptest.Server, method, path string, h http.Header) (int, []byte) {
+	tb.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader("{}"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if h != nil {
+		req.Header = h.Clone()
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// With a control token, every operation of the control API but health
+// refuses a call without it or with a wrong one, in the control API's
+// error shape; vendor routes are not affected.
+func TestControlToken_EveryRouteRefusesMissingOrWrongToken(t *testing.T) {
+	s := apptest.New(t, apptest.WithConfig(withToken))
+	doc, err := specs.Load(context.Background(), "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errSchema := doc.Components.Schemas["Error"].Value
+	var paths []string
+	for p := range doc.Paths.Map() {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	n := 0
+	for _, p := range paths {
+		concrete := regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(p, "1")
+		for method := range doc.Paths.Value(p).Operations() {
+			for _, token := range []string{"", "wrong-token", controlToken[:len(controlToken)-1]} {
+				h := http.Header{"X-Whippy-Key": {"token-test-key"}}
+				if token != "" {
+					h.Set("X-Sandbox-Token", token)
+				}
+				status, body := send(t, s, method, "/_sandbox"+concrete, h)
+				if p == "/health" {
+					if status != http.StatusOK {
+						t.Errorf("%s %s with token %q: %d, want the open health check", method, p, token, status)
+					}
+					continue
+				}
+				n++
+				var v any
+				if status != http.StatusUnauthorized || json.Unmarshal(body, &v) != nil || errSchema.VisitJSON(v) != nil {
+					t.Errorf("%s %s with token %q: %d %s, want 401 in the control API's error shape", method, p, token, status, body)
+				}
+				if strings.Contains(string(body), controlToken) {
+					t.Errorf("%s %s: the answer shows the token: %s", method, p, body)
+				}
+			}
+		}
+	}
+	if n < 3*20 {
+		t.Fatalf("only %d refusals checked", n)
+	}
+	// Unknown control paths too.
+	if status, _ := send(t, s, "GET", "/_sandbox/nope", nil); status != http.StatusUnauthorized {
+		t.Errorf("unknown control path: %d, want 401", status)
+	}
+
+	// The right token passes; the vendor API needs none, and a token sent
+	// to it is not journaled.
+	ok := http.Header{"X-Sandbox-Token": {controlToken}}
+	apptest.Want(t, s.Sandbox(ok).Get(t, "/workspaces"), http.StatusOK)
+	apptest.Want(t, s.Whippy("token-test-key").Get(t, "/contacts"), http.StatusOK)
+	apptest.Want(t, s.Do(t, apptest.Request{Method: "GET", Path: "/whippy/v1/contacts",
+		Header: http.Header{"X-Whippy-Key": {"token-test-key"}, "X-Sandbox-Token": {controlToken}}}), http.StatusOK)
+	ok.Set("X-Whippy-Key", "token-test-key")
+	r := apptest.Want(t, s.Sandbox(ok).Get(t, "/requests"), http.StatusOK)
+	if strings.Contains(string(r.Body), controlToken) || strings.Contains(string(r.Body), controlToken[:4]) {
+		t.Errorf("the journal shows the token: %s", r.Body)
+	}
+	var list struct {
+		Data []struct {
+			Path string `json:"path"`
+		} `json:"data"`
+	}
+	r.JSON(t, &list)
+	for _, e := range list.Data {
+		if strings.HasPrefix(e.Path, "/_sandbox") {
+			t.Errorf("a control call was journaled: %s", e.Path)
+		}
+	}
+	if len(list.Data) != 2 {
+		t.Errorf("journal has %d entries, want the 2 vendor calls", len(list.Data))
+	}
+}
+
+// Without a token, the control API is open as before.
+func TestControlToken_UnsetLeavesItOpen(t *testing.T) {
+	s := apptest.New(t)
+	apptest.Want(t, s.Sandbox(nil).Get(t, "/workspaces"), http.StatusOK)
+}
