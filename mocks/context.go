@@ -25,6 +25,12 @@ type requestInfo struct {
 	params url.Values
 	// head is set for a HEAD request, served as a GET without a body.
 	head bool
+	// fault is the id of the fault rule that acted (MarkFault); noAnswer
+	// is set when it sent no answer at all.
+	fault    string
+	noAnswer bool
+	// wrap, set by a Fault, wraps the writer of the later stages.
+	wrap func(http.ResponseWriter) http.ResponseWriter
 }
 
 type ctxKey struct{}

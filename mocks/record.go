@@ -21,6 +21,9 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 	if status == 0 {
 		status = http.StatusOK
 	}
+	if ri.noAnswer {
+		status = 0
+	}
 	api := ""
 	if ri.api != nil {
 		api = ri.api.Name
@@ -47,6 +50,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 		Status:         status,
 		Duration:       d,
 		RequestID:      ri.requestID,
+		Fault:          ri.fault,
 		RequestHeaders: headerJSON(r.Header, ri.api.secretHeaders),
 		RequestBody:    clip(redactBody(r, ri.body, ri.api.secretParams), s.opts.Journal.bodyLimit),
 		ResponseBody:   rec.body,

@@ -287,6 +287,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
+				// An answer cut short on purpose (a fault): still journaled.
+				s.finish(rec, r, ri)
 				panic(v)
 			}
 			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "operation", ri.op, "panic", v, "stack", string(debug.Stack()))
@@ -329,9 +331,14 @@ func (o *op) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ri := info(r.Context())
 	ri.api, ri.op = o.api, o.id
 	c := &call{w: w, r: r, ri: ri, op: o, srv: ri.srv}
+	defer func() {
+		if f, ok := c.w.(interface{ Finish() }); ok {
+			f.Finish()
+		}
+	}()
 	for _, st := range stages {
 		if err := st(c); err != nil {
-			c.srv.writeError(w, r, AsError(err))
+			c.srv.writeError(c.w, r, AsError(err))
 			return
 		}
 		if c.done {

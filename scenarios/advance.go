@@ -16,6 +16,8 @@ import (
 // advance by 0 runs what is due now. The clock may not go further than
 // Horizon ahead of real time (ErrBeyondHorizon, and the clock does not
 // move). A reset of the workspace meanwhile stops the advance (ErrReset).
+// A frozen clock ends exactly d later than it was; a fast one, d plus its
+// own run meanwhile.
 func (e *Engine) Advance(ctx context.Context, ws string, d time.Duration) (Summary, error) {
 	var sum Summary
 	if d < 0 {
@@ -27,8 +29,8 @@ func (e *Engine) Advance(ctx context.Context, ws string, d time.Duration) (Summa
 	}
 	defer release()
 	off0 := e.DB.ClockOffset(ws)
-	if d > Horizon-off0 {
-		return sum, fmt.Errorf("%w: the clock of %s is %s ahead of real time; %s more would take it past %d years", ErrBeyondHorizon, ws, off0, d, HorizonYears)
+	if ahead := e.DB.WorkspaceNow(ws).Sub(e.DB.Now()); d > Horizon-ahead {
+		return sum, fmt.Errorf("%w: the clock of %s is %s ahead of real time; %s more would take it past %d years", ErrBeyondHorizon, ws, ahead, d, HorizonYears)
 	}
 	start := e.mark()
 	reset := func() bool {
@@ -54,7 +56,7 @@ func (e *Engine) Advance(ctx context.Context, ws string, d time.Duration) (Summa
 		if now := e.DB.WorkspaceNow(ws); next.After(now) {
 			// The offset only grows: next is at most target, which real
 			// time has moved towards since.
-			if err := e.DB.SetClockOffset(ctx, ws, min(next.Sub(e.DB.Now()), off0+d)); err != nil {
+			if err := e.DB.SetClockOffset(ctx, ws, min(e.DB.OffsetFor(ws, next), off0+d)); err != nil {
 				return sum, err
 			}
 		}
@@ -95,4 +97,16 @@ func (e *Engine) Advance(ctx context.Context, ws string, d time.Duration) (Summa
 	n, err := e.DB.PendingDeliveries(ctx, ws)
 	sum.Pending = n
 	return sum, err
+}
+
+// SetClockSpeed makes workspace ws's clock run speed times as fast as real
+// time from now on (0 freezes it; see store.DB.SetClockSpeed), once the
+// workspace's flushes and advances in progress are done.
+func (e *Engine) SetClockSpeed(ctx context.Context, ws string, speed float64) error {
+	release, err := e.hold(ctx, ws)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return e.DB.SetClockSpeed(ctx, ws, speed)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"vendorsim/store"
@@ -31,6 +32,34 @@ const (
 // or the response body after it returns and the body is closed.
 type Sender interface {
 	Send(ctx context.Context, d *store.Delivery, req *http.Request) (*http.Response, error)
+}
+
+// MarkAttempt records, from a Sender, what it did to the attempt whose
+// context ctx is (a chaos rule's "c1: duplicate"): the delivery log shows
+// it with the attempt. Several marks are joined.
+func MarkAttempt(ctx context.Context, what string) {
+	if n, ok := ctx.Value(noteKey{}).(*note); ok {
+		n.mu.Lock()
+		if n.s != "" {
+			n.s += "; "
+		}
+		n.s += what
+		n.mu.Unlock()
+	}
+}
+
+type noteKey struct{}
+
+// note collects an attempt's marks.
+type note struct {
+	mu sync.Mutex
+	s  string
+}
+
+func (n *note) String() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.s
 }
 
 // SenderFunc is a Sender.
@@ -67,6 +96,8 @@ type answer struct {
 	err error
 	// note describes err for the attempt log.
 	note string
+	// chaos is what the Sender marked (MarkAttempt).
+	chaos string
 }
 
 // attempt makes one HTTP try of d, signed now, and decides what follows.
@@ -122,10 +153,12 @@ func (e *Engine) prepare(d *store.Delivery, pol VendorPolicy) (*prepared, *store
 func (e *Engine) send(ctx context.Context, d *store.Delivery, p *prepared) answer {
 	actx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
+	marks := &note{}
+	actx = context.WithValue(actx, noteKey{}, marks)
 	start := time.Now()
 	resp, err := e.Sender.Send(actx, d, p.req.WithContext(actx))
 	if err != nil {
-		ans := answer{err: err, latency: time.Since(start), note: err.Error()}
+		ans := answer{err: err, latency: time.Since(start), note: err.Error(), chaos: marks.String()}
 		if errors.Is(err, context.DeadlineExceeded) {
 			ans.note = fmt.Sprintf("no answer within %s", p.timeout)
 		}
@@ -134,7 +167,7 @@ func (e *Engine) send(ctx context.Context, d *store.Delivery, p *prepared) answe
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, responseKeep))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, responseDrain))
 	resp.Body.Close()
-	ans := answer{status: resp.StatusCode, header: resp.Header, body: body, latency: time.Since(start)}
+	ans := answer{status: resp.StatusCode, header: resp.Header, body: body, latency: time.Since(start), chaos: marks.String()}
 	if rerr != nil && errors.Is(rerr, context.DeadlineExceeded) {
 		// The status line came in time but the body did not: the vendor
 		// waits for the whole answer.
@@ -147,7 +180,7 @@ func (e *Engine) send(ctx context.Context, d *store.Delivery, p *prepared) answe
 // under the vendor's policy: delivered, retried at a time, or dead.
 func (e *Engine) classify(d *store.Delivery, pol VendorPolicy, p *prepared, ans answer) store.Outcome {
 	a := store.Attempt{DeliveryID: d.ID, N: p.n, At: p.wall.UTC(), VirtualAt: e.DB.WorkspaceNow(d.WorkspaceID),
-		Status: ans.status, Latency: ans.latency, ResponseBody: ans.body, Error: ans.note}
+		Status: ans.status, Latency: ans.latency, ResponseBody: ans.body, Error: ans.note, Chaos: ans.chaos}
 	a.RequestHeaders, _ = json.Marshal(p.req.Header)
 	var after time.Duration
 	if ans.header != nil {

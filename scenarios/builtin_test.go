@@ -16,7 +16,7 @@ func withBuiltins(tb testing.TB, actions map[string]scenarios.Action, fn scenari
 		tb.Fatal(err)
 	}
 	for _, s := range lib.All() {
-		for _, st := range s.Steps {
+		for _, st := range s.Flat() {
 			if _, ok := actions[st.Action]; !ok {
 				actions[st.Action] = fn
 			}

@@ -131,6 +131,8 @@ type Engine struct {
 	// Sender sends every attempt; nil sends with Client. A chaos layer
 	// wraps it.
 	Sender Sender
+	// WrapSender, when set, wraps Sender at Open (webhook chaos).
+	WrapSender func(Sender) Sender
 	// WallNow is the clock of signature timestamps: always real time, so
 	// receivers' freshness checks pass after a clock advance.
 	WallNow func() time.Time
@@ -219,6 +221,9 @@ func (e *Engine) Open(ctx context.Context) error {
 	}
 	if e.Sender == nil {
 		e.Sender = ClientSender{Client: e.Client}
+	}
+	if e.WrapSender != nil {
+		e.Sender = e.WrapSender(e.Sender)
 	}
 	if e.Library == nil {
 		lib, err := NewLibrary("", e.Actions, e.StepChecks)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,14 +27,15 @@ func (e *Engine) CheckRun(tx *store.Tx, name string, at time.Time, params map[st
 	if !ok {
 		return fmt.Errorf("%w %q", ErrUnknownScenario, name)
 	}
-	if err := sc.missing(params); err != nil {
+	params, err := sc.resolve(params)
+	if err != nil {
 		return err
 	}
 	if at.After(tx.Now().Add(Horizon)) {
 		return fmt.Errorf("%w: %s would start more than %d years after the workspace's now", ErrBeyondHorizon, name, HorizonYears)
 	}
 	done := map[[3]string]bool{}
-	for _, st := range sc.Steps {
+	for _, st := range sc.flat {
 		checks := e.Checks[st.Action]
 		names := make([]string, 0, len(checks))
 		for p := range checks {
@@ -68,7 +70,8 @@ func (e *Engine) Start(tx *store.Tx, name string, at time.Time, params map[strin
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrUnknownScenario, name)
 	}
-	if err := sc.missing(params); err != nil {
+	params, err := sc.resolve(params)
+	if err != nil {
 		return "", err
 	}
 	if at.IsZero() || at.Before(tx.Now()) {
@@ -76,17 +79,6 @@ func (e *Engine) Start(tx *store.Tx, name string, at time.Time, params map[strin
 	}
 	id := uuid.NewString()
 	return id, e.scheduleStep(tx, sc, id, 0, at, params)
-}
-
-// missing reports the first declared param that params lack, as a
-// *ParamError wrapping ErrMissingParam.
-func (s *Scenario) missing(params map[string]string) error {
-	for _, p := range s.Params {
-		if params[p] == "" {
-			return &ParamError{Param: p, Err: fmt.Errorf("%w %q of %s", ErrMissingParam, p, s.Name)}
-		}
-	}
-	return nil
 }
 
 // jobPayload is what a job carries.
@@ -97,7 +89,7 @@ type jobPayload struct {
 
 // scheduleStep schedules step i of a run, due after its delay from prev.
 func (e *Engine) scheduleStep(tx *store.Tx, sc *Scenario, runID string, i int, prev time.Time, params map[string]string) error {
-	st := sc.Steps[i]
+	st := sc.flat[i]
 	payload, err := json.Marshal(jobPayload{Scenario: sc.Name, Params: params})
 	if err != nil {
 		return err
@@ -116,13 +108,17 @@ func (e *Engine) runJob(ctx context.Context, j store.Job) error {
 	var p jobPayload
 	err := json.Unmarshal(j.Payload, &p)
 	sc, ok := e.Library.Get(p.Scenario)
-	if err == nil && (!ok || j.Step >= len(sc.Steps)) {
+	if err == nil && (!ok || j.Step >= len(sc.flat)) {
 		err = fmt.Errorf("%w %q (step %d)", ErrUnknownScenario, p.Scenario, j.Step)
 	}
 	var action Action
 	if err == nil {
-		if action = e.Actions[sc.Steps[j.Step].Action]; action == nil {
-			err = fmt.Errorf("no action %q", sc.Steps[j.Step].Action)
+		name := sc.flat[j.Step].Action
+		if action = e.Actions[name]; action == nil && name == ActionWait {
+			action = func(*store.Tx, map[string]string) error { return nil }
+		}
+		if action == nil {
+			err = fmt.Errorf("no action %q", name)
 		}
 	}
 	if err == nil {
@@ -130,8 +126,8 @@ func (e *Engine) runJob(ctx context.Context, j store.Job) error {
 		for k, v := range p.Params {
 			params[k] = v
 		}
-		for k, v := range sc.Steps[j.Step].With {
-			params[k] = v
+		for k, v := range sc.flat[j.Step].With {
+			params[k] = substitute(v, p.Params)
 		}
 		err = e.DB.Update(dbctx, j.WorkspaceID, func(tx *store.Tx) error {
 			// Claimed and still running, or cancelled: decide first, so
@@ -142,7 +138,7 @@ func (e *Engine) runJob(ctx context.Context, j store.Job) error {
 			if err := action(tx, params); err != nil {
 				return err
 			}
-			if j.Step+1 < len(sc.Steps) {
+			if j.Step+1 < len(sc.flat) {
 				return e.scheduleStep(tx, sc, j.RunID, j.Step+1, j.DueAt, p.Params)
 			}
 			return nil
@@ -200,8 +196,29 @@ func (e *Engine) Run(tx *store.Tx, id string) (*RunView, error) {
 		v.State = RunFailed
 	case last.State == store.JobCancelled:
 		v.State = RunCancelled
-	case last.State == store.JobDone && ok && last.Step == len(sc.Steps)-1:
+	case last.State == store.JobDone && ok && last.Step == len(sc.flat)-1:
 		v.State = RunDone
 	}
 	return v, nil
+}
+
+// substitute replaces {{name}} in a step's value with the run's param.
+func substitute(v string, params map[string]string) string {
+	if !strings.Contains(v, "{{") {
+		return v
+	}
+	for k, pv := range params {
+		v = strings.ReplaceAll(v, "{{"+k+"}}", pv)
+	}
+	return v
+}
+
+// CancelRun cancels the steps of run id of the transaction's workspace
+// that have not run, and returns the run; store.ErrNotFound for an unknown
+// run. A run that has ended is returned as it is.
+func (e *Engine) CancelRun(tx *store.Tx, id string) (*RunView, error) {
+	if err := tx.CancelRunJobs(id); err != nil {
+		return nil, err
+	}
+	return e.Run(tx, id)
 }

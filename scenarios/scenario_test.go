@@ -43,10 +43,10 @@ func TestLibrary_Errors(t *testing.T) {
 		{"unknown key", "name: x\nstepz: []\n", "stepz"},
 		{"no name", "steps:\n  - {after: 1s, action: test.record}\n", "no name"},
 		{"replaces a built-in", "name: whippy.sms.delivered\nsteps:\n  - {after: 1s, action: test.record}\n",
-			"qa.yaml: whippy.sms.delivered is the name of a built-in scenario"},
+			"qa.yaml: line 1: name: whippy.sms.delivered is the name of a built-in scenario"},
 		{"defined twice", "name: x\nsteps:\n  - {after: 1s, action: test.record}\n---\nname: x\nsteps:\n  - {after: 1s, action: test.record}\n", "x is defined twice"},
 		{"value the step check refuses", "name: x\nsteps:\n  - {after: 1s, action: test.record, with: {status: exploded}}\n",
-			`scenario x step 0 (test.record): status "exploded" is not one of`},
+			`qa.yaml: line 3: scenario x: steps[0].with: step 0 (test.record): status "exploded" is not one of`},
 	}
 	checks := map[string]scenarios.StepCheck{"test.record": func(with map[string]string) error {
 		if v, ok := with["status"]; ok && v != "sent" {

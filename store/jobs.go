@@ -146,3 +146,22 @@ func (tx *Tx) RunJobs(id string) ([]Job, error) {
 	}
 	return jobs, err
 }
+
+// CancelRunJobs cancels the steps of scenario run id of the transaction's
+// workspace that have not finished (a running one is refused when it
+// finishes: FinishJob returns ErrCancelled). It returns ErrNotFound for a
+// run the workspace does not have.
+func (tx *Tx) CancelRunJobs(id string) error {
+	var n int
+	if err := tx.queryRow(`SELECT COUNT(*) FROM jobs WHERE run_id = ? AND workspace_id = ?`, id, tx.ws).Scan(&n); err != nil {
+		return fmt.Errorf("cancel run: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	if _, err := tx.exec(`UPDATE jobs SET state = ?, last_error = 'cancelled', lease_until = 0, updated_at = ?
+		WHERE run_id = ? AND workspace_id = ? AND state IN ('pending', 'running')`, JobCancelled, micros(tx.now), id, tx.ws); err != nil {
+		return fmt.Errorf("cancel run: %w", err)
+	}
+	return nil
+}

@@ -10,17 +10,20 @@ import (
 
 // JournalEntry is one request served, with its answer.
 type JournalEntry struct {
-	ID             int64
-	At             time.Time
-	WorkspaceID    string
-	Vendor         string
-	OperationID    string
-	Method         string
-	Path           string
-	Query          string
-	Status         int
-	Duration       time.Duration
-	RequestID      string
+	ID          int64
+	At          time.Time
+	WorkspaceID string
+	Vendor      string
+	OperationID string
+	Method      string
+	Path        string
+	Query       string
+	Status      int
+	Duration    time.Duration
+	RequestID   string
+	// Fault is the id of the fault rule that answered instead of the
+	// handler (or delayed it), "" for none.
+	Fault          string
 	RequestHeaders []byte // JSON object of header name to values
 	RequestBody    []byte
 	ResponseBody   []byte

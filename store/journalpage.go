@@ -21,14 +21,17 @@ import (
 //	string table: uvarint n, then n strings (uvarint length, bytes)
 //	uvarint m, then m entries: uvarint id, varint at (µs since the epoch),
 //	  varint duration (µs), uvarint status, then a uvarint string index
-//	  for each of workspace, vendor, operation, method, path, query and
-//	  request id
+//	  for each of workspace, vendor, operation, method, path, query,
+//	  request id and (version 2) the id of the fault rule that answered
+//
+// Pages of version 1 (before faults were journaled) have no fault index;
+// they read as entries without a fault.
 //
 // bodies holds a string table, then for each entry the string indexes of
 // its request headers, request body and response body. Entries are in id
 // order.
 
-const journalPageVersion = 1
+const journalPageVersion = 2
 
 // Fields of an entry: metaFields in meta, the rest in bodies.
 const (
@@ -39,6 +42,7 @@ const (
 	fPath
 	fQuery
 	fRequestID
+	fFault
 	fHeaders
 	fRequestBody
 	fResponseBody
@@ -63,7 +67,7 @@ func newPageEntry(e JournalEntry) pageEntry {
 		status:   e.Status,
 		f: [journalFields]string{
 			e.WorkspaceID, e.Vendor, e.OperationID, e.Method, e.Path,
-			e.Query, e.RequestID, string(nonNil(e.RequestHeaders, "{}")), string(e.RequestBody), string(e.ResponseBody),
+			e.Query, e.RequestID, e.Fault, string(nonNil(e.RequestHeaders, "{}")), string(e.RequestBody), string(e.ResponseBody),
 		},
 	}
 }
@@ -86,6 +90,7 @@ func (p *pageEntry) entry() JournalEntry {
 		Status:         p.status,
 		Duration:       time.Duration(p.duration) * time.Microsecond,
 		RequestID:      p.f[fRequestID],
+		Fault:          p.f[fFault],
 		RequestHeaders: []byte(headers),
 		RequestBody:    []byte(p.f[fRequestBody]),
 		ResponseBody:   []byte(p.f[fResponseBody]),
@@ -223,15 +228,25 @@ func (m *pageMeta) field(e *metaEntry, k int) []byte { return m.strs[e.f[k]] }
 // decodeMeta decodes a meta blob without copying its strings: the result
 // is good while data is.
 func decodeMeta(data []byte) (*pageMeta, error) {
-	if len(data) == 0 || data[0] != journalPageVersion {
+	if len(data) == 0 || (data[0] != journalPageVersion && data[0] != 1) {
 		return nil, errBadPage
+	}
+	// Version 1 has no fault index: its entries point at an empty string
+	// added to the table.
+	fields := metaFields
+	if data[0] == 1 {
+		fields = fFault
 	}
 	r := pageReader{b: data[1:]}
 	m := &pageMeta{strs: r.table()}
 	n := r.uvarint()
 	// An entry takes at least a byte per number and per string index.
-	if r.err != nil || n > uint64(len(r.b)/(4+metaFields)) {
+	if r.err != nil || n > uint64(len(r.b)/(4+fields)) {
 		return nil, errBadPage
+	}
+	strs := len(m.strs)
+	if fields < metaFields {
+		m.strs = append(m.strs, []byte{})
 	}
 	m.entries = make([]metaEntry, n)
 	for i := range m.entries {
@@ -241,7 +256,11 @@ func decodeMeta(data []byte) (*pageMeta, error) {
 		e.duration = r.varint()
 		e.status = int(min(r.uvarint(), 999))
 		for k := range e.f {
-			e.f[k] = r.ref(len(m.strs))
+			if k >= fields {
+				e.f[k] = uint32(strs)
+				continue
+			}
+			e.f[k] = r.ref(strs)
 		}
 		if r.err != nil {
 			return nil, r.err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -122,6 +123,9 @@ type Attempt struct {
 	ResponseHeaders []byte
 	ResponseBody    []byte
 	Error           string
+	// Chaos says what a webhook chaos rule did to the attempt ("" for
+	// nothing).
+	Chaos string
 }
 
 // Outcome is how an attempt ends for its delivery.
@@ -172,7 +176,7 @@ func (c Claim) where(table string, real int64, maxOffset time.Duration) whereCla
 		b = append(b, "t.due_at <= ?")
 		args = append(args, micros(c.Cutoff))
 	} else {
-		b = append(b, "t.due_at <= ?", "t.due_at <= ? + w.clock_offset")
+		b = append(b, "t.due_at <= ?", "t.due_at <= "+virtualNowSQL)
 		args = append(args, real+maxOffset.Microseconds(), real)
 	}
 	return whereClause{joinAnd(b), args}
@@ -332,10 +336,10 @@ func (db *DB) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue
 			}
-			if _, err := tx.exec(`INSERT INTO attempts (delivery_id, workspace_id, n, at, virtual_at, request_headers, status, latency_us, response_headers, response_body, error)
-				SELECT id, workspace_id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
+			if _, err := tx.exec(`INSERT INTO attempts (delivery_id, workspace_id, n, at, virtual_at, request_headers, status, latency_us, response_headers, response_body, error, chaos)
+				SELECT id, workspace_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM deliveries WHERE id = ?`,
 				a.N, micros(a.At), micros(a.VirtualAt), nonNil(a.RequestHeaders, "{}"), a.Status, a.Latency.Microseconds(),
-				nonNil(a.ResponseHeaders, "{}"), nonNil(a.ResponseBody, ""), a.Error, a.DeliveryID); err != nil {
+				nonNil(a.ResponseHeaders, "{}"), nonNil(a.ResponseBody, ""), a.Error, a.Chaos, a.DeliveryID); err != nil {
 				return fmt.Errorf("record attempt: %w", err)
 			}
 		}
@@ -455,7 +459,7 @@ func (tx *Tx) loadAttempts(ds []Delivery) error {
 	}
 	for start := 0; start < len(args); start += 500 {
 		chunk := args[start:min(len(args), start+500)]
-		rows, err := tx.c.c.QueryContext(tx.sqlCtx, `SELECT delivery_id, n, at, virtual_at, request_headers, status, latency_us, response_headers, response_body, error
+		rows, err := tx.c.c.QueryContext(tx.sqlCtx, `SELECT delivery_id, n, at, virtual_at, request_headers, status, latency_us, response_headers, response_body, error, chaos
 			FROM attempts WHERE delivery_id IN (`+placeholders(len(chunk))+`) ORDER BY delivery_id, n`, chunk...)
 		if err != nil {
 			return err
@@ -463,7 +467,7 @@ func (tx *Tx) loadAttempts(ds []Delivery) error {
 		for rows.Next() {
 			var a Attempt
 			var at, vat, lat int64
-			if err := rows.Scan(&a.DeliveryID, &a.N, &at, &vat, &a.RequestHeaders, &a.Status, &lat, &a.ResponseHeaders, &a.ResponseBody, &a.Error); err != nil {
+			if err := rows.Scan(&a.DeliveryID, &a.N, &at, &vat, &a.RequestHeaders, &a.Status, &lat, &a.ResponseHeaders, &a.ResponseBody, &a.Error, &a.Chaos); err != nil {
 				rows.Close()
 				return err
 			}
@@ -535,6 +539,25 @@ func (db *DB) NextDue(ctx context.Context, exclude []string) (time.Time, bool, e
 				next, found = due, true
 			}
 		}
+		// Clocks that do not run at real speed (few): each on its own.
+		for ws, c := range db.rateClocks() {
+			if c.rate.speed <= 0 || slices.Contains(exclude, ws) {
+				continue
+			}
+			var due sql.NullInt64
+			if err := tx.queryRow(`SELECT MIN(d) FROM (
+				SELECT MIN(due_at) AS d FROM deliveries WHERE workspace_id = ? AND state = 'pending'
+				UNION ALL SELECT MIN(due_at) FROM jobs WHERE workspace_id = ? AND state = 'pending')`, ws, ws).Scan(&due); err != nil {
+				return err
+			}
+			if !due.Valid {
+				continue
+			}
+			real := c.rate.ref + int64(float64(due.Int64-c.rate.ref-c.off)/c.rate.speed)
+			if !found || real < next {
+				next, found = real, true
+			}
+		}
 		return nil
 	})
 	if err != nil || !found {
@@ -566,7 +589,7 @@ func (tx *Tx) nextDue(table string, exclude []string, maxOff int64) (int64, bool
 	}
 	var next sql.NullInt64
 	err = tx.queryRow(`SELECT MIN(t.due_at - w.clock_offset) FROM `+table+` t JOIN workspaces w ON w.id = t.workspace_id
-		WHERE t.state = 'pending' AND t.due_at <= ?`+tcond,
+		WHERE t.state = 'pending' AND t.due_at <= ? AND w.clock_speed = 1`+tcond,
 		append([]any{d0 + maxOff}, args...)...).Scan(&next)
 	if err != nil || !next.Valid {
 		return 0, false, err
@@ -662,9 +685,9 @@ func (db *DB) DueWorkspaces(ctx context.Context) ([]string, error) {
 	var out []string
 	err := db.View(ctx, "", func(tx *Tx) error {
 		rows, err := tx.query(`SELECT t.workspace_id FROM deliveries t JOIN workspaces w ON w.id = t.workspace_id
-				WHERE t.state = 'sending' OR (t.state = 'pending' AND t.due_at <= ? AND t.due_at <= ? + w.clock_offset)
+				WHERE t.state = 'sending' OR (t.state = 'pending' AND t.due_at <= ? AND t.due_at <= `+virtualNowSQL+`)
 			UNION SELECT t.workspace_id FROM jobs t JOIN workspaces w ON w.id = t.workspace_id
-				WHERE t.state = 'running' OR (t.state = 'pending' AND t.due_at <= ? AND t.due_at <= ? + w.clock_offset)`,
+				WHERE t.state = 'running' OR (t.state = 'pending' AND t.due_at <= ? AND t.due_at <= `+virtualNowSQL+`)`,
 			bound, real, bound, real)
 		if err != nil {
 			return err

@@ -383,13 +383,15 @@ func (tx *Tx) ImportState(st *SnapshotState) error {
 		tx.OnCommit(tx.db.OnEnqueue)
 	}
 	off := time.Duration(st.ClockOffsetMicros) * time.Microsecond
-	if _, err := tx.exec(`UPDATE workspaces SET clock_offset = ? WHERE id = ?`, st.ClockOffsetMicros, tx.ws); err != nil {
+	// An imported clock runs at real speed.
+	if _, err := tx.exec(`UPDATE workspaces SET clock_offset = ?, clock_speed = 1, clock_ref = 0 WHERE id = ?`, st.ClockOffsetMicros, tx.ws); err != nil {
 		return fmt.Errorf("import clock: %w", err)
 	}
 	ws := tx.ws
 	tx.OnCommit(func() {
 		tx.db.wsMu.Lock()
 		tx.db.offsets[ws] = off
+		delete(tx.db.rates, ws)
 		tx.db.wsMu.Unlock()
 	})
 	return nil

@@ -69,6 +69,7 @@ type DB struct {
 
 	wsMu    sync.RWMutex
 	offsets map[string]time.Duration // workspace clock offsets
+	rates   map[string]clockRate     // clocks not at real speed
 	creds   map[credKey]string       // credential -> workspace id
 
 	// gens counts committed writes per workspace, and epoch writes that
@@ -131,6 +132,7 @@ func New(path string) *DB {
 		Path:    path,
 		Now:     time.Now,
 		offsets: map[string]time.Duration{},
+		rates:   map[string]clockRate{},
 		creds:   map[credKey]string{},
 	}
 }

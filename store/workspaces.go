@@ -38,19 +38,24 @@ type Credential struct {
 var workspaceTables = []string{"resource_keys", "resources", "resource_counts", "counters", "attempts", "deliveries", "events", "webhooks", "jobs"}
 
 func (db *DB) loadCaches(ctx context.Context) error {
-	rows, err := db.writer.c.QueryContext(ctx, `SELECT id, clock_offset FROM workspaces`)
+	rows, err := db.writer.c.QueryContext(ctx, `SELECT id, clock_offset, clock_speed, clock_ref FROM workspaces`)
 	if err != nil {
 		return fmt.Errorf("load workspaces: %w", err)
 	}
 	offsets := map[string]time.Duration{}
+	rates := map[string]clockRate{}
 	for rows.Next() {
 		var id string
-		var off int64
-		if err := rows.Scan(&id, &off); err != nil {
+		var off, ref int64
+		var speed float64
+		if err := rows.Scan(&id, &off, &speed, &ref); err != nil {
 			rows.Close()
 			return fmt.Errorf("load workspaces: %w", err)
 		}
 		offsets[id] = time.Duration(off) * time.Microsecond
+		if speed != 1 {
+			rates[id] = clockRate{speed: speed, ref: ref}
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -74,40 +79,120 @@ func (db *DB) loadCaches(ctx context.Context) error {
 		return fmt.Errorf("load credentials: %w", err)
 	}
 	db.wsMu.Lock()
-	db.offsets, db.creds = offsets, creds
+	db.offsets, db.creds, db.rates = offsets, creds, rates
 	db.wsMu.Unlock()
 	return nil
 }
 
+// clockRate is a workspace clock that does not run at real speed: its
+// virtual time (µs) is ref + offset + (real - ref) * speed (0 for a frozen
+// clock), as virtualNowSQL computes it in queries.
+type clockRate struct {
+	speed float64
+	ref   int64 // µs of real time
+}
+
+// virtualNowSQL is a workspace's virtual now (µs) in a query, with w the
+// workspaces row and one parameter, real time (µs). It is computed as
+// virtualMicros does, so that a transaction's now and what falls due agree.
+const virtualNowSQL = `(w.clock_ref + w.clock_offset + CAST((? - w.clock_ref) * w.clock_speed AS INTEGER))`
+
+// virtualMicros is the virtual time (µs) at real time real (µs) of a clock
+// with offset off and rate r.
+func virtualMicros(real int64, off time.Duration, r clockRate, ok bool) int64 {
+	if !ok {
+		return real + off.Microseconds()
+	}
+	return r.ref + off.Microseconds() + int64(float64(real-r.ref)*r.speed)
+}
+
 // WorkspaceNow returns the virtual time of workspace ws: real time plus the
-// workspace's clock offset, in UTC, truncated to microseconds.
+// workspace's clock offset, in UTC, truncated to microseconds; for a clock
+// frozen or running at another speed, its time by that speed (SetClockSpeed).
 func (db *DB) WorkspaceNow(ws string) time.Time {
 	db.wsMu.RLock()
 	off := db.offsets[ws]
+	r, ok := db.rates[ws]
 	db.wsMu.RUnlock()
-	return db.Now().Add(off).UTC().Truncate(time.Microsecond)
+	if !ok {
+		return db.Now().Add(off).UTC().Truncate(time.Microsecond)
+	}
+	return fromMicros(virtualMicros(micros(db.Now()), off, r, true)).UTC()
 }
 
-// ClockOffset returns how far workspace ws's clock is ahead of real time.
+// ClockOffset returns the workspace clock's offset: how far it is ahead of
+// real time, for a clock at real speed (see OffsetFor for the others).
 func (db *DB) ClockOffset(ws string) time.Duration {
 	db.wsMu.RLock()
 	defer db.wsMu.RUnlock()
 	return db.offsets[ws]
 }
 
-// maxClockOffset returns how far the furthest-ahead workspace clock is.
+// ClockSpeed returns how many virtual seconds workspace ws's clock moves
+// per real second: 1 normally, 0 when frozen.
+func (db *DB) ClockSpeed(ws string) float64 {
+	db.wsMu.RLock()
+	defer db.wsMu.RUnlock()
+	if r, ok := db.rates[ws]; ok {
+		return r.speed
+	}
+	return 1
+}
+
+// OffsetFor returns the offset that would make workspace ws's clock read t
+// now (for SetClockOffset).
+func (db *DB) OffsetFor(ws string, t time.Time) time.Duration {
+	db.wsMu.RLock()
+	r, ok := db.rates[ws]
+	db.wsMu.RUnlock()
+	real := micros(db.Now())
+	base := virtualMicros(real, 0, r, ok)
+	return time.Duration(micros(t)-base) * time.Microsecond
+}
+
+// rateClocks returns the clocks that do not run at real speed, with their
+// offsets.
+func (db *DB) rateClocks() map[string]struct {
+	rate clockRate
+	off  int64
+} {
+	db.wsMu.RLock()
+	defer db.wsMu.RUnlock()
+	out := make(map[string]struct {
+		rate clockRate
+		off  int64
+	}, len(db.rates))
+	for ws, r := range db.rates {
+		out[ws] = struct {
+			rate clockRate
+			off  int64
+		}{r, db.offsets[ws].Microseconds()}
+	}
+	return out
+}
+
+// maxClockOffset returns how far the furthest-ahead workspace clock is
+// ahead of real time (at least 0).
 func (db *DB) maxClockOffset() time.Duration {
 	db.wsMu.RLock()
 	defer db.wsMu.RUnlock()
 	var m time.Duration
-	for _, off := range db.offsets {
+	real := micros(db.Now())
+	for ws, off := range db.offsets {
+		if r, ok := db.rates[ws]; ok {
+			// A fast clock may be further ahead than its offset; one
+			// microsecond more covers the rounding.
+			m = max(m, time.Duration(virtualMicros(real, off, r, true)-real+1)*time.Microsecond)
+			continue
+		}
 		m = max(m, off)
 	}
 	return m
 }
 
-// SetClockOffset moves workspace ws's clock to real time plus off. It returns
-// ErrNotFound for an unknown workspace.
+// SetClockOffset moves workspace ws's clock to real time plus off (for a
+// clock at another speed, to OffsetFor's reading). It returns ErrNotFound
+// for an unknown workspace.
 func (db *DB) SetClockOffset(ctx context.Context, ws string, off time.Duration) error {
 	err := db.Update(ctx, ws, func(tx *Tx) error {
 		res, err := tx.exec(`UPDATE workspaces SET clock_offset = ? WHERE id = ?`, off.Microseconds(), ws)
@@ -124,6 +209,52 @@ func (db *DB) SetClockOffset(ctx context.Context, ws string, off time.Duration) 
 	}
 	db.wsMu.Lock()
 	db.offsets[ws] = off
+	db.wsMu.Unlock()
+	return nil
+}
+
+// MaxClockSpeed bounds SetClockSpeed.
+const MaxClockSpeed = 100000
+
+// SetClockSpeed makes workspace ws's clock move speed virtual seconds per
+// real second from now on (0 freezes it, 1 is real time), without a jump:
+// its virtual now stays what it is. It returns ErrNotFound for an unknown
+// workspace.
+func (db *DB) SetClockSpeed(ctx context.Context, ws string, speed float64) error {
+	if speed < 0 || speed > MaxClockSpeed || speed != speed {
+		return fmt.Errorf("clock speed %v is not between 0 and %d", speed, MaxClockSpeed)
+	}
+	var off time.Duration
+	var ref int64
+	err := db.Update(ctx, ws, func(tx *Tx) error {
+		// The writer runs one transaction at a time: nobody moves the clock
+		// between this reading and the update.
+		ref = micros(db.Now())
+		db.wsMu.RLock()
+		cur, ok := db.rates[ws]
+		old := db.offsets[ws]
+		db.wsMu.RUnlock()
+		v := virtualMicros(ref, old, cur, ok)
+		off = time.Duration(v-ref) * time.Microsecond
+		res, err := tx.exec(`UPDATE workspaces SET clock_offset = ?, clock_speed = ?, clock_ref = ? WHERE id = ?`, off.Microseconds(), speed, ref, ws)
+		if err != nil {
+			return fmt.Errorf("set clock speed: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	db.wsMu.Lock()
+	db.offsets[ws] = off
+	if speed == 1 {
+		delete(db.rates, ws)
+	} else {
+		db.rates[ws] = clockRate{speed: speed, ref: ref}
+	}
 	db.wsMu.Unlock()
 	return nil
 }
@@ -313,7 +444,7 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 		if _, err := tx.deleteJournal(JournalFilter{WorkspaceID: id}); err != nil {
 			return fmt.Errorf("reset journal: %w", err)
 		}
-		if _, err := tx.exec(`UPDATE workspaces SET clock_offset = 0 WHERE id = ?`, id); err != nil {
+		if _, err := tx.exec(`UPDATE workspaces SET clock_offset = 0, clock_speed = 1, clock_ref = 0 WHERE id = ?`, id); err != nil {
 			return err
 		}
 		// Before the seed's, so that a seed's own clock (ImportState)
@@ -321,6 +452,7 @@ func (db *DB) ResetWorkspace(ctx context.Context, id string, seed func(*Tx) erro
 		tx.OnCommit(func() {
 			db.wsMu.Lock()
 			db.offsets[id] = 0
+			delete(db.rates, id)
 			db.wsMu.Unlock()
 		})
 		tx.now = db.Now().UTC().Truncate(time.Microsecond)
@@ -348,6 +480,7 @@ func (db *DB) ReplaceAll(ctx context.Context, workspaces []Workspace, seeds []fu
 		tx.OnCommit(func() {
 			db.wsMu.Lock()
 			db.offsets = map[string]time.Duration{}
+			db.rates = map[string]clockRate{}
 			db.creds = map[credKey]string{}
 			for _, ws := range workspaces {
 				db.offsets[ws.ID] = 0

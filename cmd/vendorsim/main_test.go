@@ -99,6 +99,8 @@ func TestRun_ConfigErrors(t *testing.T) {
 		{"ZeroSpeed", []string{"--speed", "0"}, nil, []string{"--speed", "zero", "0"}},
 		{"ZeroSpeedEnv", nil, map[string]string{"VENDORSIM_SPEED": "0"}, []string{"VENDORSIM_SPEED", "zero"}},
 		{"MissingScenariosDir", []string{"--config", badDir}, nil, []string{"scenarios.dir", missingDir}},
+		{"MissingScenariosDirFlag", []string{"--scenarios-dir", missingDir}, nil, []string{"--scenarios-dir", missingDir}},
+		{"MissingScenariosDirEnv", nil, map[string]string{"VENDORSIM_SCENARIOS_DIR": missingDir}, []string{"VENDORSIM_SCENARIOS_DIR", missingDir}},
 		{"StrictAuthEnv", nil, map[string]string{"VENDORSIM_STRICT_AUTH": "maybe"}, []string{"VENDORSIM_STRICT_AUTH", "maybe"}},
 		{"SeedFlag", []string{"--seed=x"}, nil, []string{"seed", "x"}},
 		{"UnknownFlag", []string{"--colour=red"}, nil, []string{"colour"}},

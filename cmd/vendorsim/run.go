@@ -139,7 +139,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // settings are the flags, each mirrored by VENDORSIM_<NAME>.
 type settings struct {
 	addr, db, configPath, logLevel, logFormat string
-	controlToken, controlAddr                 string
+	controlToken, controlAddr, scenariosDir   string
 	strictAuth                                bool
 	seed                                      int64
 	speed                                     float64
@@ -157,6 +157,7 @@ func newFlagSet(s *settings) *flag.FlagSet {
 	fs.Float64Var(&s.speed, "speed", 0, "scenario speed: 2 runs timelines twice as fast (default 1)")
 	fs.StringVar(&s.controlToken, "control-token", "", "require this token in X-Sandbox-Token on every control API call but /_sandbox/health")
 	fs.StringVar(&s.controlAddr, "control-addr", "", "serve the control API on this address only (e.g. 127.0.0.1:8081), not on --addr")
+	fs.StringVar(&s.scenariosDir, "scenarios-dir", "", "directory of scenario files (*.yaml) loaded beside the built-in ones")
 	return fs
 }
 
@@ -165,7 +166,7 @@ func newFlagSet(s *settings) *flag.FlagSet {
 var environ = os.Environ
 
 // settingNames are the flags, each mirrored by VENDORSIM_<NAME>.
-var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed", "control-token", "control-addr"}
+var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed", "control-token", "control-addr", "scenarios-dir"}
 
 func envName(flag string) string {
 	return "VENDORSIM_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
@@ -275,6 +276,9 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 	if set["control-addr"] {
 		cfg.Server.ControlAddr = s.controlAddr
 	}
+	if set["scenarios-dir"] {
+		cfg.Scenarios.Dir = s.scenariosDir
+	}
 	if err := cfg.Validate(app.Owners()...); err != nil {
 		// A bad value from a flag or variable is named as it was given.
 		for name, key := range configKeys {
@@ -293,6 +297,7 @@ var configKeys = map[string]string{
 	"log-level": "server.log_level", "log-format": "server.log_format",
 	"seed": "server.seed", "speed": "scenarios.speed",
 	"control-token": "server.control_token", "control-addr": "server.control_addr",
+	"scenarios-dir": "scenarios.dir",
 }
 
 func newLogger(s config.Server, w io.Writer) *slog.Logger {

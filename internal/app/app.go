@@ -15,11 +15,13 @@ import (
 
 	"vendorsim/internal/config"
 	"vendorsim/mocks"
+	"vendorsim/mocks/faults"
 	"vendorsim/mocks/sandbox"
 	"vendorsim/mocks/whereby"
 	"vendorsim/mocks/whippy"
 	"vendorsim/mocks/zipwhip"
 	"vendorsim/scenarios"
+	"vendorsim/scenarios/chaos"
 	"vendorsim/specs"
 	"vendorsim/store"
 )
@@ -56,7 +58,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// Now replaces the real clock (tests).
 	Now func() time.Time
-	// Fault, when set, may answer vendor requests instead of their handlers.
+	// Fault, when set, may answer vendor requests instead of their handlers
+	// (in place of the fault rules of the control API).
 	Fault mocks.Fault
 }
 
@@ -73,6 +76,10 @@ type App struct {
 	Server     *mocks.Server
 	Sandbox    *sandbox.Sandbox
 	Engine     *scenarios.Engine
+	// Faults are the request fault rules (/_sandbox/faults).
+	Faults *faults.Set
+	// Chaos are the webhook chaos rules (/_sandbox/chaos).
+	Chaos *chaos.Set
 	// Vendors are the open vendors, in the order of Vendors().
 	Vendors []mocks.Vendor
 }
@@ -150,11 +157,22 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	a.Faults = &faults.Set{Seed: cfg.Server.Seed, Exclude: []string{sandboxAPIName}}
+	a.Chaos = &chaos.Set{Seed: cfg.Server.Seed, Policies: func(v string) (scenarios.VendorPolicy, bool) {
+		p, ok := a.Engine.Vendors[v]
+		return p, ok
+	}}
+	a.Engine.WrapSender = a.Chaos.Wrap
+	a.addEngineSteps()
 	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks); err != nil {
+		return err
+	}
+	if a.Engine.Magic, err = mergeMagic(a.Engine.Magic, a.Engine.Library.Magic()); err != nil {
 		return err
 	}
 	a.Sandbox = sandbox.New(sandbox.Deps{
 		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine, Vendors: a.Vendors,
+		Faults: a.Faults, Chaos: a.Chaos,
 	})
 	sandboxDoc, err := specs.Load(ctx, "sandbox")
 	if err != nil {
@@ -163,13 +181,17 @@ func (a *App) Open(ctx context.Context) (err error) {
 	sandboxAPI := a.Sandbox.API(sandboxDoc, controlPrefix)
 	// Paths no vendor claims get the control API's error shape.
 	sandboxAPI.Default = true
+	fault := a.fault
+	if fault == nil {
+		fault = a.Faults
+	}
 	a.Server, err = mocks.NewServer(mocks.Options{
 		Logger:       a.log,
 		Faker:        mocks.NewFaker(cfg.Server.Seed),
 		Journal:      a.Journal,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Generation:   a.DB.Generation,
-		Fault:        a.fault,
+		Fault:        fault,
 	}, append(apis, sandboxAPI)...)
 	if err != nil {
 		return fmt.Errorf("build routes: %w", err)
@@ -239,6 +261,10 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 	}
 	return apis, nil
 }
+
+// sandboxAPIName is the control API's name (mocks.API.Name): faults never
+// touch it.
+const sandboxAPIName = "sandbox"
 
 // Handler returns the HTTP handler of the main listener: every API, the
 // control API guarded by server.control_token, and the dashboard at

@@ -69,6 +69,9 @@ func newConn(c net.Conn, delay time.Duration) *Conn {
 	return cc
 }
 
+// NetConn returns the wrapped connection.
+func (c *Conn) NetConn() net.Conn { return c.Conn }
+
 // Write sends p, or holds it when it is a full buffer.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.mu.Lock()

@@ -29,9 +29,16 @@ func (s *Sandbox) engineHandlers() map[string]mocks.Handler {
 		"deleteSandboxWebhook": s.requireWorkspace(s.deleteWebhook),
 		"getClock":             s.requireWorkspace(s.getClock),
 		"advanceClock":         s.requireWorkspace(s.advanceClock),
+		"freezeClock":          s.requireWorkspace(s.speedHandler(0)),
+		"resumeClock":          s.requireWorkspace(s.speedHandler(1)),
+		"setClockSpeed":        s.requireWorkspace(s.setClockSpeed),
 		"listScenarios":        s.listScenarios,
 		"runScenario":          s.requireWorkspace(s.runScenario),
 		"getScenarioRun":       s.requireWorkspace(s.getScenarioRun),
+		"cancelScenarioRun":    s.requireWorkspace(s.cancelScenarioRun),
+		"deleteScenarioRun":    s.requireWorkspace(s.cancelScenarioRun),
+		"uploadScenarios":      s.uploadScenarios,
+		"getScenarioSchema":    s.getScenarioSchema,
 		"listMagicNumbers":     s.listMagicNumbers,
 	}
 }
@@ -55,6 +62,7 @@ type attemptView struct {
 	ResponseHeaders map[string][]string `json:"response_headers"`
 	ResponseBody    string              `json:"response_body"`
 	Error           string              `json:"error"`
+	Chaos           string              `json:"chaos,omitempty"`
 }
 
 type deliveryView struct {
@@ -86,7 +94,7 @@ func deliveryOf(d *store.Delivery) deliveryView {
 	for _, a := range d.AttemptLog {
 		v.AttemptLog = append(v.AttemptLog, attemptView{
 			N: a.N, At: ts(a.At), VirtualAt: ts(a.VirtualAt), Status: a.Status, LatencyMS: float64(a.Latency.Microseconds()) / 1000,
-			RequestHeaders: headerMap(a.RequestHeaders), ResponseHeaders: headerMap(a.ResponseHeaders), ResponseBody: string(a.ResponseBody), Error: a.Error,
+			RequestHeaders: headerMap(a.RequestHeaders), ResponseHeaders: headerMap(a.ResponseHeaders), ResponseBody: string(a.ResponseBody), Error: a.Error, Chaos: a.Chaos,
 		})
 	}
 	return v
@@ -327,16 +335,56 @@ type clockView struct {
 	Now           string             `json:"now"`
 	RealNow       string             `json:"real_now"`
 	OffsetSeconds float64            `json:"offset_seconds"`
+	Frozen        bool               `json:"frozen"`
+	Speed         float64            `json:"speed"`
 	Ran           *scenarios.Summary `json:"ran,omitempty"`
 }
 
 func (s *Sandbox) clock(ws string) clockView {
-	return clockView{WorkspaceID: ws, Now: ts(s.d.DB.WorkspaceNow(ws)), RealNow: ts(s.d.DB.Now()), OffsetSeconds: s.d.DB.ClockOffset(ws).Seconds()}
+	now, real := s.d.DB.WorkspaceNow(ws), s.d.DB.Now()
+	speed := s.d.DB.ClockSpeed(ws)
+	off := s.d.DB.ClockOffset(ws)
+	if speed != 1 {
+		// A clock at another speed drifts from real time: its offset is
+		// what separates the two readings.
+		off = now.Sub(real)
+	}
+	return clockView{WorkspaceID: ws, Now: ts(now), RealNow: ts(real), OffsetSeconds: off.Seconds(), Frozen: speed == 0, Speed: speed}
 }
 
 // getClock serves GET /clock.
 func (s *Sandbox) getClock(w http.ResponseWriter, r *http.Request) error {
 	mocks.WriteJSON(w, http.StatusOK, s.clock(mocks.Workspace(r.Context())))
+	return nil
+}
+
+// speedHandler serves POST /clock/freeze (0) and /clock/resume (1).
+func (s *Sandbox) speedHandler(speed float64) mocks.Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return s.writeSpeed(w, r, speed)
+	}
+}
+
+// setClockSpeed serves POST /clock/speed.
+func (s *Sandbox) setClockSpeed(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Speed float64 `json:"speed"`
+	}
+	if err := mocks.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Speed < 0 || in.Speed > store.MaxClockSpeed {
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "speed", "speed must be between 0 (frozen) and %d", store.MaxClockSpeed)
+	}
+	return s.writeSpeed(w, r, in.Speed)
+}
+
+func (s *Sandbox) writeSpeed(w http.ResponseWriter, r *http.Request, speed float64) error {
+	ws := mocks.Workspace(r.Context())
+	if err := s.d.Engine.SetClockSpeed(r.Context(), ws, speed); err != nil {
+		return err
+	}
+	mocks.WriteJSON(w, http.StatusOK, s.clock(ws))
 	return nil
 }
 
@@ -372,14 +420,74 @@ func (s *Sandbox) advanceClock(w http.ResponseWriter, r *http.Request) error {
 
 // listScenarios serves GET /scenarios.
 func (s *Sandbox) listScenarios(w http.ResponseWriter, r *http.Request) error {
-	all := s.d.Engine.Library.All()
-	for _, sc := range all {
-		if sc.Params == nil {
-			sc.Params = []string{}
-		}
-	}
-	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": all})
+	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": scenarioViews(s.d.Engine.Library.All())})
 	return nil
+}
+
+// scenarioViews are scenarios as the control API lists them: lists empty
+// rather than null.
+func scenarioViews(all []*scenarios.Scenario) []scenarios.Scenario {
+	out := make([]scenarios.Scenario, 0, len(all))
+	for _, sc := range all {
+		v := *sc
+		if v.Params == nil {
+			v.Params = []string{}
+		}
+		if v.Parameters == nil {
+			v.Parameters = []scenarios.Param{}
+		}
+		if v.Emits == nil {
+			v.Emits = []string{}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// uploadScenarios serves POST /scenarios: a scenario file, loaded whole or
+// not at all.
+func (s *Sandbox) uploadScenarios(w http.ResponseWriter, r *http.Request) error {
+	name := strings.TrimSpace(r.URL.Query().Get("name"))
+	if name == "" {
+		name = "upload.yaml"
+	}
+	scs, err := s.d.Engine.Library.Upload(name, mocks.Body(r))
+	var le *scenarios.LoadError
+	if errors.As(err, &le) {
+		field := le.Field
+		if field == "" {
+			field = "body"
+		}
+		return mocks.FieldErrorf(http.StatusUnprocessableEntity, field, "%s", le.Error())
+	}
+	if err != nil {
+		return err
+	}
+	mocks.WriteJSON(w, http.StatusCreated, map[string]any{"data": scenarioViews(scs)})
+	return nil
+}
+
+// getScenarioSchema serves GET /scenarios/schema.
+func (s *Sandbox) getScenarioSchema(w http.ResponseWriter, r *http.Request) error {
+	mocks.WriteRaw(w, http.StatusOK, []byte(scenarios.Schema))
+	return nil
+}
+
+// cancelScenarioRun serves POST /scenarios/runs/{id}/cancel and DELETE
+// /scenarios/runs/{id}.
+func (s *Sandbox) cancelScenarioRun(w http.ResponseWriter, r *http.Request) error {
+	ws, id := mocks.Workspace(r.Context()), mocks.PathParam(r, "id")
+	err := s.d.DB.Update(r.Context(), ws, func(tx *store.Tx) error {
+		_, err := s.d.Engine.CancelRun(tx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return mocks.Errorf(http.StatusNotFound, "no scenario run %q in this workspace", id)
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeRun(w, r, ws, id, http.StatusOK)
 }
 
 // runScenario serves POST /scenarios/{name}/run.
@@ -447,11 +555,13 @@ func (s *Sandbox) writeRun(w http.ResponseWriter, r *http.Request, ws, id string
 		Action string `json:"action"`
 		State  string `json:"state"`
 		DueAt  string `json:"due_at"`
-		Error  string `json:"error"`
+		// UpdatedAt is when the step last changed state.
+		UpdatedAt string `json:"updated_at,omitempty"`
+		Error     string `json:"error"`
 	}
 	steps := []stepView{}
 	for _, j := range run.Jobs {
-		steps = append(steps, stepView{Step: j.Step, Action: j.Kind, State: j.State, DueAt: ts(j.DueAt), Error: j.LastError})
+		steps = append(steps, stepView{Step: j.Step, Action: j.Kind, State: j.State, DueAt: ts(j.DueAt), UpdatedAt: ts(j.UpdatedAt), Error: j.LastError})
 	}
 	mocks.WriteJSON(w, status, map[string]any{"id": run.ID, "scenario": run.Scenario, "workspace_id": ws,
 		"state": run.State, "params": run.Params, "steps": steps})

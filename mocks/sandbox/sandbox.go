@@ -9,13 +9,17 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"vendorsim/mocks"
+	"vendorsim/mocks/faults"
 	"vendorsim/scenarios"
+	"vendorsim/scenarios/chaos"
 	"vendorsim/store"
 )
 
@@ -27,6 +31,10 @@ type Deps struct {
 	Version    string
 	// Engine runs deliveries and scenarios; nil disables those endpoints.
 	Engine *scenarios.Engine
+	// Faults holds the request fault rules; nil disables /faults.
+	Faults *faults.Set
+	// Chaos holds the webhook chaos rules; nil disables /chaos.
+	Chaos *chaos.Set
 	// Vendors are the emulated vendors: their credentials select a
 	// workspace, and their simulators (inbound messages, room
 	// participants...) serve operations of the control API.
@@ -42,8 +50,18 @@ type Sandbox struct {
 
 // New returns the control API. It reports "starting" until SetReady.
 func New(d Deps) *Sandbox {
+	yamlOnce.Do(func() {
+		// A scenario upload is validated by the scenario loader, which
+		// names the line and field of an error: the spec's validator
+		// passes YAML through as text.
+		for _, ct := range []string{"application/yaml", "application/x-yaml"} {
+			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+		}
+	})
 	return &Sandbox{d: d, started: time.Now()}
 }
+
+var yamlOnce sync.Once
 
 // SetReady marks the server ready (migrations and seed done).
 func (s *Sandbox) SetReady() { s.ready.Store(true) }
@@ -66,6 +84,16 @@ func (s *Sandbox) API(doc *openapi3.T, prefix string) *mocks.API {
 	}
 	if s.d.Engine != nil {
 		for id, fn := range s.engineHandlers() {
+			h[id] = fn
+		}
+	}
+	if s.d.Faults != nil {
+		for id, fn := range s.faultHandlers() {
+			h[id] = fn
+		}
+	}
+	if s.d.Chaos != nil {
+		for id, fn := range s.chaosHandlers() {
 			h[id] = fn
 		}
 	}

@@ -239,6 +239,8 @@ type journalEntry struct {
 	RequestHeaders map[string][]string `json:"request_headers"`
 	RequestBody    string              `json:"request_body"`
 	ResponseBody   string              `json:"response_body"`
+	// Fault is the id of the fault rule that acted on the request.
+	Fault string `json:"fault,omitempty"`
 }
 
 // listRequests serves GET /requests. It flushes the journal first, so a
@@ -269,7 +271,7 @@ func (s *Sandbox) listRequests(w http.ResponseWriter, r *http.Request) error {
 			ID: e.ID, At: ts(e.At), WorkspaceID: e.WorkspaceID, Vendor: e.Vendor, OperationID: e.OperationID,
 			Method: e.Method, Path: e.Path, Query: e.Query, Status: e.Status,
 			DurationMS: float64(e.Duration.Microseconds()) / 1000, RequestID: e.RequestID,
-			RequestBody: string(e.RequestBody), ResponseBody: string(e.ResponseBody),
+			RequestBody: string(e.RequestBody), ResponseBody: string(e.ResponseBody), Fault: e.Fault,
 		}
 		je.RequestHeaders = headerMap(e.RequestHeaders)
 		out = append(out, je)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"vendorsim/internal/phone"
 	"vendorsim/mocks"
 	"vendorsim/store"
 )
@@ -16,7 +17,57 @@ func (m *Mock) Actions() map[string]mocks.ActionSpec {
 	return map[string]mocks.ActionSpec{
 		"whippy.message.status": {Run: m.actionStatus, Params: params, Step: checkStatusStep},
 		"whippy.message.reply":  {Run: m.actionReply, Params: params},
+		"whippy.inbound": {Run: m.actionInbound, Step: checkInboundStep,
+			Params: map[string]func(*store.Tx, string) error{"channel": m.checkChannel}},
 	}
+}
+
+// actionInbound delivers an inbound message from a number (from) to a
+// channel of the workspace (channel: its phone number or id), as
+// POST /_sandbox/whippy/inbound does.
+func (m *Mock) actionInbound(tx *store.Tx, p map[string]string) error {
+	from, ok := phone.Normalize(p["from"])
+	if !ok {
+		return fmt.Errorf("whippy.inbound: from %q is not a phone number", p["from"])
+	}
+	ch, err := m.channelFor(tx, p["channel"])
+	if err != nil {
+		return err
+	}
+	_, _, err = m.receive(tx, from, ch.ID, p["body"], nil)
+	return err
+}
+
+// channelFor finds a channel by id or phone number.
+func (m *Mock) channelFor(tx *store.Tx, ref string) (*Channel, error) {
+	ch, err := m.channelByRef(tx, ref, "")
+	if errors.Is(err, store.ErrNotFound) {
+		ch, err = m.channelByRef(tx, "", ref)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("channel %q (a phone number or id of the workspace's channels) %w", ref, err)
+	}
+	return ch, err
+}
+
+// checkChannel reports a channel that is not the workspace's.
+func (m *Mock) checkChannel(tx *store.Tx, ref string) error {
+	_, err := m.channelFor(tx, ref)
+	return err
+}
+
+// checkInboundStep refuses a from that is not a phone number and an empty
+// body, when the scenario file is loaded.
+func checkInboundStep(with map[string]string) error {
+	if v, ok := with["from"]; ok && !strings.Contains(v, "{{") {
+		if _, ok := phone.Normalize(v); !ok {
+			return fmt.Errorf("from %q is not a phone number", v)
+		}
+	}
+	if v, ok := with["body"]; ok && strings.TrimSpace(v) == "" {
+		return errors.New("body is empty")
+	}
+	return nil
 }
 
 // MagicNumbers implements mocks.Vendor: outbound SMS to NXX-555-01xx.
@@ -29,6 +80,8 @@ func (m *Mock) MagicNumbers() []mocks.MagicNumber {
 		{Suffix: "04", Trigger: "sms", Scenario: "whippy.sms.reply", Description: "Delivered, then the contact replies with a message."},
 		{Suffix: "05", Trigger: "sms", Scenario: "whippy.sms.sending_failed", Description: "Rejected before sending: delivery_status sending_failed."},
 		{Suffix: "06", Trigger: "sms", Scenario: "whippy.sms.stuck", Description: "Stays in sending forever."},
+		{Suffix: "07", Trigger: "sms", Scenario: "whippy.sms.receipt_failed", Description: "Sent, then the carrier's delivery receipt reports a failure: delivery_failed."},
+		{Suffix: "08", Trigger: "sms", Scenario: "whippy.sms.delivered_late", Description: "Sent, then delivered three hours later (for clock tests)."},
 	}
 }
 

@@ -1,0 +1,111 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"vendorsim/internal/chance"
+	"vendorsim/mocks/faults"
+	"vendorsim/scenarios"
+	"vendorsim/scenarios/chaos"
+	"vendorsim/store"
+)
+
+// addEngineSteps gives the engine the actions of the scenario steps that
+// name no vendor: an endpoint down or up, a fault or a chaos rule applied
+// or lifted. Each acts on the step's workspace once its transaction
+// commits, and the rules it adds are marked with their source.
+func (a *App) addEngineSteps() {
+	e := a.Engine
+	e.Actions[scenarios.ActionEndpointDown] = func(tx *store.Tx, p map[string]string) error {
+		r := &chaos.Rule{ID: downID(p), Workspace: tx.Workspace(), Vendor: p["vendor"], Endpoint: p["endpoint"], Effect: chaos.EffectDown, Source: "scenario"}
+		tx.OnCommit(func() { a.Chaos.Put(r) })
+		return nil
+	}
+	e.Actions[scenarios.ActionEndpointUp] = func(tx *store.Tx, p map[string]string) error {
+		ws, id := tx.Workspace(), downID(p)
+		tx.OnCommit(func() { a.Chaos.Delete(ws, id) })
+		return nil
+	}
+	e.Actions[scenarios.ActionFaultApply] = func(tx *store.Tx, p map[string]string) error {
+		r, err := faults.Parse([]byte(p["rule"]))
+		if err != nil {
+			return fmt.Errorf("fault: %w", err)
+		}
+		r.Workspace, r.Source = tx.Workspace(), "scenario"
+		tx.OnCommit(func() { a.Faults.Put(r) })
+		return nil
+	}
+	e.Actions[scenarios.ActionFaultLift] = func(tx *store.Tx, p map[string]string) error {
+		ws, id := tx.Workspace(), p["id"]
+		tx.OnCommit(func() { a.Faults.Delete(ws, id) })
+		return nil
+	}
+	e.Actions[scenarios.ActionChaosApply] = func(tx *store.Tx, p map[string]string) error {
+		r, err := chaos.Parse([]byte(p["rule"]))
+		if err != nil {
+			return fmt.Errorf("chaos: %w", err)
+		}
+		r.Workspace, r.Source = tx.Workspace(), "scenario"
+		tx.OnCommit(func() { a.Chaos.Put(r) })
+		return nil
+	}
+	e.Actions[scenarios.ActionChaosLift] = func(tx *store.Tx, p map[string]string) error {
+		ws, id := tx.Workspace(), p["id"]
+		tx.OnCommit(func() { a.Chaos.Delete(ws, id) })
+		return nil
+	}
+	e.AddStepCheck(scenarios.ActionFaultApply, func(with map[string]string) error {
+		_, err := faults.Parse([]byte(with["rule"]))
+		return ruleErr("fault", err)
+	})
+	e.AddStepCheck(scenarios.ActionChaosApply, func(with map[string]string) error {
+		_, err := chaos.Parse([]byte(with["rule"]))
+		return ruleErr("chaos", err)
+	})
+}
+
+// downID is the id of the chaos rule an endpoint step adds.
+func downID(p map[string]string) string {
+	id := "endpoint-down"
+	if p["vendor"] != "" {
+		id += ":" + p["vendor"]
+	}
+	if p["endpoint"] != "" {
+		id += ":" + p["endpoint"]
+	}
+	return id
+}
+
+func ruleErr(kind string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *chance.FieldError
+	if errors.As(err, &fe) && fe.Field != "" {
+		return fmt.Errorf("%s.%s: %s", kind, fe.Field, fe.Message)
+	}
+	return fmt.Errorf("%s: %w", kind, err)
+}
+
+// mergeMagic builds the engine's magic-number table from the vendors'
+// MagicNumbers and the numbers the scenario library declares: one
+// definition, two places to read it. A number both declare must play the
+// same scenario, and a declared scenario must be the vendor's.
+func mergeMagic(vendor []scenarios.MagicNumber, lib []scenarios.MagicNumber) ([]scenarios.MagicNumber, error) {
+	out := slices.Clone(vendor)
+	for _, m := range lib {
+		i := slices.IndexFunc(out, func(v scenarios.MagicNumber) bool {
+			return v.Vendor == m.Vendor && v.Trigger == m.Trigger && v.Suffix == m.Suffix
+		})
+		if i < 0 {
+			out = append(out, m)
+			continue
+		}
+		if out[i].Scenario != m.Scenario {
+			return nil, fmt.Errorf("magic number %s-555-01%s (%s %s): the vendor plays %s, the scenario files %s", "NXX", m.Suffix, m.Vendor, m.Trigger, out[i].Scenario, m.Scenario)
+		}
+	}
+	return out, nil
+}
