@@ -1,4 +1,4 @@
-module vendorsim
+module github.com/vendorsim/vendorsim
 
 go 1.26.0
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Code is what went wrong, independently of how a vendor says it. Each

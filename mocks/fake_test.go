@@ -14,8 +14,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"vendorsim/mocks"
-	"vendorsim/specs"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/specs"
 )
 
 // fakeSchemas exercises the keywords Faker handles.

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Journal records served requests off the request path: Record only queues

@@ -16,9 +16,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/mocks"
-	"vendorsim/specs"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/specs"
 )
 
 // mounted are the APIs the app serves, by spec name.

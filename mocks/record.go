@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 func (s *Server) bodyLimit() int {

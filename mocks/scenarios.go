@@ -3,7 +3,7 @@ package mocks
 import (
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Scenarios starts timelines of scheduled steps. The scenario engine

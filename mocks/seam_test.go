@@ -13,8 +13,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // rpcSpec is an API whose parameters come as a form body or a query

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 // HMACSigner writes a "<t>=<timestamp>,<v1>=<HMAC-SHA256(secret, timestamp + "." + body)>"

@@ -8,8 +8,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"vendorsim/internal/config"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Vendor is one emulated vendor, as the shared parts see it: the pipeline,

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"sync"
 
-	"vendorsim/internal/config"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // ErrUnknownCredential means a credential maps to no workspace and strict

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Advance moves workspace ws's clock forward by exactly d, running in time

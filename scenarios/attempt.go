@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 const (

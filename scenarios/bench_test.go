@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/mocks"
-	"vendorsim/scenarios"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // benchEngine is a manual engine over a file database, delivering Whippy

@@ -3,7 +3,7 @@ package scenarios_test
 import (
 	"testing"
 
-	"vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/scenarios"
 )
 
 // withBuiltins adds fn for every action the built-in scenarios use and

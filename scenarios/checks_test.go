@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/scenarios"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 func TestCheckRun_RunsTheActionsChecks(t *testing.T) {

@@ -24,7 +24,7 @@ import (
 	"sync"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Action is what a scenario step does, inside the store transaction of its

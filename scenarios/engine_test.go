@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/app"
-	"vendorsim/internal/config"
-	"vendorsim/mocks"
-	"vendorsim/scenarios"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/app"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // received is one request a test receiver got.

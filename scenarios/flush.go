@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // wsLock returns the lock that serialises the flushes, advances and

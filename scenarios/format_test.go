@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/scenarios"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Every kind of error in a scenario file names the file, the line and the

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // queue is one endpoint's deliveries waiting to be sent, in order.

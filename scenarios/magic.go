@@ -1,6 +1,6 @@
 package scenarios
 
-import "vendorsim/internal/phone"
+import "github.com/vendorsim/vendorsim/internal/phone"
 
 // MagicNumber maps a destination number in the fictional NANP range
 // NXX-555-0100..0199 to the scenario it plays. Vendors supply the table.

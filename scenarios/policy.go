@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 // Signer signs one delivery attempt. Vendors implement it; the dispatcher

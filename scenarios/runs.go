@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // CheckRun checks a run of scenario name that a client asks for, before

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/scenarios"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 func TestLibrary_BuiltinsLoad(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"vendorsim/specs"
+	"github.com/vendorsim/vendorsim/specs"
 )
 
 // TestLoadEmbedded checks that every embedded document loads and validates.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/specs"
+	"github.com/vendorsim/vendorsim/specs"
 )
 
 // TestWherebyOperations compares the operations of specs/whereby.yaml with

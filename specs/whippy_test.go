@@ -12,7 +12,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"vendorsim/specs"
+	"github.com/vendorsim/vendorsim/specs"
 )
 
 // whippyOperations is every operationId the Go code joins on, with its

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // clockDB is a database whose real time the test sets.

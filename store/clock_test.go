@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // fakeClock is a settable real clock.

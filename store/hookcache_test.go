@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // TestSubscribersFollowChanges: subscribers come from a cache, which every

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // BenchmarkJournal appends journal entries shaped like a listed page of

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // BenchmarkListByKey lists the one conversation of a contact among 5,000,

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // corpusNames are names of a corpus: mixed case, formats and unicode, and

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // MustOpenDB opens a database for a test: in memory, or a file in a

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 func search(t *testing.T, db *store.DB, ws, kind, name, sub string) []string {

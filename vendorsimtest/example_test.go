@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/vendorsimtest"
+	"github.com/vendorsim/vendorsim/vendorsimtest"
 )
 
 // TestSignupSendsWelcomeSMS is the test docs/testing.md shows, as a user

@@ -32,8 +32,8 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/app"
-	"vendorsim/internal/cli"
+	"github.com/vendorsim/vendorsim/internal/app"
+	"github.com/vendorsim/vendorsim/internal/cli"
 )
 
 // Sandbox is a vendorsim running for one test.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/vendorsimtest"
+	"github.com/vendorsim/vendorsim/vendorsimtest"
 )
 
 func get(t *testing.T, url string, h http.Header) int {

@@ -20,10 +20,10 @@ import (
 	"syscall"
 	"time"
 
-	"vendorsim/internal/app"
-	"vendorsim/internal/cli"
-	"vendorsim/internal/coalesce"
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/app"
+	"github.com/vendorsim/vendorsim/internal/cli"
+	"github.com/vendorsim/vendorsim/internal/coalesce"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 // run is the whole program; main only exits with its error.

@@ -13,17 +13,17 @@ import (
 	"net/http"
 	"time"
 
-	"vendorsim/internal/config"
-	"vendorsim/mocks"
-	"vendorsim/mocks/faults"
-	"vendorsim/mocks/sandbox"
-	"vendorsim/mocks/whereby"
-	"vendorsim/mocks/whippy"
-	"vendorsim/mocks/zipwhip"
-	"vendorsim/scenarios"
-	"vendorsim/scenarios/chaos"
-	"vendorsim/specs"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks/faults"
+	"github.com/vendorsim/vendorsim/mocks/sandbox"
+	"github.com/vendorsim/vendorsim/mocks/whereby"
+	"github.com/vendorsim/vendorsim/mocks/whippy"
+	"github.com/vendorsim/vendorsim/mocks/zipwhip"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/scenarios/chaos"
+	"github.com/vendorsim/vendorsim/specs"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Vendors returns the emulated vendors, new and not yet open. Adding a

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"slices"
 
-	"vendorsim/internal/chance"
-	"vendorsim/mocks/faults"
-	"vendorsim/scenarios"
-	"vendorsim/scenarios/chaos"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/chance"
+	"github.com/vendorsim/vendorsim/mocks/faults"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/scenarios/chaos"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // addEngineSteps gives the engine the actions of the scenario steps that

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"vendorsim/internal/ui"
+	"github.com/vendorsim/vendorsim/internal/ui"
 )
 
 // withUI serves the dashboard (package ui) at /_sandbox/ui/ beside h, the

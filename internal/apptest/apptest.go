@@ -20,10 +20,10 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"vendorsim/internal/app"
-	"vendorsim/internal/coalesce"
-	"vendorsim/internal/config"
-	"vendorsim/specs"
+	"github.com/vendorsim/vendorsim/internal/app"
+	"github.com/vendorsim/vendorsim/internal/coalesce"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/specs"
 )
 
 // Server is a running vendorsim.

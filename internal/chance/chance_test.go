@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/chance"
+	"github.com/vendorsim/vendorsim/internal/chance"
 )
 
 // A long-tailed latency has the median and 99th percentile it is given;

@@ -19,10 +19,10 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/cli"
-	"vendorsim/internal/config"
-	"vendorsim/specs"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/cli"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/specs"
 )
 
 type M = map[string]any

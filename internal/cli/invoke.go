@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"vendorsim/internal/app"
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/internal/app"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // invoke sends one webhook of a vendor's event type, signed and with the

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/coalesce"
+	"github.com/vendorsim/vendorsim/internal/coalesce"
 )
 
 // recConn records the writes that reach the network.

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/app"
-	"vendorsim/internal/config"
-	"vendorsim/mocks/whippy"
+	"github.com/vendorsim/vendorsim/internal/app"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks/whippy"
 )
 
 // Vendor sections are decoded by their owners, and every error names the

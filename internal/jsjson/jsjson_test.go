@@ -13,7 +13,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"vendorsim/internal/jsjson"
+	"github.com/vendorsim/vendorsim/internal/jsjson"
 )
 
 var update = flag.Bool("update", false, "regenerate testdata/*.golden.json by running node")

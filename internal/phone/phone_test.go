@@ -3,7 +3,7 @@ package phone_test
 import (
 	"testing"
 
-	"vendorsim/internal/phone"
+	"github.com/vendorsim/vendorsim/internal/phone"
 )
 
 func TestNormalize(t *testing.T) {

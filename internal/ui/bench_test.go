@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 const (

@@ -16,8 +16,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 // chromium is the browser the tests drive: Debian's package (.ci/run

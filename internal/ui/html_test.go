@@ -12,7 +12,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
-	"vendorsim/internal/ui"
+	"github.com/vendorsim/vendorsim/internal/ui"
 )
 
 // fetch serves path through a dashboard handler.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/ui"
+	"github.com/vendorsim/vendorsim/internal/ui"
 )
 
 func TestHandler_Assets(t *testing.T) {

@@ -7,9 +7,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/mocks"
-	"vendorsim/mocks/faults"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks/faults"
 )
 
 // BenchmarkWhippyGet is the Whippy GET of scripts/load.sh

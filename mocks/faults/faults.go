@@ -28,8 +28,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"vendorsim/internal/chance"
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/internal/chance"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // Effects a rule can have.

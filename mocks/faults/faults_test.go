@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 type M = map[string]any

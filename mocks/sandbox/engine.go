@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"vendorsim/internal/phone"
-	"vendorsim/mocks"
-	"vendorsim/scenarios"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/phone"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 func (s *Sandbox) engineHandlers() map[string]mocks.Handler {

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/app"
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/mocks/whippy"
+	"github.com/vendorsim/vendorsim/internal/app"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks/whippy"
 )
 
 // hook is a webhook receiver; the requests for which hold is true wait

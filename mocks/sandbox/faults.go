@@ -4,10 +4,10 @@ import (
 	"errors"
 	"net/http"
 
-	"vendorsim/internal/chance"
-	"vendorsim/mocks"
-	"vendorsim/mocks/faults"
-	"vendorsim/scenarios/chaos"
+	"github.com/vendorsim/vendorsim/internal/chance"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks/faults"
+	"github.com/vendorsim/vendorsim/scenarios/chaos"
 )
 
 func (s *Sandbox) faultHandlers() map[string]mocks.Handler {

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // TokenHeader carries the control token (Guard).

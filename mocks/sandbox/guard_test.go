@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/specs"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/specs"
 )
 
 const controlToken = "s3cret-control-token-42"

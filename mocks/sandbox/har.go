@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), as much of it

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Matcher tests one part of a recorded request (or of a webhook delivery's

@@ -12,11 +12,11 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"vendorsim/internal/app"
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/scenarios"
-	"vendorsim/specs"
+	"github.com/vendorsim/vendorsim/internal/app"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/specs"
 )
 
 // fieldError checks the control API's error shape and returns its field

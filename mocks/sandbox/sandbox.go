@@ -16,11 +16,11 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
-	"vendorsim/mocks"
-	"vendorsim/mocks/faults"
-	"vendorsim/scenarios"
-	"vendorsim/scenarios/chaos"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks/faults"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/scenarios/chaos"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Deps are what the control API needs.

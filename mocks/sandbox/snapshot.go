@@ -6,9 +6,9 @@ import (
 	"errors"
 	"net/http"
 
-	"vendorsim/internal/config"
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // getSnapshot serves GET /workspaces/{id}/snapshot: the workspace's state

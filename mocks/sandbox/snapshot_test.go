@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 func manual(c *config.Config) { c.Scenarios.Manual = true }

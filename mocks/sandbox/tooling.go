@@ -1,6 +1,6 @@
 package sandbox
 
-import "vendorsim/mocks"
+import "github.com/vendorsim/vendorsim/mocks"
 
 // toolingHandlers are the test-tooling operations: verification, waiting,
 // snapshots (issue 15). Those that need the engine are left out without

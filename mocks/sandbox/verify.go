@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // verifyHandlers are the journal's verification operations.

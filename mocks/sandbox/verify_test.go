@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 type expectResult struct {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // DefaultWaitTimeout bounds a wait whose request gives no timeout.

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 type waitResult struct {

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"vendorsim/internal/config"
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // health serves GET /health: 200 once ready, 503 before.

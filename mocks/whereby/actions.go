@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Actions implements mocks.Vendor: the steps of Whereby's timelines. The

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/mocks/whereby"
-	"vendorsim/specs"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks/whereby"
+	"github.com/vendorsim/vendorsim/specs"
 )
 
 // fixture is a workspace with a meeting that was recorded and transcribed,

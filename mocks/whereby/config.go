@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"time"
 
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 // Config is the whereby: section of the configuration. The facts the

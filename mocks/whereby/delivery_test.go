@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // deliveries returns the workspace's delivery log.

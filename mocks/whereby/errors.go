@@ -3,7 +3,7 @@ package whereby
 import (
 	"net/http"
 
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // statuses are Whereby's HTTP statuses of the error codes that differ from

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // TestBadInput: every wrong request gets the right status and

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // FuzzJSONBodies sends arbitrary bytes as the JSON body of the operations

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Insights are computed from the simulated sessions: participant minutes

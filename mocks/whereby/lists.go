@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // listPage is Whereby's list body: a page of results and the cursor of the

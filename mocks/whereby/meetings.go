@@ -13,8 +13,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // createMeetingInput is the body of POST /meetings.

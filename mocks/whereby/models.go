@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Resource kinds in the store.

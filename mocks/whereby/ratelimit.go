@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // rateLimiter spends Whereby's points: each organization (workspace) has a

@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"strconv"
 
-	"vendorsim/internal/jsjson"
+	"github.com/vendorsim/vendorsim/internal/jsjson"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // listRecordings serves GET /recordings.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Internal timelines: one-step scenarios started at a future time.

@@ -1,6 +1,6 @@
 package whereby
 
-import "vendorsim/mocks"
+import "github.com/vendorsim/vendorsim/mocks"
 
 // handlers lists Whereby's whole surface by operationId.
 func (m *Mock) handlers() map[string]mocks.Handler {

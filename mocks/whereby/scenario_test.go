@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // TestMeetingScenario plays the built-in whole-call scenario on a real

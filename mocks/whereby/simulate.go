@@ -3,8 +3,8 @@ package whereby
 import (
 	"net/http"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Simulators implements mocks.Vendor: the control API plays the people in

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // createSummary serves POST /summaries: the summary of a ready

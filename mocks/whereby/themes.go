@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strings"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // theme is a room's look, by room name.

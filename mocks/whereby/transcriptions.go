@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Transcription states and types.

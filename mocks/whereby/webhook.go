@@ -4,8 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 
-	"vendorsim/internal/jsjson"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/jsjson"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // envelope is Whereby's webhook body. The fields are in the order of the

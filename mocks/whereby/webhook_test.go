@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // receiver is a webhook endpoint that records what it gets.

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"vendorsim/internal/phone"
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/phone"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Actions implements mocks.Vendor: the scenario steps Whippy timelines use.

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 // benchServer is vendorsim on a file database (as deployed) with 1,000

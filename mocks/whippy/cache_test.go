@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"testing"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/mocks/whippy"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks/whippy"
 )
 
 // TestReadCache_SeesEveryWrite reads, writes through each kind of writer

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // bulkBody is the JSON body of a campaign or sequence request from "from"

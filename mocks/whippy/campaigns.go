@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"vendorsim/internal/phone"
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/phone"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // recipient is one entry of a campaign's or sequence's "to".

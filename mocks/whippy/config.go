@@ -8,7 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 // Config is the whippy: section of the configuration: Whippy behaviour that

@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"strings"
 
-	"vendorsim/internal/phone"
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/phone"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // contactInput is the body of POST /contacts and one item of an upsert.

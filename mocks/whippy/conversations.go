@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"vendorsim/internal/phone"
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/phone"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // workspaceOf returns the workspace the control API selects for h.

@@ -8,8 +8,8 @@ import (
 	"regexp"
 	"strings"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Custom objects are organization-defined record types with typed

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // TestCustomObjects: objects, their properties and their records are

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // kindApplicationKey holds the API key an application was created with: the

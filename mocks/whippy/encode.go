@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // writeData writes {"data": v}.

@@ -3,7 +3,7 @@ package whippy
 import (
 	"net/http"
 
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // statuses are Whippy's HTTP statuses of the error codes that differ from

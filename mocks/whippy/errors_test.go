@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/mocks/whippy"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks/whippy"
 )
 
 // maxBody is the body limit of the bad-input server: small enough that a

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/mocks/whippy"
+	"github.com/vendorsim/vendorsim/mocks/whippy"
 )
 
 // fuzzTargets are the JSON request paths FuzzWhippyJSON exercises. "{id}"

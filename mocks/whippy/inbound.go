@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"strings"
 
-	"vendorsim/internal/phone"
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/phone"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // receive stores an INBOUND message from number to a channel: the contact

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // TestInboundOptout: the inbound simulator's answer says what the body did

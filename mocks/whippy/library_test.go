@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/mocks/whippy"
-	"vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/mocks/whippy"
+	"github.com/vendorsim/vendorsim/scenarios"
 )
 
 // Every built-in Whippy scenario emits, at a real receiver, the events its

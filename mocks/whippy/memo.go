@@ -3,7 +3,7 @@ package whippy
 import (
 	"sync"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // channelMemo remembers decoded channel documents by their bytes. Every

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 func TestChannelMemo(t *testing.T) {

@@ -1,6 +1,6 @@
 package whippy
 
-import "vendorsim/store"
+import "github.com/vendorsim/vendorsim/store"
 
 // optedOut reports whether contact c has opted out of channelID (a STOP on
 // that channel, or an opt-out through the control API).

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/app"
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/mocks/whippy"
+	"github.com/vendorsim/vendorsim/internal/app"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks/whippy"
 )
 
 // TestOptedOutSend: after a contact replies STOP, a send to it on that

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // listChannels serves GET /channels: {"data":[...],"organization_id":...}

@@ -10,10 +10,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"vendorsim/internal/app"
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/mocks/whippy"
+	"github.com/vendorsim/vendorsim/internal/app"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks/whippy"
 )
 
 // TestQueryString_NeverDroppedSilently: a query string that net/url reads

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // rateLimiter applies Whippy's documented limits per API key: a standard

@@ -1,6 +1,6 @@
 package whippy
 
-import "vendorsim/mocks"
+import "github.com/vendorsim/vendorsim/mocks"
 
 // handlers lists Whippy's stateful surface by operationId. Operations of the
 // spec not listed here (automation templates) answer from the spec's

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // handlerRuns counts how often each cacheable read's handler runs. A read

@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"strings"
 
-	"vendorsim/internal/phone"
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/phone"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // searchContacts serves POST /contacts/search. The operation is known only

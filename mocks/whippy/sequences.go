@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // seedSequence creates the default sequence every workspace starts with, so

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // shapeEntry is one fixture or sample of testdata/vendor_shapes.json: the

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"sort"
 
-	"vendorsim/internal/jsjson"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/jsjson"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // EventTypes are the webhook events Whippy sends (VENDORS.md §1.4, and the

@@ -19,8 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 // hookReceiver is a webhook endpoint that records what it gets.

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Actions implements mocks.Vendor: the scenario steps Zipwhip timelines

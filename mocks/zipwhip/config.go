@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"vendorsim/internal/config"
-	"vendorsim/internal/phone"
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/phone"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // Config is the zipwhip: section of the configuration: Zipwhip behaviour

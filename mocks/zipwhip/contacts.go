@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // contactKey scopes a contact's number to its line.

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // touchConversation records msg in its conversation (created when new):

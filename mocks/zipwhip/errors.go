@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // Zipwhip's synchronous failure codes, written at the start of a failure's

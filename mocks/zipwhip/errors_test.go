@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/mocks/zipwhip"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks/zipwhip"
 )
 
 func TestBadInput(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // installAll registers rc for every event of the line.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // fuzzCalls are the calls FuzzForm exercises; "$S" in a seed is the

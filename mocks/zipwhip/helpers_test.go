@@ -13,8 +13,8 @@ import (
 	"sync"
 	"testing"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 // manual starts a server whose webhooks and timelines run only on flush or

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // receive stores an MO message from number to line, creating its contact

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Scenario names the send handler starts.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 func TestSend_IdsTypedAsDocumented(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"vendorsim/internal/phone"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/phone"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Resource kinds.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/apptest"
 )
 
 // inbound posts a text from a phone to the session's line.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // handlers lists Zipwhip's surface by operationId. Each call is served by

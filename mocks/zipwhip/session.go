@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // insertSession stores a session key of an account and maps it to the

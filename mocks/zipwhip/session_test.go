@@ -9,9 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
-	"vendorsim/mocks/zipwhip"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks/zipwhip"
 )
 
 const configuredSession = "0b5d2f4e-1c3a-4e6f-9a8b-7c6d5e4f3a2b:123456789"

@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // webhookEvents are the events of each webhook type.

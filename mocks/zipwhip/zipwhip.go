@@ -21,9 +21,9 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"vendorsim/internal/config"
-	"vendorsim/mocks"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Vendor is the vendor's name.

@@ -24,9 +24,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"vendorsim/internal/chance"
-	"vendorsim/scenarios"
-	"vendorsim/store"
+	"github.com/vendorsim/vendorsim/internal/chance"
+	"github.com/vendorsim/vendorsim/scenarios"
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Effects a rule can have.

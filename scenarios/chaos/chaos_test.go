@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"vendorsim/internal/apptest"
-	"vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/internal/apptest"
+	"github.com/vendorsim/vendorsim/internal/config"
 )
 
 type M = map[string]any
