@@ -371,6 +371,25 @@ func TestDashboard(t *testing.T) {
 		if off := c["offset_seconds"].(float64); off < 72*3600 {
 			t.Errorf("the workspace's clock is %vs ahead after the page advanced it by 72h", off)
 		}
+		// Freeze, then let it run again, through the page.
+		frozen := func(want bool) {
+			t.Helper()
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				c := apptest.Want(t, f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}}).Get(t, "/clock"), 200).Map(t)
+				if c["frozen"] == want {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the clock's frozen is %v, want %v after the page's button", c["frozen"], want)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		run(t, ctx, "freeze", chromedp.Click(css(`#ck-freeze`)))
+		frozen(true)
+		run(t, ctx, "resume", chromedp.Click(css(`#ck-unfreeze`)))
+		frozen(false)
 		checkNames(t, ctx, "clock")
 		screenshot(t, ctx, "clock")
 	})

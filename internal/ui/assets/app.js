@@ -1154,7 +1154,7 @@ function wire() {
   }
   $('ck-speed-form').addEventListener('submit', (ev) => { ev.preventDefault(); clockPage.optional('POST', '/clock/speed', { speed: Number($('ck-speed').value) }, 'Speed set'); });
   $('ck-freeze').addEventListener('click', () => clockPage.optional('POST', '/clock/freeze', {}, 'Clock frozen'));
-  $('ck-unfreeze').addEventListener('click', () => clockPage.optional('DELETE', '/clock/freeze', undefined, 'Clock running'));
+  $('ck-unfreeze').addEventListener('click', () => clockPage.optional('POST', '/clock/resume', {}, 'Clock running'));
   setInterval(() => clockPage.tick(), 1000);
 
   $('ph-refresh').addEventListener('click', refresh);
