@@ -24,8 +24,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/vendorsim/vendorsim/internal/chance"
@@ -118,15 +116,13 @@ type Set struct {
 	// Exclude names APIs no rule touches (the control API).
 	Exclude []string
 
-	mu    sync.Mutex
-	rules atomic.Pointer[[]*Rule]
-	next  int
+	rules chance.Rules[*Rule]
 }
 
 var _ mocks.Fault = (*Set)(nil)
 
 // ErrExists is Add's error for an id already in use.
-var ErrExists = errors.New("a fault rule with that id exists")
+var ErrExists = chance.ErrExists
 
 // FieldError is a rule value that is wrong, naming its field.
 type FieldError = chance.FieldError
@@ -236,94 +232,6 @@ func (r *Rule) Check() error {
 
 var codes = []mocks.Code{mocks.EINVALID, mocks.ENOTFOUND, mocks.EMETHOD, mocks.EUNAUTHENTICATED, mocks.EFORBIDDEN,
 	mocks.ECONFLICT, mocks.ERATELIMITED, mocks.ETOOLARGE, mocks.EUNSUPPORTED, mocks.EUNAVAILABLE, mocks.EINTERNAL}
-
-// Add adds a checked rule (Parse, or Check) and returns it with its id:
-// the one it has, or the next free "f<N>". It returns ErrExists for an
-// id in use.
-func (s *Set) Add(r *Rule) (*Rule, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.load()
-	if r.ID == "" {
-		for {
-			s.next++
-			id := "f" + strconv.Itoa(s.next)
-			if !slices.ContainsFunc(cur, func(x *Rule) bool { return x.ID == id }) {
-				r.ID = id
-				break
-			}
-		}
-	} else if slices.ContainsFunc(cur, func(x *Rule) bool { return x.ID == r.ID }) {
-		return nil, ErrExists
-	}
-	if r.Seed == 0 {
-		r.Seed = s.Seed
-	}
-	next := append(slices.Clip(cur), r)
-	s.rules.Store(&next)
-	return r, nil
-}
-
-// Put adds a checked rule, replacing the rule of the same id and
-// workspace (a scenario step applied again); a rule without an id gets
-// one.
-func (s *Set) Put(r *Rule) {
-	s.mu.Lock()
-	if r.ID != "" {
-		next := slices.DeleteFunc(slices.Clone(s.load()), func(x *Rule) bool { return x.ID == r.ID && x.Workspace == r.Workspace })
-		s.rules.Store(&next)
-	}
-	s.mu.Unlock()
-	s.Add(r)
-}
-
-func (s *Set) load() []*Rule {
-	if p := s.rules.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-// visible reports whether a call selecting workspace ws ("" for none) sees
-// rule r: a workspace sees its own rules and those of every workspace.
-func visible(r *Rule, ws string) bool { return ws == "" || r.Workspace == "" || r.Workspace == ws }
-
-// List returns the rules workspace ws sees, in the order they apply.
-func (s *Set) List(ws string) []View {
-	out := []View{}
-	for _, r := range s.load() {
-		if visible(r, ws) {
-			out = append(out, View{Rule: r, Matched: r.counter.Matched(), Applied: r.counter.Applied()})
-		}
-	}
-	return out
-}
-
-// Delete removes rule id, if workspace ws ("" for any) owns it, and
-// reports whether it did.
-func (s *Set) Delete(ws, id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.load()
-	i := slices.IndexFunc(cur, func(r *Rule) bool { return r.ID == id && (ws == "" || r.Workspace == ws) })
-	if i < 0 {
-		return false
-	}
-	next := slices.Delete(slices.Clone(cur), i, i+1)
-	s.rules.Store(&next)
-	return true
-}
-
-// Clear removes the rules of workspace ws (every rule for "") and returns
-// how many it removed.
-func (s *Set) Clear(ws string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.load()
-	next := slices.DeleteFunc(slices.Clone(cur), func(r *Rule) bool { return ws == "" || r.Workspace == ws })
-	s.rules.Store(&next)
-	return len(cur) - len(next)
-}
 
 // Apply implements mocks.Fault: the first rule that matches the request
 // and whose selector picks this match acts on it.
@@ -655,3 +563,51 @@ func (m *mangler) Finish() {
 		abort(m.ResponseWriter, false)
 	}
 }
+
+// Key, SetID and IDPrefix make a rule a chance.Keyed.
+func (r *Rule) Key() (id, workspace string) { return r.ID, r.Workspace }
+
+// SetID gives the rule its id.
+func (r *Rule) SetID(id string) { r.ID = id }
+
+// IDPrefix is the letter of the ids rules are given: f1, f2, ...
+func (r *Rule) IDPrefix() string { return "f" }
+
+func (s *Set) load() []*Rule { return s.rules.All() }
+
+// Add adds a checked rule and returns it with its id: the one it has, or
+// the next free "f<N>". It returns ErrExists for an id in use.
+func (s *Set) Add(r *Rule) (*Rule, error) {
+	if r.Seed == 0 {
+		r.Seed = s.Seed
+	}
+	return s.rules.Add(r)
+}
+
+// Put adds a checked rule, replacing the rule of the same id and
+// workspace (a scenario step applied again); a rule without an id gets
+// one.
+func (s *Set) Put(r *Rule) {
+	if r.Seed == 0 {
+		r.Seed = s.Seed
+	}
+	s.rules.Put(r)
+}
+
+// List returns the rules workspace ws ("" for all) sees, in the order
+// they apply.
+func (s *Set) List(ws string) []View {
+	out := []View{}
+	for _, r := range s.rules.Visible(ws) {
+		out = append(out, View{Rule: r, Matched: r.counter.Matched(), Applied: r.counter.Applied()})
+	}
+	return out
+}
+
+// Delete removes rule id, if workspace ws ("" for any) owns it, and
+// reports whether it did.
+func (s *Set) Delete(ws, id string) bool { return s.rules.Delete(ws, id) }
+
+// Clear removes the rules of workspace ws (every rule for "") and returns
+// how many it removed.
+func (s *Set) Clear(ws string) int { return s.rules.Clear(ws) }

@@ -21,7 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/vendorsim/vendorsim/internal/chance"
@@ -83,7 +82,7 @@ func fieldErr(field, format string, args ...any) error {
 }
 
 // ErrExists is Add's error for an id in use.
-var ErrExists = errors.New("a chaos rule with that id exists")
+var ErrExists = chance.ErrExists
 
 // MaxDelay bounds Delay.
 const MaxDelay = 10 * time.Minute
@@ -140,9 +139,7 @@ type Set struct {
 	Policies func(vendor string) (scenarios.VendorPolicy, bool)
 
 	next  scenarios.Sender
-	mu    sync.Mutex
-	rules atomic.Pointer[[]*Rule]
-	n     int
+	rules chance.Rules[*Rule]
 	// held are attempts a reorder holds, by endpoint.
 	heldMu sync.Mutex
 	held   map[string][]*heldAttempt
@@ -161,87 +158,6 @@ var _ scenarios.Sender = (*Set)(nil)
 func (s *Set) Wrap(next scenarios.Sender) scenarios.Sender {
 	s.next = next
 	return s
-}
-
-func (s *Set) load() []*Rule {
-	if p := s.rules.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-// Add adds a checked rule, giving it the next free id "c<N>" when it has
-// none; ErrExists for an id in use.
-func (s *Set) Add(r *Rule) (*Rule, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.load()
-	if r.ID == "" {
-		for {
-			s.n++
-			id := "c" + strconv.Itoa(s.n)
-			if !slices.ContainsFunc(cur, func(x *Rule) bool { return x.ID == id }) {
-				r.ID = id
-				break
-			}
-		}
-	} else if slices.ContainsFunc(cur, func(x *Rule) bool { return x.ID == r.ID }) {
-		return nil, ErrExists
-	}
-	if r.Seed == 0 {
-		r.Seed = s.Seed
-	}
-	next := append(slices.Clip(cur), r)
-	s.rules.Store(&next)
-	return r, nil
-}
-
-// Put adds r, replacing the rule of the same id and workspace (a scenario
-// step applied again).
-func (s *Set) Put(r *Rule) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r.Seed == 0 {
-		r.Seed = s.Seed
-	}
-	next := slices.DeleteFunc(slices.Clone(s.load()), func(x *Rule) bool { return x.ID == r.ID && x.Workspace == r.Workspace })
-	next = append(next, r)
-	s.rules.Store(&next)
-}
-
-// List returns the rules workspace ws ("" for all) sees.
-func (s *Set) List(ws string) []View {
-	out := []View{}
-	for _, r := range s.load() {
-		if ws == "" || r.Workspace == "" || r.Workspace == ws {
-			out = append(out, View{Rule: r, Matched: r.counter.Matched(), Applied: r.counter.Applied()})
-		}
-	}
-	return out
-}
-
-// Delete removes rule id of workspace ws ("" for any).
-func (s *Set) Delete(ws, id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.load()
-	i := slices.IndexFunc(cur, func(r *Rule) bool { return r.ID == id && (ws == "" || r.Workspace == ws) })
-	if i < 0 {
-		return false
-	}
-	next := slices.Delete(slices.Clone(cur), i, i+1)
-	s.rules.Store(&next)
-	return true
-}
-
-// Clear removes the rules of workspace ws (all for "").
-func (s *Set) Clear(ws string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.load()
-	next := slices.DeleteFunc(slices.Clone(cur), func(r *Rule) bool { return ws == "" || r.Workspace == ws })
-	s.rules.Store(&next)
-	return len(cur) - len(next)
 }
 
 func (r *Rule) matches(d *store.Delivery) bool {
@@ -439,3 +355,51 @@ func synthetic(status int, msg string) *http.Response {
 		Body:       io.NopCloser(strings.NewReader(msg)),
 	}
 }
+
+// Key, SetID and IDPrefix make a rule a chance.Keyed.
+func (r *Rule) Key() (id, workspace string) { return r.ID, r.Workspace }
+
+// SetID gives the rule its id.
+func (r *Rule) SetID(id string) { r.ID = id }
+
+// IDPrefix is the letter of the ids rules are given: c1, c2, ...
+func (r *Rule) IDPrefix() string { return "c" }
+
+func (s *Set) load() []*Rule { return s.rules.All() }
+
+// Add adds a checked rule and returns it with its id: the one it has, or
+// the next free "c<N>". It returns ErrExists for an id in use.
+func (s *Set) Add(r *Rule) (*Rule, error) {
+	if r.Seed == 0 {
+		r.Seed = s.Seed
+	}
+	return s.rules.Add(r)
+}
+
+// Put adds a checked rule, replacing the rule of the same id and
+// workspace (a scenario step applied again); a rule without an id gets
+// one.
+func (s *Set) Put(r *Rule) {
+	if r.Seed == 0 {
+		r.Seed = s.Seed
+	}
+	s.rules.Put(r)
+}
+
+// List returns the rules workspace ws ("" for all) sees, in the order
+// they apply.
+func (s *Set) List(ws string) []View {
+	out := []View{}
+	for _, r := range s.rules.Visible(ws) {
+		out = append(out, View{Rule: r, Matched: r.counter.Matched(), Applied: r.counter.Applied()})
+	}
+	return out
+}
+
+// Delete removes rule id, if workspace ws ("" for any) owns it, and
+// reports whether it did.
+func (s *Set) Delete(ws, id string) bool { return s.rules.Delete(ws, id) }
+
+// Clear removes the rules of workspace ws (every rule for "") and returns
+// how many it removed.
+func (s *Set) Clear(ws string) int { return s.rules.Clear(ws) }
