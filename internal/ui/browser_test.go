@@ -452,13 +452,37 @@ func TestDashboard(t *testing.T) {
 		)
 	})
 
-	for _, page := range []string{"faults"} {
-		t.Run(strings.ToUpper(page[:1])+page[1:], func(t *testing.T) {
-			run(t, ctx, "open "+page, goPage(page))
-			checkNames(t, ctx, page)
-			screenshot(t, ctx, page)
-		})
-	}
+	t.Run("Faults", func(t *testing.T) {
+		sb := f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}})
+		count := func(path string) int {
+			var l struct {
+				Data []map[string]any `json:"data"`
+			}
+			apptest.Want(t, sb.Get(t, path), 200).JSON(t, &l)
+			return len(l.Data)
+		}
+		// The forms' example rules are valid rules of the control API.
+		run(t, ctx, "add a fault and a chaos rule",
+			goPage("faults"),
+			chromedp.Click(css(`#fl-fault-form button[type=submit]`)),
+			waitJS(`document.querySelectorAll('#fl-faults li, #fl-faults tr').length > 0`),
+			chromedp.Click(css(`#fl-chaos-form button[type=submit]`)),
+			waitJS(`document.querySelectorAll('#fl-chaos li, #fl-chaos tr').length > 0`),
+		)
+		if n, m := count("/faults"), count("/chaos"); n != 1 || m != 1 {
+			t.Errorf("after the forms: %d fault rules and %d chaos rules, want 1 and 1", n, m)
+		}
+		checkNames(t, ctx, "faults")
+		screenshot(t, ctx, "faults")
+		run(t, ctx, "clear them",
+			chromedp.Click(css(`#fl-fault-clear`)),
+			chromedp.Click(css(`#fl-chaos-clear`)),
+			waitJS(`document.querySelectorAll('#fl-faults li, #fl-faults tr, #fl-chaos li, #fl-chaos tr').length === 0`),
+		)
+		if n, m := count("/faults"), count("/chaos"); n != 0 || m != 0 {
+			t.Errorf("after clearing: %d fault rules and %d chaos rules, want none", n, m)
+		}
+	})
 
 	t.Run("Keyboard", func(t *testing.T) {
 		run(t, ctx, "to workspaces", goPage("workspaces"))
