@@ -274,3 +274,23 @@ func TestJournal_RedactsCredentialParams(t *testing.T) {
 		}
 	}
 }
+
+// A read validated once is not validated again while it is the same
+// request, and a request that differs in anything validation reads is.
+func TestValidationMemo_OnlyTheSameRequest(t *testing.T) {
+	hs, _ := rpcServer(t, mocks.Options{})
+	u := hs.URL + "/rpc/item/list"
+	for range 2 {
+		if status, body := postForm(t, u, "", "session=good-session-key&limit=5"); status != 200 {
+			t.Fatalf("valid read: %d %s", status, body)
+		}
+	}
+	for range 2 {
+		if status, body := postForm(t, u, "", "session=good-session-key&limit=500"); status != 400 || !strings.Contains(body, "limit must be at most 100") {
+			t.Errorf("invalid read after a valid one: %d %s", status, body)
+		}
+	}
+	if status, _ := postForm(t, u, "limit=500", "session=good-session-key"); status != 400 {
+		t.Errorf("the same limit in the query: %d, want 400", status)
+	}
+}

@@ -135,6 +135,8 @@ type Server struct {
 	apis   []*API
 	hosts  map[string]*API
 	cache  *readCache
+	// valid remembers reads that passed validation (validate.go).
+	valid *validMemo
 	// literal holds the mounted paths without parameters: a request for
 	// one of them with a method it lacks is a 405, even when a templated
 	// path (GET /deliveries/{id} for POST /deliveries/flush) would match.
@@ -160,6 +162,7 @@ func NewServer(opts Options, apis ...*API) (*Server, error) {
 		router:  mux.NewRouter(),
 		hosts:   map[string]*API{},
 		cache:   newReadCache(1024),
+		valid:   &validMemo{max: 4096},
 		literal: map[string]bool{},
 	}
 	// Vendor paths may legitimately hold "//" (Whereby room names start
@@ -203,6 +206,9 @@ type op struct {
 	route   *routers.Route
 	handler Handler
 	hasBody bool
+	// memoable marks a read whose validation depends only on its path,
+	// query, content type and body (validate.go).
+	memoable bool
 }
 
 func (s *Server) mount(api *API) error {
@@ -241,6 +247,7 @@ func (s *Server) mount(api *API) error {
 				},
 				hasBody: operation.RequestBody != nil,
 			}
+			o.memoable = api.Cacheable[o.id] && !hasHeaderParams(item, operation)
 			h := api.Handlers[o.id]
 			if h == nil {
 				fb, err := s.fallback(o)
@@ -380,4 +387,17 @@ func newRequestID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// hasHeaderParams reports whether an operation (or its path) declares
+// header or cookie parameters.
+func hasHeaderParams(item *openapi3.PathItem, operation *openapi3.Operation) bool {
+	for _, ps := range []openapi3.Parameters{item.Parameters, operation.Parameters} {
+		for _, p := range ps {
+			if p.Value != nil && (p.Value.In == openapi3.ParameterInHeader || p.Value.In == openapi3.ParameterInCookie) {
+				return true
+			}
+		}
+	}
+	return false
 }
