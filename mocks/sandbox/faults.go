@@ -10,45 +10,101 @@ import (
 	"github.com/vendorsim/vendorsim/scenarios/chaos"
 )
 
-func (s *Sandbox) faultHandlers() map[string]mocks.Handler {
+// ruleSet is a list of rules the control API manages: request faults or
+// webhook chaos.
+type ruleSet[R, V any] interface {
+	List(ws string) []V
+	Add(r R) (R, error)
+	Clear(ws string) int
+	Delete(ws, id string) bool
+}
+
+// ruleKind is how the control API reads and shows one kind of rule.
+type ruleKind[R, V any] struct {
+	what  string // "fault", "chaos"
+	parse func([]byte) (R, error)
+	// fields gives the rule's workspace and source to set, its vendor and
+	// its id.
+	fields func(R) (ws, source *string, vendor, id string)
+	view   func(R) V
+	set    ruleSet[R, V]
+}
+
+// handlers serves GET, POST and DELETE on the rules, and DELETE of one.
+func (k ruleKind[R, V]) handlers(s *Sandbox, list, add, clear, del string) map[string]mocks.Handler {
 	return map[string]mocks.Handler{
-		"listFaults":  s.listFaults,
-		"addFault":    s.addFault,
-		"clearFaults": s.clearFaults,
-		"deleteFault": s.deleteFault,
+		// The rules the selected workspace sees (its own and those of
+		// every workspace), or all.
+		list: func(w http.ResponseWriter, r *http.Request) error {
+			mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": k.set.List(mocks.Workspace(r.Context()))})
+			return nil
+		},
+		// A rule for the selected workspace, or for every workspace when
+		// none is selected.
+		add: func(w http.ResponseWriter, r *http.Request) error {
+			rule, err := k.parse(mocks.Body(r))
+			if err != nil {
+				return ruleError(err)
+			}
+			ws, source, vendor, _ := k.fields(rule)
+			if err := s.ruleWorkspace(r, ws); err != nil {
+				return err
+			}
+			if vendor != "" && s.vendor(vendor) == nil {
+				return mocks.FieldErrorf(http.StatusUnprocessableEntity, "vendor", "vendor must be one of %v", s.vendors())
+			}
+			*source = "api"
+			added, err := k.set.Add(rule)
+			if errors.Is(err, chance.ErrExists) {
+				_, _, _, id := k.fields(rule)
+				return mocks.FieldErrorf(http.StatusConflict, "id", "a %s rule %q exists", k.what, id)
+			}
+			if err != nil {
+				return err
+			}
+			mocks.WriteJSON(w, http.StatusCreated, k.view(added))
+			return nil
+		},
+		// The selected workspace's rules, or every rule.
+		clear: func(w http.ResponseWriter, r *http.Request) error {
+			mocks.WriteJSON(w, http.StatusOK, map[string]any{"deleted": k.set.Clear(mocks.Workspace(r.Context()))})
+			return nil
+		},
+		del: func(w http.ResponseWriter, r *http.Request) error {
+			id := mocks.PathParam(r, "id")
+			if !k.set.Delete(mocks.Workspace(r.Context()), id) {
+				return mocks.Errorf(http.StatusNotFound, "no %s rule %q in this workspace", k.what, id)
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		},
 	}
 }
 
-// listFaults serves GET /faults: the rules the selected workspace sees
-// (its own and those of every workspace), or all.
-func (s *Sandbox) listFaults(w http.ResponseWriter, r *http.Request) error {
-	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": s.d.Faults.List(mocks.Workspace(r.Context()))})
-	return nil
+// faultHandlers serve /faults.
+func (s *Sandbox) faultHandlers() map[string]mocks.Handler {
+	return ruleKind[*faults.Rule, faults.View]{
+		what:  "fault",
+		parse: faults.Parse,
+		fields: func(r *faults.Rule) (*string, *string, string, string) {
+			return &r.Workspace, &r.Source, r.Vendor, r.ID
+		},
+		view: func(r *faults.Rule) faults.View { return faults.View{Rule: r} },
+		set:  s.d.Faults,
+	}.handlers(s, "listFaults", "addFault", "clearFaults", "deleteFault")
 }
 
-// addFault serves POST /faults. The rule applies to the selected
-// workspace, or to every workspace when none is selected.
-func (s *Sandbox) addFault(w http.ResponseWriter, r *http.Request) error {
-	rule, err := faults.Parse(mocks.Body(r))
-	if err != nil {
-		return ruleError(err)
-	}
-	if err := s.ruleWorkspace(r, &rule.Workspace); err != nil {
-		return err
-	}
-	if rule.Vendor != "" && s.vendor(rule.Vendor) == nil {
-		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "vendor", "vendor must be one of %v", s.vendors())
-	}
-	rule.Source = "api"
-	added, err := s.d.Faults.Add(rule)
-	if errors.Is(err, faults.ErrExists) {
-		return mocks.FieldErrorf(http.StatusConflict, "id", "a fault rule %q exists", rule.ID)
-	}
-	if err != nil {
-		return err
-	}
-	mocks.WriteJSON(w, http.StatusCreated, faults.View{Rule: added})
-	return nil
+// chaosHandlers serve /chaos.
+func (s *Sandbox) chaosHandlers() map[string]mocks.Handler {
+	return ruleKind[*chaos.Rule, chaos.View]{
+		what:  "chaos",
+		parse: chaos.Parse,
+		fields: func(r *chaos.Rule) (*string, *string, string, string) {
+			return &r.Workspace, &r.Source, r.Vendor, r.ID
+		},
+		view: func(r *chaos.Rule) chaos.View { return chaos.View{Rule: r} },
+		set:  s.d.Chaos,
+	}.handlers(s, "listChaos", "addChaos", "clearChaos", "deleteChaos")
 }
 
 // ruleWorkspace sets a rule's workspace to the selected one; a rule may
@@ -75,78 +131,4 @@ func ruleError(err error) error {
 		return mocks.FieldErrorf(http.StatusUnprocessableEntity, fe.Field, "%s", fe.Message)
 	}
 	return err
-}
-
-// clearFaults serves DELETE /faults: the selected workspace's rules, or
-// every rule.
-func (s *Sandbox) clearFaults(w http.ResponseWriter, r *http.Request) error {
-	n := s.d.Faults.Clear(mocks.Workspace(r.Context()))
-	mocks.WriteJSON(w, http.StatusOK, map[string]any{"deleted": n})
-	return nil
-}
-
-// deleteFault serves DELETE /faults/{id}.
-func (s *Sandbox) deleteFault(w http.ResponseWriter, r *http.Request) error {
-	id := mocks.PathParam(r, "id")
-	if !s.d.Faults.Delete(mocks.Workspace(r.Context()), id) {
-		return mocks.Errorf(http.StatusNotFound, "no fault rule %q in this workspace", id)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Sandbox) chaosHandlers() map[string]mocks.Handler {
-	return map[string]mocks.Handler{
-		"listChaos":   s.listChaos,
-		"addChaos":    s.addChaos,
-		"clearChaos":  s.clearChaos,
-		"deleteChaos": s.deleteChaos,
-	}
-}
-
-// listChaos serves GET /chaos.
-func (s *Sandbox) listChaos(w http.ResponseWriter, r *http.Request) error {
-	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": s.d.Chaos.List(mocks.Workspace(r.Context()))})
-	return nil
-}
-
-// addChaos serves POST /chaos: a rule for the selected workspace's
-// deliveries, or every workspace's.
-func (s *Sandbox) addChaos(w http.ResponseWriter, r *http.Request) error {
-	rule, err := chaos.Parse(mocks.Body(r))
-	if err != nil {
-		return ruleError(err)
-	}
-	if err := s.ruleWorkspace(r, &rule.Workspace); err != nil {
-		return err
-	}
-	if rule.Vendor != "" && s.vendor(rule.Vendor) == nil {
-		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "vendor", "vendor must be one of %v", s.vendors())
-	}
-	rule.Source = "api"
-	added, err := s.d.Chaos.Add(rule)
-	if errors.Is(err, chaos.ErrExists) {
-		return mocks.FieldErrorf(http.StatusConflict, "id", "a chaos rule %q exists", rule.ID)
-	}
-	if err != nil {
-		return err
-	}
-	mocks.WriteJSON(w, http.StatusCreated, chaos.View{Rule: added})
-	return nil
-}
-
-// clearChaos serves DELETE /chaos.
-func (s *Sandbox) clearChaos(w http.ResponseWriter, r *http.Request) error {
-	mocks.WriteJSON(w, http.StatusOK, map[string]any{"deleted": s.d.Chaos.Clear(mocks.Workspace(r.Context()))})
-	return nil
-}
-
-// deleteChaos serves DELETE /chaos/{id}.
-func (s *Sandbox) deleteChaos(w http.ResponseWriter, r *http.Request) error {
-	id := mocks.PathParam(r, "id")
-	if !s.d.Chaos.Delete(mocks.Workspace(r.Context()), id) {
-		return mocks.Errorf(http.StatusNotFound, "no chaos rule %q in this workspace", id)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
