@@ -77,6 +77,21 @@ func journal(t *testing.T, s *apptest.Server, key string) []journalEntry {
 	return body.Data
 }
 
+// journalOf waits (up to 2 s) for the workspace's journal to hold n
+// entries: a request whose connection the fault closed is journaled when
+// its handler returns, which can be after the client saw the close.
+func journalOf(t *testing.T, s *apptest.Server, key string, n int) []journalEntry {
+	t.Helper()
+	var j []journalEntry
+	for range 200 {
+		if j = journal(t, s, key); len(j) >= n {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return j
+}
+
 func TestStatus_VendorShapeAndHeaders(t *testing.T) {
 	s := apptest.New(t)
 	key := "fault-status-key"
@@ -147,7 +162,7 @@ func TestReset(t *testing.T) {
 	if err == nil {
 		t.Fatal("the request got an answer; want a reset connection")
 	}
-	j := journal(t, s, key)
+	j := journalOf(t, s, key, 1)
 	if len(j) != 1 || j[0].Status != 0 || j[0].Fault == "" {
 		t.Errorf("journal %+v: want status 0 and the rule", j)
 	}
@@ -206,13 +221,7 @@ func TestHang_UntilTheClientGivesUp(t *testing.T) {
 		t.Fatalf("got %v; want the client to give up", err)
 	}
 	// The server noticed and journaled the request with no answer.
-	var j []journalEntry
-	for range 200 {
-		if j = journal(t, s, key); len(j) == 1 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	j := journalOf(t, s, key, 1)
 	if len(j) != 1 || j[0].Status != 0 || j[0].Fault == "" {
 		t.Fatalf("journal %+v: want one entry with status 0 and the rule", j)
 	}
