@@ -106,6 +106,16 @@ func TestLibrary_Upload(t *testing.T) {
 	if !errors.As(err, &le) || le.Field != "name" {
 		t.Fatalf("replacing a built-in: %v", err)
 	}
+	// internal marks a vendor's own timeline; an uploaded file need not
+	// document its events (a built-in one must: the library tests).
+	scs, err := lib.Upload("e.yaml", []byte("name: qa.internal\ninternal: true\nsteps:\n  - {action: test.record}\n"))
+	if err != nil || len(scs) != 1 || !scs[0].Internal || scs[0].Emits != nil {
+		t.Fatalf("internal upload: %v %+v", err, scs)
+	}
+	_, err = lib.Upload("f.yaml", []byte("name: qa.internal2\ninternal: maybe\nsteps:\n  - {action: test.record}\n"))
+	if !errors.As(err, &le) || le.Field != "internal" || le.Line != 2 {
+		t.Fatalf("internal: maybe: %v", err)
+	}
 }
 
 // Repeats unroll with {{i}}, waits delay what follows, params get their

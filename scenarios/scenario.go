@@ -36,7 +36,11 @@ type Scenario struct {
 	Emits []string `json:"emits"`
 	// Magic lists the magic numbers that play it.
 	Magic []Magic `json:"magic,omitempty"`
-	Steps []Step  `json:"steps"`
+	// Internal marks a timeline the vendor itself starts (a session check,
+	// a sweep, processing): listed for honesty, not meant to be run by
+	// hand.
+	Internal bool   `json:"internal,omitempty"`
+	Steps    []Step `json:"steps"`
 	// Source is where it was loaded from: builtin/<vendor>.yaml, a file of
 	// the scenarios dir, or upload:<name>.
 	Source string `json:"source"`
@@ -275,6 +279,9 @@ func (l *Library) parseFile(path string, b []byte) ([]*Scenario, error) {
 			return nil, err
 		}
 		s.Source = path
+		if s.Emits == nil && strings.HasPrefix(path, "builtin/") {
+			return nil, &LoadError{File: path, Line: s.line, Scenario: s.Name, Field: "emits", Msg: "a built-in scenario documents the events it emits (emits: [] for none)"}
+		}
 		if err := l.check(s); err != nil {
 			return nil, err
 		}
@@ -330,7 +337,7 @@ func scalar(n *yaml.Node, field string) (string, error) {
 
 func parseScenario(n *yaml.Node) (*Scenario, error) {
 	if n.Kind != yaml.MappingNode {
-		return nil, nodeErr(n, "", "a scenario is a mapping (name, vendor, description, params, emits, magic, steps)")
+		return nil, nodeErr(n, "", "a scenario is a mapping (name, vendor, description, params, emits, magic, internal, steps)")
 	}
 	s := &Scenario{line: n.Line}
 	var stepsNode *yaml.Node
@@ -368,10 +375,14 @@ func parseScenario(n *yaml.Node) (*Scenario, error) {
 				}
 				s.Magic = append(s.Magic, m)
 			}
+		case "internal":
+			if err = v.Decode(&s.Internal); err != nil || v.Kind != yaml.ScalarNode {
+				return nil, nodeErr(v, "internal", "internal is true or false")
+			}
 		case "steps":
 			stepsNode = v
 		default:
-			return nil, nodeErr(k, k.Value, "unknown field %q (a scenario has name, vendor, description, params, emits, magic and steps)", k.Value)
+			return nil, nodeErr(k, k.Value, "unknown field %q (a scenario has name, vendor, description, params, emits, magic, internal and steps)", k.Value)
 		}
 		if err != nil {
 			return nil, err

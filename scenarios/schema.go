@@ -50,6 +50,7 @@ const Schema = `{
         }
       }
     },
+    "internal": {"type": "boolean", "description": "A timeline the vendor itself starts; listed, not meant to be run by hand."},
     "steps": {"$ref": "#/$defs/steps"}
   },
   "$defs": {

@@ -11,14 +11,63 @@ import (
 )
 
 // Actions implements mocks.Vendor: the scenario steps Zipwhip timelines
-// use. Each looks up its message_id, which a run must name up front.
+// use. The message steps look up their message_id, and zipwhip.inbound its
+// line, which a run must name up front (a line may be left out when the
+// workspace has one).
 func (m *Mock) Actions() map[string]mocks.ActionSpec {
 	params := map[string]func(*store.Tx, string) error{"message_id": checkMessage}
 	return map[string]mocks.ActionSpec{
 		"zipwhip.message.progress": {Run: m.actionProgress, Params: params, Step: checkProgressStep},
 		"zipwhip.message.send":     {Run: m.actionSend, Params: params},
 		"zipwhip.message.reply":    {Run: m.actionReply, Params: params},
+		"zipwhip.inbound": {Run: m.actionInbound, Step: checkInboundStep,
+			Params: map[string]func(*store.Tx, string) error{"line": checkLine}},
 	}
+}
+
+// actionInbound delivers an inbound message from a number (from) to a line
+// of the workspace (line, or its only one), as POST /_sandbox/zipwhip/inbound
+// does: a receive event, and an opt-out change for a STOP or UNSTOP word.
+func (m *Mock) actionInbound(tx *store.Tx, p map[string]string) error {
+	from, ok := normalize(p["from"])
+	if !ok {
+		return fmt.Errorf("zipwhip.inbound: from %q is not a phone number", p["from"])
+	}
+	if strings.TrimSpace(p["body"]) == "" {
+		return errors.New("zipwhip.inbound: body is empty")
+	}
+	line, err := inboundLine(tx, p["line"])
+	if err != nil {
+		return fmt.Errorf("zipwhip.inbound: %w", err)
+	}
+	_, _, err = m.receive(tx, line, from, p["body"])
+	return err
+}
+
+// checkLine reports a line that is not one of the workspace's (or, when
+// none is named, a workspace without exactly one line), wrapping
+// store.ErrNotFound.
+func checkLine(tx *store.Tx, v string) error {
+	_, err := inboundLine(tx, v)
+	var me *mocks.Error
+	if errors.As(err, &me) {
+		return fmt.Errorf("%s: %w", me.Message, store.ErrNotFound)
+	}
+	return err
+}
+
+// checkInboundStep refuses, when a scenario file loads, a from that is not
+// a phone number and an empty body.
+func checkInboundStep(with map[string]string) error {
+	if v, ok := with["from"]; ok && !strings.Contains(v, "{{") {
+		if _, ok := normalize(v); !ok {
+			return fmt.Errorf("from %q is not a phone number", v)
+		}
+	}
+	if v, ok := with["body"]; ok && strings.TrimSpace(v) == "" {
+		return errors.New("body is empty")
+	}
+	return nil
 }
 
 // MagicNumbers implements mocks.Vendor: outbound messages to NXX-555-01xx.
