@@ -268,7 +268,7 @@ func playMeeting(t *testing.T, a *api, sc *scenarios.Scenario) []string {
 		start, _ := time.Parse(time.RFC3339Nano, str(r0["startDate"]))
 		end, _ := time.Parse(time.RFC3339Nano, str(r0["endDate"]))
 		if fin["status"] != "completed" || fin["roomName"] != room || fin["recordingId"] != r0["recordingId"] || r0["roomSessionId"] != session ||
-			!strings.HasSuffix(str(fin["filename"]), ".mp4") || math.Abs((end.Sub(start) - p.recordingFor).Seconds()) > 1 {
+			!strings.HasSuffix(str(fin["filename"]), ".mp4") || math.Abs((end.Sub(start)-p.recordingFor).Seconds()) > 1 {
 			t.Errorf("recording.finished %v, recording %v; want the session's, %v long", fin, r0, p.recordingFor)
 		}
 	}
