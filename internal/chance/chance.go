@@ -75,6 +75,9 @@ func AsFieldError(err error) *FieldError {
 type Counter struct {
 	matched atomic.Int64
 	applied atomic.Int64
+	// saved are matched and applied as the store last got them (Rules
+	// guards them with its lock).
+	saved [2]int64
 }
 
 // Matched returns how many matches the counter saw.

@@ -1,6 +1,7 @@
 package faults_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -81,7 +82,7 @@ func BenchmarkApply(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := set.Add(r); err != nil {
+		if _, err := set.Add(context.Background(), r); err != nil {
 			b.Fatal(err)
 		}
 	}
