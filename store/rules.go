@@ -114,3 +114,22 @@ func (db *DB) SaveRuleCounts(ctx context.Context, rules []Rule) error {
 	}
 	return nil
 }
+
+// exportRules adds the workspace's rules to a snapshot.
+func (tx *Tx) exportRules(st *SnapshotState) error {
+	rows, err := tx.query(`SELECT kind, id, doc, matched, applied FROM rules WHERE workspace_id = ? ORDER BY kind, seq`, tx.ws)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r SnapshotRule
+		var doc []byte
+		if err := rows.Scan(&r.Kind, &r.ID, &doc, &r.Matched, &r.Applied); err != nil {
+			return err
+		}
+		r.Rule = compactJSON(doc, "{}")
+		st.Rules = append(st.Rules, r)
+	}
+	return rows.Err()
+}

@@ -80,6 +80,13 @@ type Counter struct {
 	saved [2]int64
 }
 
+// Restore sets the counts of a rule that was kept (a snapshot's), before
+// the rule is added to a list.
+func (c *Counter) Restore(matched, applied int64) {
+	c.matched.Store(matched)
+	c.applied.Store(applied)
+}
+
 // Matched returns how many matches the counter saw.
 func (c *Counter) Matched() int64 { return c.matched.Load() }
 

@@ -158,3 +158,19 @@ func (s *Sandbox) clearRules(ctx context.Context, ws string) error {
 	}
 	return nil
 }
+
+// saveRuleCounts saves the rules' counters now (they are saved now and
+// then, see internal/app).
+func (s *Sandbox) saveRuleCounts(ctx context.Context) error {
+	if s.d.Faults != nil {
+		if err := s.d.Faults.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	if s.d.Chaos != nil {
+		if err := s.d.Chaos.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
