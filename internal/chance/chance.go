@@ -3,6 +3,12 @@
 // every choice it makes for the n-th one is a hash of its seed, n and the
 // choice's purpose. The same seed and the same sequence of matches give the
 // same outcomes on every run, whatever else the server does meanwhile.
+//
+// Rules is the list both kinds of rule live in: read without a lock by
+// requests, and, once open on a Store, written through to it on every
+// change, with the counters saved by Flush. Since a match's draws depend
+// only on the seed and the match's number, a list loaded with its saved
+// counters goes on with the same stream after a restart.
 package chance
 
 import (

@@ -7,9 +7,11 @@
 //
 // Set implements mocks.Fault; internal/app wires it into the pipeline's
 // fault stage. Every random choice is drawn from the rule's seed and the
-// number of the match (internal/chance), so a run is reproducible. The
-// package names no vendor: an error is an *mocks.Error with a code, which
-// the API's WriteError turns into the vendor's status and body.
+// number of the match (internal/chance), so a run is reproducible. Rules
+// are matched in memory; once the Set is open on a store they are kept
+// there with their counters and survive a restart. The package names no
+// vendor: an error is an *mocks.Error with a code, which the API's
+// WriteError turns into the vendor's status and body.
 package faults
 
 import (

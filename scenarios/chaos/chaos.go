@@ -4,8 +4,9 @@
 // reorder, mis-sign, back-date, misroute or truncate them, or take the
 // endpoint down. Set wraps the engine's Sender (scenarios.Engine.WrapSender);
 // every attempt a rule acts on is marked in the delivery log
-// (scenarios.MarkAttempt). Rules live in memory: they are test setup, not
-// state, and a restart clears them.
+// (scenarios.MarkAttempt). Rules are applied from memory and, once the
+// Set is open on a store, kept there with their counters (internal/chance),
+// so a restart finds them again.
 package chaos
 
 import (
