@@ -239,6 +239,9 @@ func (s *Rules[R]) Flush(ctx context.Context) error {
 		batch = append(batch, store.Rule{Kind: s.kind, Workspace: ws, ID: id, Matched: m, Applied: a})
 		counters = append(counters, c)
 	}
+	if len(batch) == 0 {
+		return nil
+	}
 	if err := s.st.SaveRuleCounts(ctx, batch); err != nil {
 		return err
 	}
