@@ -54,6 +54,20 @@ type SnapshotState struct {
 	Counters          []SnapshotCounter  `json:"counters"`
 	Webhooks          []SnapshotWebhook  `json:"webhooks"`
 	Jobs              []SnapshotJob      `json:"jobs"`
+	// Rules are the workspace's request fault and webhook chaos rules
+	// (not those of every workspace). ImportState leaves them to the
+	// caller, which keeps the rules that apply (see Rule).
+	Rules []SnapshotRule `json:"rules,omitempty"`
+}
+
+// SnapshotRule is a fault or chaos rule of the workspace with its
+// counters as last saved.
+type SnapshotRule struct {
+	Kind    string          `json:"kind"`
+	ID      string          `json:"id"`
+	Rule    json.RawMessage `json:"rule"`
+	Matched int64           `json:"matched"`
+	Applied int64           `json:"applied"`
 }
 
 // SnapshotResource is one resource with its keys.
@@ -192,6 +206,9 @@ func (tx *Tx) exportState(st *SnapshotState) error {
 	for _, h := range hooks {
 		st.Webhooks = append(st.Webhooks, SnapshotWebhook{ID: h.ID, Vendor: h.Vendor, Owner: h.Owner, URL: h.URL, Method: h.Method,
 			Events: nonNilStrings(h.Events), Secret: h.Secret, Active: h.Active, Source: h.Source, CreatedAt: h.CreatedAt})
+	}
+	if err := tx.exportRules(st); err != nil {
+		return err
 	}
 	rows, err = tx.query(`SELECT vendor, kind, payload, run_id, step, state, due_at, attempts, last_error, created_at FROM jobs
 		WHERE workspace_id = ? AND state != ? ORDER BY id`, tx.ws, JobCancelled)

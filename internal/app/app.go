@@ -82,6 +82,12 @@ type App struct {
 	Chaos *chaos.Set
 	// Vendors are the open vendors, in the order of Vendors().
 	Vendors []mocks.Vendor
+
+	// saver saves the rules' counters (see openRuleSaver).
+	saver struct {
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
 }
 
 // New returns an App that is not yet open.
@@ -162,6 +168,12 @@ func (a *App) Open(ctx context.Context) (err error) {
 		p, ok := a.Engine.Vendors[v]
 		return p, ok
 	}}
+	if err := a.Faults.Open(ctx, a.DB, a.log); err != nil {
+		return err
+	}
+	if err := a.Chaos.Open(ctx, a.DB, a.log); err != nil {
+		return err
+	}
 	a.Engine.WrapSender = a.Chaos.Wrap
 	a.addEngineSteps()
 	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks); err != nil {
@@ -203,6 +215,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err := a.Engine.Open(ctx); err != nil {
 		return err
 	}
+	a.openRuleSaver()
 	a.Sandbox.SetReady()
 	return nil
 }
@@ -289,6 +302,47 @@ func (a *App) ControlHandler() http.Handler {
 // controlPrefix is where the control API is mounted.
 const controlPrefix = "/_sandbox"
 
+// ruleSaveEvery is how often the fault and chaos rules' counters are
+// saved: a restart after a crash forgets at most the matches of the last
+// interval (a stop saves them all).
+const ruleSaveEvery = 500 * time.Millisecond
+
+// openRuleSaver starts saving the rules' counters every ruleSaveEvery.
+func (a *App) openRuleSaver() {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.saver.cancel, a.saver.done = cancel, make(chan struct{})
+	go func() {
+		defer close(a.saver.done)
+		t := time.NewTicker(ruleSaveEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := a.saveRuleCounts(ctx); err != nil && ctx.Err() == nil {
+					a.log.Warn("save rule counters", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// closeRuleSaver stops the saver and saves the counters a last time.
+func (a *App) closeRuleSaver(ctx context.Context) error {
+	if a.saver.cancel == nil {
+		return nil
+	}
+	a.saver.cancel()
+	<-a.saver.done
+	a.saver.cancel = nil
+	return a.saveRuleCounts(ctx)
+}
+
+func (a *App) saveRuleCounts(ctx context.Context) error {
+	return errors.Join(a.Faults.Flush(ctx), a.Chaos.Flush(ctx))
+}
+
 // Close stops the background workers and closes the database.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
@@ -298,6 +352,8 @@ func (a *App) Close(ctx context.Context) error {
 	if a.Journal != nil {
 		errs = append(errs, a.Journal.Close(ctx))
 	}
+	// After the engine, whose last attempts count in the chaos rules.
+	errs = append(errs, a.closeRuleSaver(ctx))
 	errs = append(errs, a.DB.Close())
 	return errors.Join(errs...)
 }

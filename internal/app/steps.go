@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,12 +21,12 @@ func (a *App) addEngineSteps() {
 	e := a.Engine
 	e.Actions[scenarios.ActionEndpointDown] = func(tx *store.Tx, p map[string]string) error {
 		r := &chaos.Rule{ID: downID(p), Workspace: tx.Workspace(), Vendor: p["vendor"], Endpoint: p["endpoint"], Effect: chaos.EffectDown, Source: "scenario"}
-		tx.OnCommit(func() { a.Chaos.Put(r) })
+		tx.OnCommit(func() { err := a.Chaos.Put(ruleCtx(tx), r); a.ruleChanged(tx, r.ID, err) })
 		return nil
 	}
 	e.Actions[scenarios.ActionEndpointUp] = func(tx *store.Tx, p map[string]string) error {
 		ws, id := tx.Workspace(), downID(p)
-		tx.OnCommit(func() { a.Chaos.Delete(ws, id) })
+		tx.OnCommit(func() { _, err := a.Chaos.Delete(ruleCtx(tx), ws, id); a.ruleChanged(tx, id, err) })
 		return nil
 	}
 	e.Actions[scenarios.ActionFaultApply] = func(tx *store.Tx, p map[string]string) error {
@@ -34,12 +35,12 @@ func (a *App) addEngineSteps() {
 			return fmt.Errorf("fault: %w", err)
 		}
 		r.Workspace, r.Source = tx.Workspace(), "scenario"
-		tx.OnCommit(func() { a.Faults.Put(r) })
+		tx.OnCommit(func() { err := a.Faults.Put(ruleCtx(tx), r); a.ruleChanged(tx, r.ID, err) })
 		return nil
 	}
 	e.Actions[scenarios.ActionFaultLift] = func(tx *store.Tx, p map[string]string) error {
 		ws, id := tx.Workspace(), p["id"]
-		tx.OnCommit(func() { a.Faults.Delete(ws, id) })
+		tx.OnCommit(func() { _, err := a.Faults.Delete(ruleCtx(tx), ws, id); a.ruleChanged(tx, id, err) })
 		return nil
 	}
 	e.Actions[scenarios.ActionChaosApply] = func(tx *store.Tx, p map[string]string) error {
@@ -48,12 +49,12 @@ func (a *App) addEngineSteps() {
 			return fmt.Errorf("chaos: %w", err)
 		}
 		r.Workspace, r.Source = tx.Workspace(), "scenario"
-		tx.OnCommit(func() { a.Chaos.Put(r) })
+		tx.OnCommit(func() { err := a.Chaos.Put(ruleCtx(tx), r); a.ruleChanged(tx, r.ID, err) })
 		return nil
 	}
 	e.Actions[scenarios.ActionChaosLift] = func(tx *store.Tx, p map[string]string) error {
 		ws, id := tx.Workspace(), p["id"]
-		tx.OnCommit(func() { a.Chaos.Delete(ws, id) })
+		tx.OnCommit(func() { _, err := a.Chaos.Delete(ruleCtx(tx), ws, id); a.ruleChanged(tx, id, err) })
 		return nil
 	}
 	e.AddStepCheck(scenarios.ActionFaultApply, func(with map[string]string) error {
@@ -64,6 +65,19 @@ func (a *App) addEngineSteps() {
 		_, err := chaos.Parse([]byte(with["rule"]))
 		return ruleErr("chaos", err)
 	})
+}
+
+// ruleCtx is the context of a step's rule change, made once the step's
+// transaction committed: the step happened, so its rule is saved even if
+// the run's context ends meanwhile.
+func ruleCtx(tx *store.Tx) context.Context { return context.WithoutCancel(tx.Context()) }
+
+// ruleChanged logs a rule change of a step that the store refused: the
+// step has committed, so the rule is as it was.
+func (a *App) ruleChanged(tx *store.Tx, id string, err error) {
+	if err != nil {
+		a.log.Warn("scenario step: rule not changed", "workspace", tx.Workspace(), "rule", id, "err", err)
+	}
 }
 
 // downID is the id of the chaos rule an endpoint step adds.

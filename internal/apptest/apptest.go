@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ type Server struct {
 	tb  testing.TB
 	// apis maps local prefixes to the spec routers that validate answers.
 	apis []apiSpec
+	stop sync.Once
 }
 
 type apiSpec struct {
@@ -69,12 +71,7 @@ func New(tb testing.TB, opts ...Option) *Server {
 	hs.Listener = coalesce.Listener(hs.Listener, 0)
 	hs.Start()
 	s := &Server{Server: hs, App: a, tb: tb}
-	tb.Cleanup(func() {
-		s.Server.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.Close(ctx)
-	})
+	tb.Cleanup(s.Stop)
 	for _, m := range []struct{ name, prefix string }{
 		{"whippy", "/whippy/v1"}, {"zipwhip", "/zipwhip"}, {"whereby", "/whereby/v1"}, {"sandbox", "/_sandbox"},
 	} {
@@ -90,6 +87,19 @@ func New(tb testing.TB, opts ...Option) *Server {
 		s.apis = append(s.apis, apiSpec{name: m.name, prefix: m.prefix, doc: doc, router: r})
 	}
 	return s
+}
+
+// Stop closes the server and its app, as a stop of the process does
+// (counters saved, database closed), so that a test can start another on
+// the same database file. It runs when the test ends; stopping again does
+// nothing.
+func (s *Server) Stop() {
+	s.stop.Do(func() {
+		s.Server.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.App.Close(ctx)
+	})
 }
 
 // Response is an answer that passed spec validation.

@@ -3,6 +3,12 @@
 // every choice it makes for the n-th one is a hash of its seed, n and the
 // choice's purpose. The same seed and the same sequence of matches give the
 // same outcomes on every run, whatever else the server does meanwhile.
+//
+// Rules is the list both kinds of rule live in: read without a lock by
+// requests, and, once open on a Store, written through to it on every
+// change, with the counters saved by Flush. Since a match's draws depend
+// only on the seed and the match's number, a list loaded with its saved
+// counters goes on with the same stream after a restart.
 package chance
 
 import (
@@ -75,6 +81,16 @@ func AsFieldError(err error) *FieldError {
 type Counter struct {
 	matched atomic.Int64
 	applied atomic.Int64
+	// saved are matched and applied as the store last got them (Rules
+	// guards them with its lock).
+	saved [2]int64
+}
+
+// Restore sets the counts of a rule that was kept (a snapshot's), before
+// the rule is added to a list.
+func (c *Counter) Restore(matched, applied int64) {
+	c.matched.Store(matched)
+	c.applied.Store(applied)
 }
 
 // Matched returns how many matches the counter saw.

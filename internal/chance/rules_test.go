@@ -1,50 +1,181 @@
 package chance_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"path/filepath"
 	"testing"
 
 	"github.com/vendorsim/vendorsim/internal/chance"
+	"github.com/vendorsim/vendorsim/store"
 )
 
-type rule struct{ id, ws string }
+type rule struct {
+	ID        string `json:"id"`
+	Workspace string `json:"workspace"`
+	chance.Selector
+	c chance.Counter
+}
 
-func (r *rule) Key() (string, string) { return r.id, r.ws }
-func (r *rule) SetID(id string)       { r.id = id }
-func (r *rule) IDPrefix() string      { return "t" }
-
+func (r *rule) Key() (string, string)    { return r.ID, r.Workspace }
+func (r *rule) SetID(id string)          { r.ID = id }
+func (r *rule) IDPrefix() string         { return "t" }
+func (r *rule) Counter() *chance.Counter { return &r.c }
+func decode(b []byte) (*rule, error)     { var r rule; return &r, json.Unmarshal(b, &r) }
+func mk(id, ws string) *rule             { return &rule{ID: id, Workspace: ws} }
 func ids(rs []*rule) (out []string) {
 	for _, r := range rs {
-		out = append(out, r.id+"@"+r.ws)
+		out = append(out, r.ID+"@"+r.Workspace)
 	}
 	return out
 }
 
+var ctx = context.Background()
+
 func TestRules(t *testing.T) {
 	var s chance.Rules[*rule]
-	a, _ := s.Add(&rule{ws: "a"})
-	s.Add(&rule{id: "t2", ws: ""})
-	if _, err := s.Add(&rule{id: a.id}); !errors.Is(err, chance.ErrExists) {
+	a, _ := s.Add(ctx, mk("", "a"))
+	s.Add(ctx, mk("t2", ""))
+	if _, err := s.Add(ctx, mk(a.ID, "")); !errors.Is(err, chance.ErrExists) {
 		t.Errorf("a taken id: %v, want ErrExists", err)
 	}
-	b, _ := s.Add(&rule{ws: "b"}) // t2 is taken: t3
-	if a.id != "t1" || b.id != "t3" {
-		t.Errorf("ids %s, %s; want t1, t3", a.id, b.id)
+	b, _ := s.Add(ctx, mk("", "b")) // t2 is taken: t3
+	if a.ID != "t1" || b.ID != "t3" {
+		t.Errorf("ids %s, %s; want t1, t3", a.ID, b.ID)
 	}
 	if got := ids(s.Visible("a")); len(got) != 2 || got[0] != "t1@a" || got[1] != "t2@" {
 		t.Errorf("workspace a sees %v", got)
 	}
-	s.Put(&rule{id: "t1", ws: "a"}) // replaces, moves to the end
+	s.Put(ctx, mk("t1", "a")) // replaces, moves to the end
 	if got := ids(s.All()); len(got) != 3 || got[2] != "t1@a" {
 		t.Errorf("after Put: %v", got)
 	}
-	if s.Delete("b", "t1") {
-		t.Error("workspace b deleted workspace a's rule")
+	// A scenario step in another workspace may use the same id: it
+	// neither replaces a's rule nor is refused.
+	s.Put(ctx, mk("t1", "b"))
+	if got := ids(s.All()); len(got) != 4 || got[2] != "t1@a" || got[3] != "t1@b" {
+		t.Errorf("after Put in b: %v", got)
 	}
-	if n := s.Clear("a"); n != 1 || len(s.All()) != 2 {
+	if ok, _ := s.Delete(ctx, "c", "t1"); ok {
+		t.Error("workspace c deleted another workspace's rule")
+	}
+	if ok, _ := s.Delete(ctx, "b", "t1"); !ok || len(s.All()) != 3 {
+		t.Errorf("Delete(b, t1): %v, left %v", ok, ids(s.All()))
+	}
+	if n, _ := s.Clear(ctx, "a"); n != 1 || len(s.All()) != 2 {
 		t.Errorf("Clear(a) removed %d, left %v", n, ids(s.All()))
 	}
-	if n := s.Clear(""); n != 2 || len(s.All()) != 0 {
+	if n, _ := s.Clear(ctx, ""); n != 2 || len(s.All()) != 0 {
 		t.Errorf("Clear() removed %d, left %v", n, ids(s.All()))
+	}
+}
+
+func openDB(tb testing.TB, path string) *store.DB {
+	tb.Helper()
+	db := store.New(path)
+	if err := db.Open(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// match counts n matches of r, as requests do.
+func match(r *rule, n int) {
+	for range n {
+		r.Next(r.Counter())
+	}
+}
+
+// TestRules_Store: every change is written through, a list opened again
+// on the same database has the same rules in the same order with their
+// saved counters, and ids go on after the loaded ones.
+func TestRules_Store(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.db")
+	db := openDB(t, path)
+	var s chance.Rules[*rule]
+	if err := s.Open(ctx, db, "test", decode, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.Add(ctx, &rule{Workspace: "a", Selector: chance.Selector{First: 2}})
+	b, _ := s.Add(ctx, mk("", ""))
+	c, _ := s.Add(ctx, mk("", "b"))
+	s.Put(ctx, mk("x", "a"))
+	s.Delete(ctx, "", c.ID)
+	match(a, 3)
+	match(b, 1)
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	match(b, 1) // not flushed: forgotten, as after a crash
+	db.Close()
+
+	db = openDB(t, path)
+	var again chance.Rules[*rule]
+	if err := again.Open(ctx, db, "test", decode, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(again.All()); len(got) != 3 || got[0] != "t1@a" || got[1] != "t2@" || got[2] != "x@a" {
+		t.Fatalf("reopened: %v, want t1@a t2@ x@a", got)
+	}
+	ra, rb := again.All()[0], again.All()[1]
+	if m, ap := ra.c.Matched(), ra.c.Applied(); m != 3 || ap != 2 {
+		t.Errorf("t1 counters matched %d applied %d, want 3 and 2", m, ap)
+	}
+	if m := rb.c.Matched(); m != 1 {
+		t.Errorf("t2 matched %d, want the saved 1", m)
+	}
+	if ra.First != 2 {
+		t.Errorf("t1 lost its selector: %+v", ra.Selector)
+	}
+	// The saved count goes on: the 4th match of a first-2 rule does not apply.
+	if _, ok := ra.Next(ra.Counter()); ok {
+		t.Error("match 4 of a first-2 rule applied after the restart")
+	}
+	// Ids go on after the highest loaded one (t3 was deleted: it is
+	// free again).
+	if d, _ := again.Add(ctx, mk("", "")); d.ID != "t3" {
+		t.Errorf("next id after reopening %s, want t3", d.ID)
+	}
+	if n, _ := again.Clear(ctx, "a"); n != 2 {
+		t.Errorf("Clear(a) removed %d, want 2", n)
+	}
+	stored, err := db.Rules(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 2 || stored[0].ID != "t2" || stored[1].ID != "t3" {
+		t.Errorf("stored after Clear(a): %+v", stored)
+	}
+	if other, _ := db.Rules(ctx, "other"); len(other) != 0 {
+		t.Errorf("another kind sees %d rules", len(other))
+	}
+}
+
+// failing is a store that refuses every change.
+type failing struct{ chance.Store }
+
+var errDown = errors.New("store down")
+
+func (failing) PutRule(context.Context, store.Rule) error                { return errDown }
+func (failing) DeleteRule(context.Context, string, string, string) error { return errDown }
+func (failing) ClearRules(context.Context, string, string) error         { return errDown }
+func (failing) Rules(context.Context, string) ([]store.Rule, error)      { return nil, nil }
+
+// TestRules_StoreFails: a change the store refuses does not happen.
+func TestRules_StoreFails(t *testing.T) {
+	var s chance.Rules[*rule]
+	if err := s.Open(ctx, failing{}, "test", decode, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(ctx, mk("", "a")); !errors.Is(err, errDown) {
+		t.Errorf("Add: %v, want the store's error", err)
+	}
+	if err := s.Put(ctx, mk("p", "a")); !errors.Is(err, errDown) {
+		t.Errorf("Put: %v, want the store's error", err)
+	}
+	if n := len(s.All()); n != 0 {
+		t.Errorf("%d rules after refused changes", n)
 	}
 }

@@ -7,9 +7,11 @@
 //
 // Set implements mocks.Fault; internal/app wires it into the pipeline's
 // fault stage. Every random choice is drawn from the rule's seed and the
-// number of the match (internal/chance), so a run is reproducible. The
-// package names no vendor: an error is an *mocks.Error with a code, which
-// the API's WriteError turns into the vendor's status and body.
+// number of the match (internal/chance), so a run is reproducible. Rules
+// are matched in memory; once the Set is open on a store they are kept
+// there with their counters and survive a restart. The package names no
+// vendor: an error is an *mocks.Error with a code, which the API's
+// WriteError turns into the vendor's status and body.
 package faults
 
 import (
@@ -18,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
@@ -564,7 +567,7 @@ func (m *mangler) Finish() {
 	}
 }
 
-// Key, SetID and IDPrefix make a rule a chance.Keyed.
+// Key, SetID, IDPrefix and Counter make a rule a chance.Keyed.
 func (r *Rule) Key() (id, workspace string) { return r.ID, r.Workspace }
 
 // SetID gives the rule its id.
@@ -573,25 +576,43 @@ func (r *Rule) SetID(id string) { r.ID = id }
 // IDPrefix is the letter of the ids rules are given: f1, f2, ...
 func (r *Rule) IDPrefix() string { return "f" }
 
+// Counter is the rule's count of matches.
+func (r *Rule) Counter() *chance.Counter { return &r.counter }
+
+// Kind is the kind of the rules of a Set in the store.
+const Kind = "fault"
+
 func (s *Set) load() []*Rule { return s.rules.All() }
 
+// Open loads the rules kept in st (with their counters as last saved) and
+// makes every later change write through st. A stored rule that no longer
+// parses is left out and logged on log.
+func (s *Set) Open(ctx context.Context, st chance.Store, log *slog.Logger) error {
+	return s.rules.Open(ctx, st, Kind, Parse, log)
+}
+
+// Flush saves the counters of the rules that matched since the last
+// Flush (see chance.Rules.Flush).
+func (s *Set) Flush(ctx context.Context) error { return s.rules.Flush(ctx) }
+
 // Add adds a checked rule and returns it with its id: the one it has, or
-// the next free "f<N>". It returns ErrExists for an id in use.
-func (s *Set) Add(r *Rule) (*Rule, error) {
+// the next free "f<N>". It returns ErrExists for an id in use, or the
+// store's error.
+func (s *Set) Add(ctx context.Context, r *Rule) (*Rule, error) {
 	if r.Seed == 0 {
 		r.Seed = s.Seed
 	}
-	return s.rules.Add(r)
+	return s.rules.Add(ctx, r)
 }
 
 // Put adds a checked rule, replacing the rule of the same id and
 // workspace (a scenario step applied again); a rule without an id gets
-// one.
-func (s *Set) Put(r *Rule) {
+// one. It returns the store's error.
+func (s *Set) Put(ctx context.Context, r *Rule) error {
 	if r.Seed == 0 {
 		r.Seed = s.Seed
 	}
-	s.rules.Put(r)
+	return s.rules.Put(ctx, r)
 }
 
 // List returns the rules workspace ws ("" for all) sees, in the order
@@ -606,8 +627,10 @@ func (s *Set) List(ws string) []View {
 
 // Delete removes rule id, if workspace ws ("" for any) owns it, and
 // reports whether it did.
-func (s *Set) Delete(ws, id string) bool { return s.rules.Delete(ws, id) }
+func (s *Set) Delete(ctx context.Context, ws, id string) (bool, error) {
+	return s.rules.Delete(ctx, ws, id)
+}
 
 // Clear removes the rules of workspace ws (every rule for "") and returns
 // how many it removed.
-func (s *Set) Clear(ws string) int { return s.rules.Clear(ws) }
+func (s *Set) Clear(ctx context.Context, ws string) (int, error) { return s.rules.Clear(ctx, ws) }

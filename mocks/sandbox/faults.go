@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -14,9 +15,9 @@ import (
 // webhook chaos.
 type ruleSet[R, V any] interface {
 	List(ws string) []V
-	Add(r R) (R, error)
-	Clear(ws string) int
-	Delete(ws, id string) bool
+	Add(ctx context.Context, r R) (R, error)
+	Clear(ctx context.Context, ws string) (int, error)
+	Delete(ctx context.Context, ws, id string) (bool, error)
 }
 
 // ruleKind is how the control API reads and shows one kind of rule.
@@ -54,7 +55,7 @@ func (k ruleKind[R, V]) handlers(s *Sandbox, list, add, clear, del string) map[s
 				return mocks.FieldErrorf(http.StatusUnprocessableEntity, "vendor", "vendor must be one of %v", s.vendors())
 			}
 			*source = "api"
-			added, err := k.set.Add(rule)
+			added, err := k.set.Add(r.Context(), rule)
 			if errors.Is(err, chance.ErrExists) {
 				_, _, _, id := k.fields(rule)
 				return mocks.FieldErrorf(http.StatusConflict, "id", "a %s rule %q exists", k.what, id)
@@ -67,12 +68,20 @@ func (k ruleKind[R, V]) handlers(s *Sandbox, list, add, clear, del string) map[s
 		},
 		// The selected workspace's rules, or every rule.
 		clear: func(w http.ResponseWriter, r *http.Request) error {
-			mocks.WriteJSON(w, http.StatusOK, map[string]any{"deleted": k.set.Clear(mocks.Workspace(r.Context()))})
+			n, err := k.set.Clear(r.Context(), mocks.Workspace(r.Context()))
+			if err != nil {
+				return err
+			}
+			mocks.WriteJSON(w, http.StatusOK, map[string]any{"deleted": n})
 			return nil
 		},
 		del: func(w http.ResponseWriter, r *http.Request) error {
 			id := mocks.PathParam(r, "id")
-			if !k.set.Delete(mocks.Workspace(r.Context()), id) {
+			ok, err := k.set.Delete(r.Context(), mocks.Workspace(r.Context()), id)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				return mocks.Errorf(http.StatusNotFound, "no %s rule %q in this workspace", k.what, id)
 			}
 			w.WriteHeader(http.StatusNoContent)
@@ -131,4 +140,37 @@ func ruleError(err error) error {
 		return mocks.FieldErrorf(http.StatusUnprocessableEntity, fe.Field, "%s", fe.Message)
 	}
 	return err
+}
+
+// clearRules removes workspace ws's fault and chaos rules, or for "" every
+// rule, those of every workspace included: a reset of everything leaves
+// the server as it started on an empty database.
+func (s *Sandbox) clearRules(ctx context.Context, ws string) error {
+	if s.d.Faults != nil {
+		if _, err := s.d.Faults.Clear(ctx, ws); err != nil {
+			return err
+		}
+	}
+	if s.d.Chaos != nil {
+		if _, err := s.d.Chaos.Clear(ctx, ws); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// saveRuleCounts saves the rules' counters now (they are saved now and
+// then, see internal/app).
+func (s *Sandbox) saveRuleCounts(ctx context.Context) error {
+	if s.d.Faults != nil {
+		if err := s.d.Faults.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	if s.d.Chaos != nil {
+		if err := s.d.Chaos.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

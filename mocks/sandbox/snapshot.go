@@ -2,12 +2,16 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/vendorsim/vendorsim/internal/config"
 	"github.com/vendorsim/vendorsim/mocks"
+	"github.com/vendorsim/vendorsim/mocks/faults"
+	"github.com/vendorsim/vendorsim/scenarios/chaos"
 	"github.com/vendorsim/vendorsim/store"
 )
 
@@ -15,6 +19,10 @@ import (
 // as a versioned, checksummed document.
 func (s *Sandbox) getSnapshot(w http.ResponseWriter, r *http.Request) error {
 	id := mocks.PathParam(r, "id")
+	// The rules' counters as they are now.
+	if err := s.saveRuleCounts(r.Context()); err != nil {
+		return err
+	}
 	snap, err := s.d.DB.ExportSnapshot(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return mocks.Errorf(http.StatusNotFound, "no workspace %q", id)
@@ -75,6 +83,10 @@ func (s *Sandbox) importSnapshot(w http.ResponseWriter, r *http.Request, doc jso
 	if err := (config.Workspace{ID: id}).Validate(); err != nil {
 		return mocks.FieldErrorf(http.StatusUnprocessableEntity, "id", "%s", err.Error())
 	}
+	rules, err := s.snapshotRules(snap.State.Rules)
+	if err != nil {
+		return err
+	}
 	replace := r.URL.Query().Get("replace") == "true"
 	ctx := r.Context()
 	_, err = s.d.DB.GetWorkspace(ctx, id)
@@ -130,10 +142,54 @@ func (s *Sandbox) importSnapshot(w http.ResponseWriter, r *http.Request, doc jso
 			return conflict(err)
 		}
 	}
+	// The workspace's rules are the snapshot's.
+	if err := s.clearRules(ctx, id); err != nil {
+		return err
+	}
+	for _, put := range rules {
+		if err := put(ctx, id); err != nil {
+			return err
+		}
+	}
 	ws, err := s.d.DB.GetWorkspace(ctx, id)
 	if err != nil {
 		return err
 	}
 	mocks.WriteJSON(w, http.StatusCreated, s.view(*ws))
 	return nil
+}
+
+// snapshotRules checks a snapshot's rules and returns, for each, what adds
+// it to a workspace with its counters. A rule this server cannot take
+// refuses the snapshot before anything changed.
+func (s *Sandbox) snapshotRules(in []store.SnapshotRule) ([]func(context.Context, string) error, error) {
+	var out []func(context.Context, string) error
+	for i, sr := range in {
+		field := fmt.Sprintf("snapshot.state.rules[%d]", i)
+		switch {
+		case sr.Kind == faults.Kind && s.d.Faults != nil:
+			rule, err := faults.Parse(sr.Rule)
+			if err != nil {
+				return nil, mocks.FieldErrorf(http.StatusUnprocessableEntity, field, "%s: %v", field, err)
+			}
+			out = append(out, func(ctx context.Context, ws string) error {
+				rule.Workspace = ws
+				rule.Counter().Restore(sr.Matched, sr.Applied)
+				return s.d.Faults.Put(ctx, rule)
+			})
+		case sr.Kind == chaos.Kind && s.d.Chaos != nil:
+			rule, err := chaos.Parse(sr.Rule)
+			if err != nil {
+				return nil, mocks.FieldErrorf(http.StatusUnprocessableEntity, field, "%s: %v", field, err)
+			}
+			out = append(out, func(ctx context.Context, ws string) error {
+				rule.Workspace = ws
+				rule.Counter().Restore(sr.Matched, sr.Applied)
+				return s.d.Chaos.Put(ctx, rule)
+			})
+		default:
+			return nil, mocks.FieldErrorf(http.StatusUnprocessableEntity, field+".kind", "%s: this server takes no %q rules", field, sr.Kind)
+		}
+	}
+	return out, nil
 }

@@ -54,10 +54,16 @@ func (s *Sandbox) reset(w http.ResponseWriter, r *http.Request) error {
 		if err := s.d.Workspaces.Reset(r.Context(), ws); err != nil {
 			return err
 		}
+		if err := s.clearRules(r.Context(), ws); err != nil {
+			return err
+		}
 		mocks.WriteJSON(w, http.StatusOK, map[string]string{"reset": ws})
 		return nil
 	}
 	if err := s.d.Workspaces.ResetAll(r.Context()); err != nil {
+		return err
+	}
+	if err := s.clearRules(r.Context(), ""); err != nil {
 		return err
 	}
 	mocks.WriteJSON(w, http.StatusOK, map[string]string{"reset": "all"})
@@ -82,6 +88,9 @@ func (s *Sandbox) resetWorkspace(w http.ResponseWriter, r *http.Request) error {
 	if err := s.d.Workspaces.Reset(r.Context(), id); errors.Is(err, store.ErrNotFound) {
 		return mocks.Errorf(http.StatusNotFound, "no workspace %q", id)
 	} else if err != nil {
+		return err
+	}
+	if err := s.clearRules(r.Context(), id); err != nil {
 		return err
 	}
 	mocks.WriteJSON(w, http.StatusOK, map[string]string{"reset": id})

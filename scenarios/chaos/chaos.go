@@ -4,8 +4,9 @@
 // reorder, mis-sign, back-date, misroute or truncate them, or take the
 // endpoint down. Set wraps the engine's Sender (scenarios.Engine.WrapSender);
 // every attempt a rule acts on is marked in the delivery log
-// (scenarios.MarkAttempt). Rules live in memory: they are test setup, not
-// state, and a restart clears them.
+// (scenarios.MarkAttempt). Rules are applied from memory and, once the
+// Set is open on a store, kept there with their counters (internal/chance),
+// so a restart finds them again.
 package chaos
 
 import (
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -356,7 +358,7 @@ func synthetic(status int, msg string) *http.Response {
 	}
 }
 
-// Key, SetID and IDPrefix make a rule a chance.Keyed.
+// Key, SetID, IDPrefix and Counter make a rule a chance.Keyed.
 func (r *Rule) Key() (id, workspace string) { return r.ID, r.Workspace }
 
 // SetID gives the rule its id.
@@ -365,25 +367,43 @@ func (r *Rule) SetID(id string) { r.ID = id }
 // IDPrefix is the letter of the ids rules are given: c1, c2, ...
 func (r *Rule) IDPrefix() string { return "c" }
 
+// Counter is the rule's count of matches.
+func (r *Rule) Counter() *chance.Counter { return &r.counter }
+
+// Kind is the kind of the rules of a Set in the store.
+const Kind = "chaos"
+
 func (s *Set) load() []*Rule { return s.rules.All() }
 
+// Open loads the rules kept in st (with their counters as last saved) and
+// makes every later change write through st. A stored rule that no longer
+// parses is left out and logged on log.
+func (s *Set) Open(ctx context.Context, st chance.Store, log *slog.Logger) error {
+	return s.rules.Open(ctx, st, Kind, Parse, log)
+}
+
+// Flush saves the counters of the rules that matched since the last
+// Flush (see chance.Rules.Flush).
+func (s *Set) Flush(ctx context.Context) error { return s.rules.Flush(ctx) }
+
 // Add adds a checked rule and returns it with its id: the one it has, or
-// the next free "c<N>". It returns ErrExists for an id in use.
-func (s *Set) Add(r *Rule) (*Rule, error) {
+// the next free "c<N>". It returns ErrExists for an id in use, or the
+// store's error.
+func (s *Set) Add(ctx context.Context, r *Rule) (*Rule, error) {
 	if r.Seed == 0 {
 		r.Seed = s.Seed
 	}
-	return s.rules.Add(r)
+	return s.rules.Add(ctx, r)
 }
 
 // Put adds a checked rule, replacing the rule of the same id and
 // workspace (a scenario step applied again); a rule without an id gets
-// one.
-func (s *Set) Put(r *Rule) {
+// one. It returns the store's error.
+func (s *Set) Put(ctx context.Context, r *Rule) error {
 	if r.Seed == 0 {
 		r.Seed = s.Seed
 	}
-	s.rules.Put(r)
+	return s.rules.Put(ctx, r)
 }
 
 // List returns the rules workspace ws ("" for all) sees, in the order
@@ -398,8 +418,10 @@ func (s *Set) List(ws string) []View {
 
 // Delete removes rule id, if workspace ws ("" for any) owns it, and
 // reports whether it did.
-func (s *Set) Delete(ws, id string) bool { return s.rules.Delete(ws, id) }
+func (s *Set) Delete(ctx context.Context, ws, id string) (bool, error) {
+	return s.rules.Delete(ctx, ws, id)
+}
 
 // Clear removes the rules of workspace ws (every rule for "") and returns
 // how many it removed.
-func (s *Set) Clear(ws string) int { return s.rules.Clear(ws) }
+func (s *Set) Clear(ctx context.Context, ws string) (int, error) { return s.rules.Clear(ctx, ws) }
