@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -20,6 +22,32 @@ type Rule struct {
 	// Matched and Applied are the rule's counters when last saved.
 	Matched int64
 	Applied int64
+	// Given, when not 0, is the highest id number the rule list of Kind
+	// has given out (with the rule, if the list gave its id): PutRule
+	// keeps it as the kind's id counter, which only grows (see RuleIDs).
+	Given int64
+}
+
+// ruleIDCounter is the name of kind's id counter in the counters table
+// (workspace '', kept by a reset of every workspace as the journal's is).
+func ruleIDCounter(kind string) string { return "rule_ids." + kind }
+
+// RuleIDs returns the highest id number a rule list of kind has given out
+// (0 for none), so that a list loaded again never gives out the id of a
+// rule deleted before a restart.
+func (db *DB) RuleIDs(ctx context.Context, kind string) (int64, error) {
+	var n int64
+	err := db.View(ctx, "", func(tx *Tx) error {
+		err := tx.queryRow(`SELECT value FROM counters WHERE workspace_id = '' AND name = ?`, ruleIDCounter(kind)).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("load %s rule ids: %w", kind, err)
+	}
+	return n, nil
 }
 
 // Rules returns the rules of kind, in the order they apply.
@@ -49,12 +77,18 @@ func (db *DB) Rules(ctx context.Context, kind string) ([]Rule, error) {
 }
 
 // PutRule stores r after every rule of its kind, replacing the rule of the
-// same kind, workspace and id.
+// same kind, workspace and id, and raises the kind's id counter to
+// r.Given, in one transaction.
 func (db *DB) PutRule(ctx context.Context, r Rule) error {
 	err := db.Update(ctx, "", func(tx *Tx) error {
 		_, err := tx.exec(`INSERT OR REPLACE INTO rules (kind, workspace_id, id, seq, doc, matched, applied)
 			VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM rules WHERE kind = ?), ?, ?, ?)`,
 			r.Kind, r.Workspace, r.ID, r.Kind, string(r.Doc), r.Matched, r.Applied)
+		if err != nil || r.Given <= 0 {
+			return err
+		}
+		_, err = tx.exec(`INSERT INTO counters (workspace_id, name, value) VALUES ('', ?, ?)
+			ON CONFLICT (workspace_id, name) DO UPDATE SET value = MAX(value, excluded.value)`, ruleIDCounter(r.Kind), r.Given)
 		return err
 	})
 	if err != nil {

@@ -32,6 +32,7 @@ type Keyed interface {
 // Store keeps a rule list durable; *store.DB implements it.
 type Store interface {
 	Rules(ctx context.Context, kind string) ([]store.Rule, error)
+	RuleIDs(ctx context.Context, kind string) (int64, error)
 	PutRule(ctx context.Context, r store.Rule) error
 	DeleteRule(ctx context.Context, kind, ws, id string) error
 	ClearRules(ctx context.Context, kind, ws string) error
@@ -57,7 +58,9 @@ type Rules[R Keyed] struct {
 // their counters as last saved), replacing the list's, and makes later
 // changes write through st. decode reads a stored rule's JSON; a rule it
 // refuses (stored by another version) is left out, kept in the store, and
-// logged on log.
+// logged on log. Ids the list gives go on after the highest it ever gave
+// (kept by st, so that the id of a rule deleted before a restart is not
+// given again) and after the loaded ones.
 func (s *Rules[R]) Open(ctx context.Context, st Store, kind string, decode func([]byte) (R, error), log *slog.Logger) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -65,6 +68,11 @@ func (s *Rules[R]) Open(ctx context.Context, st Store, kind string, decode func(
 	if err != nil {
 		return err
 	}
+	given, err := st.RuleIDs(ctx, kind)
+	if err != nil {
+		return err
+	}
+	s.n = max(s.n, int(given))
 	list := make([]R, 0, len(stored))
 	for _, sr := range stored {
 		r, err := decode(sr.Doc)
@@ -135,25 +143,30 @@ func (s *Rules[R]) Add(ctx context.Context, r R) (R, error) {
 // add appends r to cur, which holds no rule of r's id and workspace,
 // giving it an id when it has none.
 func (s *Rules[R]) add(ctx context.Context, cur []R, r R) error {
+	given := 0
 	if id, _ := r.Key(); id == "" {
 		prefix := r.IDPrefix()
+		given = s.n
 		for {
-			s.n++
-			if id := prefix + strconv.Itoa(s.n); !has(s.All(), id) {
+			given++
+			if id := prefix + strconv.Itoa(given); !has(s.All(), id) {
 				r.SetID(id)
 				break
 			}
 		}
 	}
-	if err := s.save(ctx, r); err != nil {
+	if err := s.save(ctx, r, int64(given)); err != nil {
 		return err
 	}
+	s.n = max(s.n, given)
 	next := append(slices.Clip(cur), r)
 	s.list.Store(&next)
 	return nil
 }
 
-func (s *Rules[R]) save(ctx context.Context, r R) error {
+// save stores r, with given, when not 0, the highest id number the list
+// has given out.
+func (s *Rules[R]) save(ctx context.Context, r R, given int64) error {
 	if s.st == nil {
 		return nil
 	}
@@ -164,7 +177,7 @@ func (s *Rules[R]) save(ctx context.Context, r R) error {
 	id, ws := r.Key()
 	c := r.Counter()
 	m, a := c.Matched(), c.Applied()
-	if err := s.st.PutRule(ctx, store.Rule{Kind: s.kind, Workspace: ws, ID: id, Doc: doc, Matched: m, Applied: a}); err != nil {
+	if err := s.st.PutRule(ctx, store.Rule{Kind: s.kind, Workspace: ws, ID: id, Doc: doc, Matched: m, Applied: a, Given: given}); err != nil {
 		return err
 	}
 	c.saved = [2]int64{m, a}

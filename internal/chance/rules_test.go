@@ -133,10 +133,10 @@ func TestRules_Store(t *testing.T) {
 	if _, ok := ra.Next(ra.Counter()); ok {
 		t.Error("match 4 of a first-2 rule applied after the restart")
 	}
-	// Ids go on after the highest loaded one (t3 was deleted: it is
-	// free again).
-	if d, _ := again.Add(ctx, mk("", "")); d.ID != "t3" {
-		t.Errorf("next id after reopening %s, want t3", d.ID)
+	// Ids go on after the highest ever given: t3, deleted before the
+	// restart, is not given again.
+	if d, _ := again.Add(ctx, mk("", "")); d.ID != "t4" {
+		t.Errorf("next id after reopening %s, want t4 (t3 was given before)", d.ID)
 	}
 	if n, _ := again.Clear(ctx, "a"); n != 2 {
 		t.Errorf("Clear(a) removed %d, want 2", n)
@@ -145,7 +145,7 @@ func TestRules_Store(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stored) != 2 || stored[0].ID != "t2" || stored[1].ID != "t3" {
+	if len(stored) != 2 || stored[0].ID != "t2" || stored[1].ID != "t4" {
 		t.Errorf("stored after Clear(a): %+v", stored)
 	}
 	if other, _ := db.Rules(ctx, "other"); len(other) != 0 {
@@ -162,6 +162,7 @@ func (failing) PutRule(context.Context, store.Rule) error                { retur
 func (failing) DeleteRule(context.Context, string, string, string) error { return errDown }
 func (failing) ClearRules(context.Context, string, string) error         { return errDown }
 func (failing) Rules(context.Context, string) ([]store.Rule, error)      { return nil, nil }
+func (failing) RuleIDs(context.Context, string) (int64, error)          { return 0, nil }
 
 // TestRules_StoreFails: a change the store refuses does not happen.
 func TestRules_StoreFails(t *testing.T) {
@@ -177,5 +178,55 @@ func TestRules_StoreFails(t *testing.T) {
 	}
 	if n := len(s.All()); n != 0 {
 		t.Errorf("%d rules after refused changes", n)
+	}
+}
+
+// TestRules_IDsDurable: the id of a rule deleted before a restart is not
+// given again after it, even when it was the highest and no rule is left
+// (deleted one by one, or all cleared as a reset of every workspace
+// does); an id a client chose is skipped as before.
+func TestRules_IDsDurable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ids.db")
+	reopen := func(db *store.DB) (*store.DB, *chance.Rules[*rule]) {
+		t.Helper()
+		if db != nil {
+			db.Close()
+		}
+		db = openDB(t, path)
+		var s chance.Rules[*rule]
+		if err := s.Open(ctx, db, "test", decode, nil); err != nil {
+			t.Fatal(err)
+		}
+		return db, &s
+	}
+	db, s := reopen(nil)
+	s.Add(ctx, mk("", "a"))         // t1
+	b, _ := s.Add(ctx, mk("", "a")) // t2
+	s.Delete(ctx, "", b.ID)
+	db, s = reopen(db)
+	if c, _ := s.Add(ctx, mk("", "")); c.ID != "t3" {
+		t.Fatalf("after t2 was deleted and a restart, the next id is %s, want t3", c.ID)
+	}
+	if n, _ := s.Clear(ctx, ""); n != 2 {
+		t.Fatalf("Clear removed %d, want 2", n)
+	}
+	db, s = reopen(db)
+	if len(s.All()) != 0 {
+		t.Fatalf("cleared rules came back: %v", ids(s.All()))
+	}
+	s.Add(ctx, mk("t5", "")) // a client's id: skipped, not counted as given
+	if d, _ := s.Add(ctx, mk("", "")); d.ID != "t4" {
+		t.Errorf("after every rule was cleared and a restart, the next id is %s, want t4", d.ID)
+	}
+	if e, _ := s.Add(ctx, mk("", "")); e.ID != "t6" {
+		t.Errorf("next id %s, want t6 (t5 is taken)", e.ID)
+	}
+	// A kind's counter is its own.
+	var other chance.Rules[*rule]
+	if err := other.Open(ctx, db, "other", decode, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := other.Add(ctx, mk("", "")); f.ID != "t1" {
+		t.Errorf("another kind's first id is %s, want t1", f.ID)
 	}
 }

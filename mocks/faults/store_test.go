@@ -24,6 +24,10 @@ func (c *counting) Rules(context.Context, string) ([]store.Rule, error) {
 	return nil, nil
 }
 func (c *counting) PutRule(context.Context, store.Rule) error { c.calls.Add(1); return nil }
+func (c *counting) RuleIDs(context.Context, string) (int64, error) {
+	c.calls.Add(1)
+	return 0, nil
+}
 func (c *counting) DeleteRule(context.Context, string, string, string) error {
 	c.calls.Add(1)
 	return nil
