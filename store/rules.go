@@ -29,7 +29,7 @@ type Rule struct {
 }
 
 // ruleIDCounter is the name of kind's id counter in the counters table
-// (workspace '', kept by a reset of every workspace as the journal's is).
+// (workspace ”, kept by a reset of every workspace as the journal's is).
 func ruleIDCounter(kind string) string { return "rule_ids." + kind }
 
 // RuleIDs returns the highest id number a rule list of kind has given out

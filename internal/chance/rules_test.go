@@ -162,7 +162,7 @@ func (failing) PutRule(context.Context, store.Rule) error                { retur
 func (failing) DeleteRule(context.Context, string, string, string) error { return errDown }
 func (failing) ClearRules(context.Context, string, string) error         { return errDown }
 func (failing) Rules(context.Context, string) ([]store.Rule, error)      { return nil, nil }
-func (failing) RuleIDs(context.Context, string) (int64, error)          { return 0, nil }
+func (failing) RuleIDs(context.Context, string) (int64, error)           { return 0, nil }
 
 // TestRules_StoreFails: a change the store refuses does not happen.
 func TestRules_StoreFails(t *testing.T) {
