@@ -81,11 +81,11 @@ func TestLibrary_Upload(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := "name: qa.one\nsteps:\n  - {after: 1s, action: test.record}\n"
-	if _, err := lib.Upload("a.yaml", []byte(good)); err != nil {
+	if _, err := lib.Upload(context.Background(), "a.yaml", []byte(good)); err != nil {
 		t.Fatal(err)
 	}
 	bad := "name: qa.one\nsteps:\n  - {after: 1s, action: test.record}\n  - {after: 1s, action: test.record}\n---\nname: qa.two\nsteps:\n  - {after: nope, action: test.record}\n"
-	_, err = lib.Upload("b.yaml", []byte(bad))
+	_, err = lib.Upload(context.Background(), "b.yaml", []byte(bad))
 	var le *scenarios.LoadError
 	if !errors.As(err, &le) || le.File != "upload:b.yaml" || le.Line != 8 || le.Field != "steps[0].after" {
 		t.Fatalf("bad upload: %v", err)
@@ -96,23 +96,23 @@ func TestLibrary_Upload(t *testing.T) {
 	if _, ok := lib.Get("qa.two"); ok {
 		t.Fatal("a bad upload loaded qa.two")
 	}
-	if _, err := lib.Upload("c.yaml", []byte(strings.Replace(good, "1s", "2s", 1))); err != nil {
+	if _, err := lib.Upload(context.Background(), "c.yaml", []byte(strings.Replace(good, "1s", "2s", 1))); err != nil {
 		t.Fatalf("replacing an upload: %v", err)
 	}
 	if sc, _ := lib.Get("qa.one"); sc.Steps[0].After != scenarios.Duration(2*time.Second) || sc.Source != "upload:c.yaml" {
 		t.Fatalf("qa.one is %+v", sc)
 	}
-	_, err = lib.Upload("d.yaml", []byte("name: whippy.sms.delivered\nsteps:\n  - {action: test.record}\n"))
+	_, err = lib.Upload(context.Background(), "d.yaml", []byte("name: whippy.sms.delivered\nsteps:\n  - {action: test.record}\n"))
 	if !errors.As(err, &le) || le.Field != "name" {
 		t.Fatalf("replacing a built-in: %v", err)
 	}
 	// internal marks a vendor's own timeline; an uploaded file need not
 	// document its events (a built-in one must: the library tests).
-	scs, err := lib.Upload("e.yaml", []byte("name: qa.internal\ninternal: true\nsteps:\n  - {action: test.record}\n"))
+	scs, err := lib.Upload(context.Background(), "e.yaml", []byte("name: qa.internal\ninternal: true\nsteps:\n  - {action: test.record}\n"))
 	if err != nil || len(scs) != 1 || !scs[0].Internal || scs[0].Emits != nil {
 		t.Fatalf("internal upload: %v %+v", err, scs)
 	}
-	_, err = lib.Upload("f.yaml", []byte("name: qa.internal2\ninternal: maybe\nsteps:\n  - {action: test.record}\n"))
+	_, err = lib.Upload(context.Background(), "f.yaml", []byte("name: qa.internal2\ninternal: maybe\nsteps:\n  - {action: test.record}\n"))
 	if !errors.As(err, &le) || le.Field != "internal" || le.Line != 2 {
 		t.Fatalf("internal: maybe: %v", err)
 	}

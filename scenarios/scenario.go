@@ -2,12 +2,14 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +20,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Scenario is a named timeline of steps. Each step runs an action after a
@@ -44,6 +48,9 @@ type Scenario struct {
 	// Source is where it was loaded from: builtin/<vendor>.yaml, a file of
 	// the scenarios dir, or upload:<name>.
 	Source string `json:"source"`
+	// UploadedAt is when an uploaded scenario was uploaded (zero for the
+	// others).
+	UploadedAt time.Time `json:"uploaded_at,omitzero"`
 
 	line int
 	// flat are the steps as they run: repeats unrolled.
@@ -160,9 +167,41 @@ type Library struct {
 	actions map[string]Action
 	checks  map[string]StepCheck
 
-	mu     sync.RWMutex
-	byName map[string]*Scenario
+	// wmu serializes the changes (Open, Upload, Delete), which write to
+	// st before they take effect; mu guards the maps the readers see.
+	wmu sync.Mutex
+	st  UploadStore
+	log *slog.Logger
+
+	mu      sync.RWMutex
+	byName  map[string]*Scenario
+	skipped []SkippedUpload
 }
+
+// UploadStore keeps the uploads durable; *store.DB implements it.
+type UploadStore interface {
+	ScenarioUploads(ctx context.Context) ([]store.ScenarioUpload, error)
+	PutScenarioUpload(ctx context.Context, file string, body []byte, names []string) (store.ScenarioUpload, error)
+	DeleteScenarioUpload(ctx context.Context, name string, cancelRuns bool) (int, error)
+}
+
+var _ UploadStore = (*store.DB)(nil)
+
+// SkippedUpload is a stored upload's scenario that Open did not load: its
+// name now belongs to a built-in or scenarios dir scenario (which is
+// loaded instead), or the file no longer loads (a newer build changed the
+// format or an action). It stays stored, so that the upload comes back
+// when the cause goes; Delete removes it.
+type SkippedUpload struct {
+	Name       string    `json:"name"`
+	File       string    `json:"file"`
+	UploadedAt time.Time `json:"uploaded_at"`
+	Reason     string    `json:"reason"`
+}
+
+// ErrNotUploaded is Delete's error for a scenario that is not an upload
+// (a built-in or scenarios dir one).
+var ErrNotUploaded = errors.New("not an uploaded scenario")
 
 // NewLibrary loads the built-in scenarios and those in dir (if not empty),
 // and checks every step: it names one of actions (when actions is not
@@ -221,18 +260,86 @@ func NewLibrary(dir string, actions map[string]Action, checks map[string]StepChe
 	return l, nil
 }
 
+// Open loads the uploads stored in st, in the order they were made, after
+// the built-in and scenarios dir scenarios, and makes later uploads and
+// deletes write through st. A stored scenario whose name a built-in or dir
+// scenario now has, or whose file no longer loads, is skipped (see
+// Skipped) and logged on log: never an error. It returns st's error.
+func (l *Library) Open(ctx context.Context, st UploadStore, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	ups, err := st.ScenarioUploads(ctx)
+	if err != nil {
+		return err
+	}
+	next := l.clone(0)
+	var skipped []SkippedUpload
+	skip := func(up store.ScenarioUpload, name, reason string) {
+		skipped = append(skipped, SkippedUpload{Name: name, File: up.File, UploadedAt: up.UploadedAt, Reason: reason})
+	}
+	for _, up := range ups {
+		scs, err := l.parseFile("upload:"+up.File, up.Body)
+		if err != nil {
+			log.Warn("stored scenario upload not loaded", "file", up.File, "scenarios", up.Names, "uploaded_at", up.UploadedAt, "err", err)
+			for _, n := range up.Names {
+				skip(up, n, "the file no longer loads: "+err.Error())
+			}
+			continue
+		}
+		defined := make(map[string]*Scenario, len(scs))
+		for _, s := range scs {
+			defined[s.Name] = s
+		}
+		for _, n := range up.Names {
+			s := defined[n]
+			if s == nil {
+				log.Warn("stored scenario upload not loaded", "file", up.File, "scenario", n, "err", "the file no longer defines it")
+				skip(up, n, "the file no longer defines it")
+				continue
+			}
+			if prev, ok := next[n]; ok && !strings.HasPrefix(prev.Source, "upload:") {
+				reason := fmt.Sprintf("%s has the name of a scenario of %s, which is loaded instead", n, prev.Source)
+				log.Warn("stored scenario upload not loaded", "file", up.File, "scenario", n, "err", reason)
+				skip(up, n, reason)
+				continue
+			}
+			s.UploadedAt = up.UploadedAt
+			next[n] = s
+		}
+	}
+	l.mu.Lock()
+	l.byName, l.skipped, l.st, l.log = next, skipped, st, log
+	l.mu.Unlock()
+	return nil
+}
+
+// clone returns a copy of the scenarios by name, with room for n more.
+// The caller holds wmu.
+func (l *Library) clone(n int) map[string]*Scenario {
+	next := make(map[string]*Scenario, len(l.byName)+n)
+	for k, v := range l.byName {
+		next[k] = v
+	}
+	return next
+}
+
 // Upload loads the scenarios of one file given by a client (named file in
-// errors): all of them, or none when one is wrong. They replace earlier
-// uploads of the same names; a built-in scenario or one of the scenarios
-// dir is not replaced (an error).
-func (l *Library) Upload(file string, b []byte) ([]*Scenario, error) {
+// errors): all of them, or none when one is wrong (a *LoadError) or the
+// store refuses it (its error). They replace earlier uploads of the same
+// names; a built-in scenario or one of the scenarios dir is not replaced
+// (an error). After Open, the file is stored before it takes effect.
+func (l *Library) Upload(ctx context.Context, file string, b []byte) ([]*Scenario, error) {
 	scs, err := l.parseFile("upload:"+file, b)
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	names := make([]string, 0, len(scs))
 	for _, s := range scs {
 		if seen[s.Name] {
 			return nil, &LoadError{File: s.Source, Line: s.line, Field: "name", Msg: s.Name + " is defined twice in the file"}
@@ -241,16 +348,89 @@ func (l *Library) Upload(file string, b []byte) ([]*Scenario, error) {
 		if prev, ok := l.byName[s.Name]; ok && !strings.HasPrefix(prev.Source, "upload:") {
 			return nil, &LoadError{File: s.Source, Line: s.line, Field: "name", Msg: fmt.Sprintf("%s is the name of a scenario of %s, which an upload cannot replace; choose another name", s.Name, prev.Source)}
 		}
+		names = append(names, s.Name)
 	}
-	next := make(map[string]*Scenario, len(l.byName)+len(scs))
-	for k, v := range l.byName {
-		next[k] = v
+	if l.st != nil {
+		up, err := l.st.PutScenarioUpload(ctx, file, b, names)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range scs {
+			s.UploadedAt = up.UploadedAt
+		}
 	}
+	next := l.clone(len(scs))
 	for _, s := range scs {
 		next[s.Name] = s
 	}
-	l.byName = next
+	// A stored upload skipped at start is taken over by this one.
+	skipped := slices.DeleteFunc(slices.Clone(l.skipped), func(k SkippedUpload) bool { return seen[k.Name] })
+	l.mu.Lock()
+	l.byName, l.skipped = next, skipped
+	l.mu.Unlock()
 	return scs, nil
+}
+
+// Deleted is what Delete removed.
+type Deleted struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	// Loaded is false for a stored upload that Open skipped (see Skipped).
+	Loaded bool `json:"loaded"`
+	// CancelledRuns counts the runs of the scenario that were cancelled.
+	CancelledRuns int `json:"cancelled_runs"`
+}
+
+// Delete removes the uploaded scenario name, loaded or skipped at start,
+// from the store (first) and the library. The runs of a loaded one that
+// have not ended, in every workspace, are cancelled with it (by the store,
+// in the same transaction: a run of a definition that is gone could not
+// go on after a restart, so none goes on). It returns ErrUnknownScenario
+// for no scenario of that name, ErrNotUploaded for a built-in or scenarios
+// dir one (with no skipped upload of the name), or the store's error, in
+// which case nothing changed.
+func (l *Library) Delete(ctx context.Context, name string) (Deleted, error) {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	d := Deleted{Name: name}
+	sc, loaded := l.byName[name]
+	i := slices.IndexFunc(l.skipped, func(k SkippedUpload) bool { return k.Name == name })
+	switch {
+	case loaded && strings.HasPrefix(sc.Source, "upload:"):
+		d.Source, d.Loaded = sc.Source, true
+	case i >= 0:
+		d.Source = "upload:" + l.skipped[i].File
+	case loaded:
+		return d, fmt.Errorf("%w: %s is a scenario of %s", ErrNotUploaded, name, sc.Source)
+	default:
+		return d, fmt.Errorf("%w %q", ErrUnknownScenario, name)
+	}
+	if l.st != nil {
+		n, err := l.st.DeleteScenarioUpload(ctx, name, d.Loaded)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Deleted{}, err
+		}
+		d.CancelledRuns = n
+	}
+	next, skipped := l.byName, l.skipped
+	if d.Loaded {
+		next = l.clone(0)
+		delete(next, name)
+	} else {
+		skipped = slices.Delete(slices.Clone(skipped), i, i+1)
+	}
+	l.mu.Lock()
+	l.byName, l.skipped = next, skipped
+	l.mu.Unlock()
+	return d, nil
+}
+
+// Skipped returns the stored uploads' scenarios that Open did not load
+// and that no upload or delete has replaced since.
+func (l *Library) Skipped() []SkippedUpload {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return slices.Clone(l.skipped)
 }
 
 // parseFile parses and checks every scenario of a file.

@@ -182,6 +182,11 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if a.Engine.Magic, err = mergeMagic(a.Engine.Magic, a.Engine.Library.Magic()); err != nil {
 		return err
 	}
+	// After the magic numbers: an upload's are not played (as before a
+	// restart), and a stored upload never fails a start.
+	if err := a.Engine.Library.Open(ctx, a.DB, a.log.With("component", "scenarios")); err != nil {
+		return err
+	}
 	a.Sandbox = sandbox.New(sandbox.Deps{
 		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine, Vendors: a.Vendors,
 		Faults: a.Faults, Chaos: a.Chaos,

@@ -38,6 +38,7 @@ func (s *Sandbox) engineHandlers() map[string]mocks.Handler {
 		"cancelScenarioRun":    s.requireWorkspace(s.cancelScenarioRun),
 		"deleteScenarioRun":    s.requireWorkspace(s.cancelScenarioRun),
 		"uploadScenarios":      s.uploadScenarios,
+		"deleteScenario":       s.deleteScenario,
 		"getScenarioSchema":    s.getScenarioSchema,
 		"listMagicNumbers":     s.listMagicNumbers,
 	}
@@ -418,9 +419,35 @@ func (s *Sandbox) advanceClock(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listScenarios serves GET /scenarios.
+// listScenarios serves GET /scenarios: the scenarios loaded, and the
+// stored uploads that were not (skipped at start).
 func (s *Sandbox) listScenarios(w http.ResponseWriter, r *http.Request) error {
-	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": scenarioViews(s.d.Engine.Library.All())})
+	skipped := s.d.Engine.Library.Skipped()
+	if skipped == nil {
+		skipped = []scenarios.SkippedUpload{}
+	}
+	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": scenarioViews(s.d.Engine.Library.All()), "skipped": skipped})
+	return nil
+}
+
+// deleteScenario serves DELETE /scenarios/{name}: an uploaded scenario
+// goes, with its runs in flight.
+func (s *Sandbox) deleteScenario(w http.ResponseWriter, r *http.Request) error {
+	name := mocks.PathParam(r, "name")
+	d, err := s.d.Engine.Library.Delete(r.Context(), name)
+	switch {
+	case errors.Is(err, scenarios.ErrUnknownScenario):
+		return mocks.Errorf(http.StatusNotFound, "no scenario %q (GET /_sandbox/scenarios lists them)", name)
+	case errors.Is(err, scenarios.ErrNotUploaded):
+		source := "the library"
+		if sc, ok := s.d.Engine.Library.Get(name); ok {
+			source = sc.Source
+		}
+		return mocks.Errorf(http.StatusConflict, "%s is a scenario of %s, not an upload: only uploaded scenarios can be deleted (a scenarios dir one goes when its file is removed and the server restarts)", name, source)
+	case err != nil:
+		return err
+	}
+	mocks.WriteJSON(w, http.StatusOK, d)
 	return nil
 }
 
@@ -451,7 +478,7 @@ func (s *Sandbox) uploadScenarios(w http.ResponseWriter, r *http.Request) error 
 	if name == "" {
 		name = "upload.yaml"
 	}
-	scs, err := s.d.Engine.Library.Upload(name, mocks.Body(r))
+	scs, err := s.d.Engine.Library.Upload(r.Context(), name, mocks.Body(r))
 	var le *scenarios.LoadError
 	if errors.As(err, &le) {
 		field := le.Field
