@@ -17,8 +17,8 @@ import (
 func TestScenarios_FaultStepsDurable(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "steps.db")
-	// From a scenarios directory, read again at start (an upload is not
-	// kept across a restart).
+	// From a scenarios directory, read again at start (uploads are
+	// stored and loaded again too: see uploads_test.go).
 	opt := apptest.WithConfig(func(c *config.Config) {
 		c.Server.DB = path
 		c.Scenarios.Manual = true
