@@ -347,3 +347,26 @@ func TestScenarios_StoredUploadYieldsToDir(t *testing.T) {
 		t.Errorf("with the dir file gone: qa.clash from %q (its upload was deleted), qa.keep from %q", l.source("qa.clash"), l.source("qa.keep"))
 	}
 }
+
+// An upload the database refuses answers the control API's error shape
+// (a 500, which apptest's client refuses as such: sent by hand) and loads
+// nothing.
+func TestScenarios_UploadStoreFails(t *testing.T) {
+	s := apptest.New(t)
+	if err := s.App.DB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.Client().Post(s.URL+"/_sandbox/scenarios?name=qa.yaml", "application/yaml", strings.NewReader(lateInbound))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e struct{ Error controlError }
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != http.StatusInternalServerError ||
+		e.Error.Code != "internal" || e.Error.Message == "" || strings.Contains(e.Error.Message, "database") {
+		t.Errorf("upload with the database closed: %d %+v (%v), want 500 in the control API's shape, no details", resp.StatusCode, e.Error, err)
+	}
+	if l := listScenarios(t, s); l.source("qa.inbound.late") != "" {
+		t.Errorf("an upload the store refused is listed from %q", l.source("qa.inbound.late"))
+	}
+}
