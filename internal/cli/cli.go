@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ var commands map[string]command
 func init() {
 	commands = map[string]command{
 		"run":        {"run SCENARIO [--param NAME=VALUE]... [--start-at TIME]", runScenario},
+		"scenarios":  {"scenarios list|upload FILE|delete NAME|show RUN|cancel RUN", scenariosCmd},
 		"requests":   {"requests list|count|expect [--match MATCHER]... [filters]", requests},
 		"deliveries": {"deliveries list|wait|replay ID|flush [filters]", deliveries},
 		"clock":      {"clock show|advance DURATION|freeze", clock},
@@ -52,7 +54,7 @@ func IsCommand(name string) bool {
 // Usage lists the subcommands, one per line.
 func Usage() string {
 	var b strings.Builder
-	for _, name := range []string{"run", "requests", "deliveries", "clock", "faults", "reset", "snapshot", "invoke"} {
+	for _, name := range []string{"run", "scenarios", "requests", "deliveries", "clock", "faults", "reset", "snapshot", "invoke"} {
 		fmt.Fprintf(&b, "  vendorsim %s\n", commands[name].usage)
 	}
 	return b.String()
@@ -266,6 +268,132 @@ func runScenario(e *env, args []string) (err error) {
 		return err
 	}
 	e.say("run %s of %s: %s, %d steps", run.ID, run.Scenario, run.State, len(run.Steps))
+	return nil
+}
+
+// scenarioInfo is what the list prints of a scenario.
+type scenarioInfo struct {
+	Name     string `json:"name"`
+	Vendor   string `json:"vendor"`
+	Source   string `json:"source"`
+	Internal bool   `json:"internal"`
+	Params   []any  `json:"params"`
+	Emits    []any  `json:"emits"`
+}
+
+// runInfo is what show and cancel print of a run.
+type runInfo struct {
+	ID       string `json:"id"`
+	Scenario string `json:"scenario"`
+	State    string `json:"state"`
+	Steps    []struct {
+		Action string `json:"action"`
+		State  string `json:"state"`
+		DueAt  string `json:"due_at"`
+		Error  string `json:"error"`
+	} `json:"steps"`
+}
+
+func (r runInfo) print(e *env) {
+	e.say("run %s of %s: %s", r.ID, r.Scenario, r.State)
+	for i, st := range r.Steps {
+		line := fmt.Sprintf("  %2d %-10s %-32s %s", i+1, st.State, st.Action, st.DueAt)
+		if st.Error != "" {
+			line += "  " + st.Error
+		}
+		e.say("%s", line)
+	}
+}
+
+// scenariosCmd lists, uploads and deletes scenario definitions, and shows
+// or cancels a run.
+func scenariosCmd(e *env, args []string) (err error) {
+	defer func() { err = done(err) }()
+	sub, args, err := e.sub(args, "list", "upload", "delete", "show", "cancel")
+	if err != nil {
+		return err
+	}
+	fs := e.flags()
+	vendor := fs.String("vendor", "", "list: only this vendor's scenarios")
+	all := fs.Bool("all", false, "list: internal timelines too")
+	name := fs.String("name", "", "upload: the file name errors give (default the file's base name)")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "list":
+		if err := wantArgs(e, pos, 0, "no arguments"); err != nil {
+			return err
+		}
+		var out struct {
+			Data    []scenarioInfo `json:"data"`
+			Skipped []struct {
+				Name, File, Reason string
+			} `json:"skipped"`
+		}
+		if err := e.call(http.MethodGet, "/scenarios", nil, &out); err != nil {
+			return err
+		}
+		n := 0
+		for _, s := range out.Data {
+			if (*vendor != "" && s.Vendor != *vendor) || (s.Internal && !*all) {
+				continue
+			}
+			n++
+			e.say("%-36s %-8s %-26s emits %d events", s.Name, s.Vendor, s.Source, len(s.Emits))
+		}
+		e.say("%d scenarios", n)
+		for _, s := range out.Skipped {
+			e.say("skipped upload %s (%s): %s", s.Name, s.File, s.Reason)
+		}
+	case "upload":
+		if err := wantArgs(e, pos, 1, "the scenario file"); err != nil {
+			return err
+		}
+		raw, err := os.ReadFile(pos[0])
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.name, err)
+		}
+		file := *name
+		if file == "" {
+			file = filepath.Base(pos[0])
+		}
+		var out struct {
+			Data []scenarioInfo `json:"data"`
+		}
+		if err := e.call(http.MethodPost, "/scenarios?name="+url.QueryEscape(file), Typed{"application/yaml", raw}, &out); err != nil {
+			return err
+		}
+		for _, s := range out.Data {
+			e.say("loaded %s (%s)", s.Name, s.Vendor)
+		}
+	case "delete":
+		if err := wantArgs(e, pos, 1, "the scenario's name"); err != nil {
+			return err
+		}
+		var out struct {
+			Name          string `json:"name"`
+			CancelledRuns int    `json:"cancelled_runs"`
+		}
+		if err := e.call(http.MethodDelete, "/scenarios/"+url.PathEscape(pos[0]), nil, &out); err != nil {
+			return err
+		}
+		e.say("deleted %s, %d runs cancelled", out.Name, out.CancelledRuns)
+	case "show", "cancel":
+		if err := wantArgs(e, pos, 1, "the run's id"); err != nil {
+			return err
+		}
+		method, path := http.MethodGet, "/scenarios/runs/"+url.PathEscape(pos[0])
+		if sub == "cancel" {
+			method, path = http.MethodPost, path+"/cancel"
+		}
+		var out runInfo
+		if err := e.call(method, path, nil, &out); err != nil {
+			return err
+		}
+		out.print(e)
+	}
 	return nil
 }
 

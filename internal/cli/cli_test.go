@@ -240,6 +240,7 @@ func TestCommands_Errors(t *testing.T) {
 		{"clock", "show"}, {"clock", "advance", "1s"}, {"clock", "freeze"},
 		{"faults", "add", "{}"}, {"faults", "list"}, {"faults", "clear"},
 		{"reset"}, {"snapshot", "export", "x"},
+		{"scenarios", "list"}, {"scenarios", "delete", "x"}, {"scenarios", "show", "x"},
 	} {
 		fails(t, dead, "cannot reach vendorsim at "+dead, args...)
 		bad := append(append([]string{}, args...), "--no-such-flag")
@@ -387,4 +388,69 @@ func TestInvoke_EachVendorVerifiedAtAReceiver(t *testing.T) {
 	bad, gotBad := capture(t, http.StatusInternalServerError)
 	fails(t, dead, "the receiver answered 500", "invoke", "--vendor", "whippy", "--event", "message.created", "--to", bad.URL, "--secret", "s")
 	<-gotBad
+}
+
+// scenarios: upload a file, see it listed, run it, show and cancel the
+// run, delete it; a bad file is refused with its line named.
+func TestCommands_Scenarios(t *testing.T) {
+	s := apptest.New(t, apptest.WithConfig(func(c *config.Config) { c.Scenarios.Manual = true }))
+	hook := receiver(t)
+	_, msg := seed(t, s, hook.URL)
+	u := s.URL
+	dir := t.TempDir()
+	good := filepath.Join(dir, "qa.yaml")
+	if err := os.WriteFile(good, []byte(`name: qa.cli.slow
+vendor: whippy
+description: A slow delivery.
+params: [message_id]
+emits: [message.updated, message.updated]
+steps:
+  - {after: 1h, action: whippy.message.status, with: {status: sent}}
+  - {after: 1h, action: whippy.message.status, with: {status: delivered}}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("name: qa.cli.bad\nvendor: whippy\nsteps:\n  - {after: soon, action: whippy.message.status}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	if out := ok(t, u, "scenarios", "upload", good); !strings.Contains(out, "loaded qa.cli.slow (whippy)") {
+		t.Errorf("upload:\n%s", out)
+	}
+	fails(t, u, "bad.yaml", "scenarios", "upload", bad)
+	fails(t, u, "line 4", "scenarios", "upload", bad)
+
+	out := ok(t, u, "scenarios", "list", "--vendor", "whippy")
+	if !strings.Contains(out, "qa.cli.slow") || !strings.Contains(out, "upload:qa.yaml") || !strings.Contains(out, "emits 2 events") || strings.Contains(out, "zipwhip.") {
+		t.Errorf("list --vendor whippy:\n%s", out)
+	}
+	if strings.Contains(out, "qa.cli.bad") {
+		t.Errorf("the refused file was loaded:\n%s", out)
+	}
+	internal := ok(t, u, "scenarios", "list", "--vendor", "whereby")
+	everything := ok(t, u, "scenarios", "list", "--vendor", "whereby", "--all")
+	if strings.Contains(internal, "whereby.meetings.sweep") || !strings.Contains(everything, "whereby.meetings.sweep") {
+		t.Errorf("internal timelines: without --all\n%s\nwith --all\n%s", internal, everything)
+	}
+
+	out = ok(t, u, "run", "qa.cli.slow", "--param", "message_id="+msg, "--header", keyHeader)
+	id := strings.Fields(out)[1]
+	out = ok(t, u, "scenarios", "show", id, "--header", keyHeader)
+	if !strings.Contains(out, "of qa.cli.slow: running") || !strings.Contains(out, "pending    whippy.message.status") {
+		t.Errorf("show:\n%s", out)
+	}
+	if out := ok(t, u, "scenarios", "cancel", id, "--header", keyHeader); !strings.Contains(out, ": cancelled") {
+		t.Errorf("cancel:\n%s", out)
+	}
+	if out := ok(t, u, "scenarios", "delete", "qa.cli.slow"); !strings.Contains(out, "deleted qa.cli.slow, 0 runs cancelled") {
+		t.Errorf("delete:\n%s", out)
+	}
+	if out := ok(t, u, "scenarios", "list"); strings.Contains(out, "qa.cli.slow") {
+		t.Errorf("still listed after delete:\n%s", out)
+	}
+	fails(t, u, "HTTP 404", "scenarios", "delete", "qa.cli.slow")
+	fails(t, u, "HTTP 409", "scenarios", "delete", "whippy.sms.delivered")
+	fails(t, u, "want the run's id", "scenarios", "show")
+	fails(t, u, "name one of list, upload, delete, show, cancel", "scenarios")
 }

@@ -46,15 +46,24 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d)", msg, e.Status)
 }
 
+// Typed is a request body sent as is with its own content type.
+type Typed struct {
+	ContentType string
+	Body        []byte
+}
+
 // Do calls method path (under /_sandbox) with body (JSON-encoded unless
-// it is []byte), and decodes a success into out (a *[]byte gets the raw
+// it is []byte or Typed), and decodes a success into out (a *[]byte gets the raw
 // body). An error answer is an *APIError.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
+	ct := "application/json"
 	switch b := body.(type) {
 	case nil:
 	case []byte:
 		rd = bytes.NewReader(b)
+	case Typed:
+		rd, ct = bytes.NewReader(b.Body), b.ContentType
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
@@ -72,7 +81,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		}
 	}
 	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ct)
 	}
 	if c.Token != "" {
 		req.Header.Set("X-Sandbox-Token", c.Token)
