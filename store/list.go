@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -111,6 +112,13 @@ func (tx *Tx) ListPage(q Query) (Page, error) {
 		return Page{}, err
 	}
 	var p Page
+	for _, s := range pl.srcs {
+		if s.n == 0 {
+			// Every source holds every match: one without candidates
+			// answers at once.
+			return p, nil
+		}
+	}
 	if q.Count {
 		n, err := pl.count()
 		if err != nil {
@@ -216,14 +224,14 @@ func (pl *listPlan) sources() error {
 			continue
 		}
 		s := source{fi: i}
-		tq, ok := "", false
+		var grams []queryGram
 		if (f.Op == OpContains || f.Op == OpPrefix) && pl.tx.db.text.has(q.Vendor, q.Kind, f.Name) {
 			// A prefix is a substring too: the trigram index proposes
 			// candidates, checked with the prefix's own comparison.
-			tq, ok = textQuery(f.Values[0])
+			grams = queryGrams(f.Values[0])
 		}
 		switch {
-		case (f.Op == OpPrefix || f.Op == OpContains) && !ok:
+		case (f.Op == OpPrefix || f.Op == OpContains) && grams == nil:
 			// A prefix ignores ASCII case, which no one range of the
 			// key index holds; a substring of fewer than three characters
 			// has no trigram to look up; a key that is not text has no
@@ -231,8 +239,7 @@ func (pl *listPlan) sources() error {
 			// index (not the resources), when no other source is smaller.
 			s.scan, s.n = true, scanCost
 		case f.Op == OpContains || f.Op == OpPrefix:
-			s.text = tq
-			if err := pl.textCandidates(&s); err != nil {
+			if err := pl.textSource(&s, grams); err != nil {
 				return err
 			}
 		default:
@@ -253,13 +260,66 @@ func (pl *listPlan) countProbe(n *int, query string, args ...any) error {
 	return pl.tx.queryRow(query, args...).Scan(n)
 }
 
-// textCandidates reads the candidates of substring source s, keeping them
-// when there are fewer than planCap.
-func (pl *listPlan) textCandidates(s *source) error {
-	// A write transaction reads its own text rows.
+// textScan is how many times cheaper reading a key's value from the key
+// index and comparing it is than checking a candidate of the trigram index
+// (a walk of its lists, a read of the resource, a look-up of its key): of a
+// substring that more than one row in textScan of its kind may contain, the
+// key's values are compared one by one instead.
+const textScan = 16
+
+// textSource makes substring source s of the trigrams grams: it looks up
+// their numbers, matches the rarest few (see textQueryOf) and reads the
+// candidates (textCandidates). Should they be many, and many more expected,
+// the key's values are compared instead (a scan source).
+func (pl *listPlan) textSource(s *source, grams []queryGram) error {
+	// A write transaction reads its own text rows and numbers.
 	if err := pl.tx.flushText(); err != nil {
 		return err
 	}
+	folded := make([]string, 0, len(grams)+1)
+	folded = append(folded, "")
+	for _, g := range grams {
+		folded = append(folded, g.folded)
+	}
+	b, err := json.Marshal(folded)
+	if err != nil {
+		return err
+	}
+	query := `SELECT gram, n FROM text_grams WHERE workspace_id = ? AND vendor = ? AND kind = ? AND gram IN (SELECT value FROM json_each(?))`
+	args := []any{pl.tx.ws, pl.q.Vendor, pl.q.Kind, string(b)}
+	pl.probes = append(pl.probes, probe{query, args})
+	rows, err := pl.tx.query(query, args...)
+	if err != nil {
+		return err
+	}
+	n := map[string]int{}
+	for rows.Next() {
+		var g string
+		var c int
+		if err := rows.Scan(&g, &c); err != nil {
+			rows.Close()
+			return err
+		}
+		n[g] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var est int
+	s.text, est = textQueryOf(grams, n, n[""])
+	if err := pl.textCandidates(s); err != nil {
+		return err
+	}
+	if s.n >= planCap && est > n[""]/textScan {
+		*s = source{fi: s.fi, scan: true, n: scanCost}
+	}
+	return nil
+}
+
+// textCandidates reads the candidates of substring source s, keeping them
+// when there are fewer than planCap.
+func (pl *listPlan) textCandidates(s *source) error {
 	lo, hi := pl.textRange()
 	query := `SELECT rowid - ? FROM resource_text WHERE resource_text MATCH ? AND rowid BETWEEN ? AND ? LIMIT ?`
 	args := []any{lo, s.text, lo, hi, planCap}

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -24,6 +26,16 @@ import (
 //
 // A trigram index cannot serve a substring of fewer than three characters:
 // such a filter scans the key's values (see List).
+//
+// FTS5 answers an AND of trigrams by walking every one's list of rows, so
+// a query that includes a trigram most rows have costs a walk of most rows.
+// text_grams keeps, per workspace and kind, the number of text rows that
+// hold each trigram (and, under gram '', the number of rows): a search
+// looks up its trigrams' numbers and matches only the rarest few (see
+// textQueryOf). The numbers are kept in step with the index when a
+// transaction's update ends: a rewritten or deleted row's old values are
+// read from resource_keys before they change (holdText). They choose the
+// plan only: a wrong number costs time, never a wrong answer.
 
 // textSeqBits is the width of the seq in a resource_text rowid.
 const textSeqBits = 40
@@ -100,7 +112,8 @@ func (db *DB) loadText(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load text keys: %w", err)
 	}
-	return nil
+	rows.Close()
+	return db.countStoredText(ctx)
 }
 
 // isText reports whether name is a text key of vendor and kind, committed
@@ -137,6 +150,7 @@ func (tx *Tx) registerText(vendor, kind, name string) error {
 	if tx.isText(vendor, kind, name) {
 		return nil
 	}
+	before := tx.textNamesOf(vendor, kind)
 	res, err := tx.exec(`INSERT OR IGNORE INTO text_keys (vendor, kind, name) VALUES (?, ?, ?)`, vendor, kind, name)
 	if err != nil {
 		return fmt.Errorf("register text key %s: %w", name, err)
@@ -169,6 +183,10 @@ func (tx *Tx) registerText(vendor, kind, name string) error {
 		return fmt.Errorf("index text key %s: %w", name, err)
 	}
 	for _, r := range todo {
+		// The row holds the values of the names known before this one.
+		if err := tx.holdText(r.ws, vendor, kind, r.seq, before, true); err != nil {
+			return err
+		}
 		if err := tx.reindexText(r.ws, vendor, kind, r.seq); err != nil {
 			return err
 		}
@@ -188,8 +206,17 @@ func (tx *Tx) publishText() {
 // writeText stores the text row of resource seq from its keys, registering
 // names it marks as text: for a new resource, or one whose keys were all
 // replaced (replaced reports that an old row may exist).
+//
+// A replacing caller holds the row first (holdText), before the keys change.
 func (tx *Tx) writeText(seq int64, r *Resource, replaced bool) error {
 	var vals []string
+	if !replaced && slices.ContainsFunc(r.Keys, func(k Key) bool { return k.Text }) {
+		// A new resource has no row yet, whatever registering a name
+		// reads of its keys.
+		if err := tx.holdText(tx.ws, r.Vendor, r.Kind, seq, nil, false); err != nil {
+			return err
+		}
+	}
 	for _, k := range r.Keys {
 		if k.Text {
 			if err := tx.registerText(r.Vendor, r.Kind, k.Name); err != nil {
@@ -214,25 +241,62 @@ func (tx *Tx) writeText(seq int64, r *Resource, replaced bool) error {
 }
 
 // putText writes (or, with no values, deletes) the text row of seq, when
-// the transaction's update ends (see flushText).
+// the transaction's update ends (see flushText). A row that may exist
+// (replaced) must have been held (holdText), for its old values.
 func (tx *Tx) putText(ws, vendor, kind string, seq int64, vals []string, replaced bool) {
 	rowid := textRowid(textSpace(ws, vendor, kind), seq)
 	if p, ok := tx.textPending[rowid]; ok {
-		p.vals, p.replaced = vals, p.replaced || replaced
+		p.vals, p.replaced, p.written = vals, p.replaced || replaced, true
 		return
 	}
+	tx.pend(rowid, &pendingText{ws: ws, vendor: vendor, kind: kind, vals: vals, replaced: replaced, written: true})
+}
+
+func (tx *Tx) pend(rowid int64, p *pendingText) {
 	if tx.textPending == nil {
 		tx.textPending = map[int64]*pendingText{}
 	}
-	tx.textPending[rowid] = &pendingText{ws: ws, vals: vals, replaced: replaced}
+	tx.textPending[rowid] = p
 	tx.textOrder = append(tx.textOrder, rowid)
+}
+
+// holdText records what the index holds for resource seq before a change
+// (the values of names, read from resource_keys; none for a new resource
+// or without names), so that flushText can take them out of the trigram
+// numbers. A row already pending keeps what it holds.
+func (tx *Tx) holdText(ws, vendor, kind string, seq int64, names []string, replaced bool) error {
+	rowid := textRowid(textSpace(ws, vendor, kind), seq)
+	if _, ok := tx.textPending[rowid]; ok {
+		return nil
+	}
+	var old []string
+	if len(names) > 0 {
+		var err error
+		if old, err = tx.textValues(kind, seq, names); err != nil {
+			return err
+		}
+	}
+	tx.pend(rowid, &pendingText{ws: ws, vendor: vendor, kind: kind, vals: old, replaced: replaced, old: old})
+	return nil
+}
+
+// holdTextOf holds the text row of resource seq of the transaction's
+// workspace, when its kind has text keys.
+func (tx *Tx) holdTextOf(vendor, kind string, seq int64) error {
+	names := tx.textNamesOf(vendor, kind)
+	if len(names) == 0 {
+		return nil
+	}
+	return tx.holdText(tx.ws, vendor, kind, seq, names, true)
 }
 
 // pendingText is a text row to write.
 type pendingText struct {
-	ws       string
-	vals     []string
-	replaced bool // an older row may exist
+	ws, vendor, kind string
+	vals             []string
+	replaced         bool     // an older row may exist
+	old              []string // the values the index holds now
+	written          bool     // vals are new (a held row may stay as it is)
 }
 
 // flushText writes the text rows the transaction changed. They wait until
@@ -246,8 +310,14 @@ func (tx *Tx) flushText() error {
 	}
 	// One statement per kind of write (each statement may flush).
 	var del, ins, repl []any
+	grams := map[gramKey]int{}
 	for _, rowid := range tx.textOrder {
 		p := tx.textPending[rowid]
+		if !p.written {
+			continue
+		}
+		countGrams(grams, p.ws, p.vendor, p.kind, p.old, -1)
+		countGrams(grams, p.ws, p.vendor, p.kind, p.vals, 1)
 		switch {
 		case len(p.vals) == 0 && p.replaced:
 			del = append(del, rowid)
@@ -278,7 +348,7 @@ func (tx *Tx) flushText() error {
 			return fmt.Errorf("index text: %w", err)
 		}
 	}
-	return nil
+	return tx.addGrams(grams)
 }
 
 // reindexText rewrites the text row of resource seq from its stored keys.
@@ -287,6 +357,16 @@ func (tx *Tx) reindexText(ws, vendor, kind string, seq int64) error {
 	if len(names) == 0 {
 		return nil
 	}
+	vals, err := tx.textValues(kind, seq, names)
+	if err != nil {
+		return err
+	}
+	tx.putText(ws, vendor, kind, seq, vals, true)
+	return nil
+}
+
+// textValues returns the stored values of resource seq's keys names.
+func (tx *Tx) textValues(kind string, seq int64, names []string) ([]string, error) {
 	args := []any{seq}
 	for _, n := range names {
 		args = append(args, n)
@@ -294,23 +374,21 @@ func (tx *Tx) reindexText(ws, vendor, kind string, seq int64) error {
 	rows, err := tx.query(`SELECT value FROM resource_keys INDEXED BY resource_keys_seq
 		WHERE seq = ? AND name IN (`+placeholders(len(names))+`)`, args...)
 	if err != nil {
-		return fmt.Errorf("index %s text: %w", kind, err)
+		return nil, fmt.Errorf("index %s text: %w", kind, err)
 	}
+	defer rows.Close()
 	var vals []string
 	for rows.Next() {
 		var v string
 		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return fmt.Errorf("index %s text: %w", kind, err)
+			return nil, fmt.Errorf("index %s text: %w", kind, err)
 		}
 		vals = append(vals, v)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("index %s text: %w", kind, err)
+		return nil, fmt.Errorf("index %s text: %w", kind, err)
 	}
-	tx.putText(ws, vendor, kind, seq, vals, true)
-	return nil
+	return vals, nil
 }
 
 // touchesText reports whether keys include a text key of vendor and kind,
@@ -344,7 +422,7 @@ func (tx *Tx) deleteText(ws string) error {
 	}
 	for rowid, p := range tx.textPending {
 		if p.ws == ws {
-			p.vals, p.replaced = nil, true
+			p.vals, p.replaced, p.written = nil, true, true
 			tx.textPending[rowid] = p
 		}
 	}
@@ -361,36 +439,228 @@ func (tx *Tx) deleteText(ws string) error {
 	return nil
 }
 
-// textTokens bounds the trigrams of a substring's FTS5 query: each costs
-// a walk of its doclist, and every candidate is checked anyway.
-const textTokens = 6
+// gramKey names one trigram's number in text_grams.
+type gramKey struct{ ws, vendor, kind, gram string }
 
-// textQuery is the FTS5 query of trigrams of s: every one must be present
-// (in any order: the index keeps no positions, and each candidate is
-// checked anyway). Of a long s it takes textTokens trigrams spread from its
-// start to its end. ok is false when s is too short for the index.
-func textQuery(s string) (q string, ok bool) {
+// countGrams adds d to the numbers of the trigrams of a text row of vals
+// (each counted once per row) and to the row count (gram "").
+func countGrams(m map[gramKey]int, ws, vendor, kind string, vals []string, d int) {
+	if len(vals) == 0 {
+		return
+	}
+	m[gramKey{ws, vendor, kind, ""}] += d
+	var seen map[string]bool
+	if len(vals) > 1 {
+		seen = map[string]bool{}
+	}
+	for _, v := range vals {
+		eachGram(v, func(g string) {
+			if seen != nil {
+				if seen[g] {
+					return
+				}
+				seen[g] = true
+			}
+			m[gramKey{ws, vendor, kind, g}] += d
+		})
+	}
+}
+
+// eachGram calls fn with each trigram of s folded to lower case, as the
+// index folds it, once per distinct trigram. It reads s as text, as the
+// tokenizer does; the index's Unicode folding may differ from Go's for a
+// few characters, which costs a search time only.
+func eachGram(s string, fn func(string)) {
+	low := strings.ToLower(s)
+	ascii := true
+	for i := 0; i < len(low); i++ {
+		if low[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	seen := map[string]bool{}
+	emit := func(g string) {
+		if !seen[g] {
+			seen[g] = true
+			fn(g)
+		}
+	}
+	if ascii {
+		for i := 0; i+textMinRunes <= len(low); i++ {
+			emit(low[i : i+textMinRunes])
+		}
+		return
+	}
+	rs := []rune(strings.Map(unicode.ToLower, s))
+	for i := 0; i+textMinRunes <= len(rs); i++ {
+		emit(string(rs[i : i+textMinRunes]))
+	}
+}
+
+// addGrams writes changes to the trigram numbers.
+func (tx *Tx) addGrams(m map[gramKey]int) error {
+	var rows []any
+	for k, d := range m {
+		if d != 0 {
+			rows = append(rows, []any{k.ws, k.vendor, k.kind, k.gram, d})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("count text: %w", err)
+	}
+	if _, err := tx.exec(`INSERT INTO text_grams (workspace_id, vendor, kind, gram, n)
+		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) WHERE true
+		ON CONFLICT DO UPDATE SET n = n + excluded.n`, string(b)); err != nil {
+		return fmt.Errorf("count text: %w", err)
+	}
+	return nil
+}
+
+// countStoredText fills text_grams from the stored keys, once, for a
+// database whose text rows were written before the numbers were kept.
+func (db *DB) countStoredText(ctx context.Context) error {
+	db.text.mu.RLock()
+	kinds := map[[2]string][]string{}
+	for k, names := range db.text.names {
+		kinds[k] = names
+	}
+	db.text.mu.RUnlock()
+	if len(kinds) == 0 {
+		return nil
+	}
+	var empty bool
+	if err := db.writer.c.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM text_grams)`).Scan(&empty); err != nil {
+		return fmt.Errorf("count text: %w", err)
+	}
+	if !empty {
+		return nil
+	}
+	return db.Update(ctx, "", func(tx *Tx) error {
+		for k, names := range kinds {
+			args := []any{k[0], k[1]}
+			for _, n := range names {
+				args = append(args, n)
+			}
+			rows, err := tx.query(`SELECT workspace_id, seq, value FROM resource_keys
+				WHERE workspace_id IN (SELECT id FROM workspaces) AND vendor = ? AND kind = ? AND name IN (`+placeholders(len(names))+`)`, args...)
+			if err != nil {
+				return fmt.Errorf("count %s text: %w", k[1], err)
+			}
+			type row struct {
+				ws  string
+				seq int64
+			}
+			vals := map[row][]string{}
+			for rows.Next() {
+				var r row
+				var v string
+				if err := rows.Scan(&r.ws, &r.seq, &v); err != nil {
+					rows.Close()
+					return fmt.Errorf("count %s text: %w", k[1], err)
+				}
+				vals[r] = append(vals[r], v)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("count %s text: %w", k[1], err)
+			}
+			m := map[gramKey]int{}
+			for r, vs := range vals {
+				countGrams(m, r.ws, k[0], k[1], vs, 1)
+			}
+			if err := tx.addGrams(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// queryGram is one trigram of a substring: as written (for the FTS5 query,
+// which folds it) and folded (for its number).
+type queryGram struct{ text, folded string }
+
+// queryGrams returns the distinct trigrams of s, or nil when s is too short
+// for the index.
+func queryGrams(s string) []queryGram {
 	rs := []rune(s)
 	if len(rs) < textMinRunes || !utf8.ValidString(s) {
-		return "", false
+		return nil
 	}
-	n := len(rs) - textMinRunes + 1 // trigrams
-	var b strings.Builder
+	var out []queryGram
 	seen := map[string]bool{}
-	for j := range min(n, textTokens) {
-		i := j
-		if n > textTokens {
-			i = j * (n - 1) / (textTokens - 1)
-		}
+	for i := 0; i+textMinRunes <= len(rs); i++ {
 		g := string(rs[i : i+textMinRunes])
-		if seen[g] {
-			continue
+		f := strings.Map(unicode.ToLower, g)
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, queryGram{g, f})
 		}
-		seen[g] = true
+	}
+	return out
+}
+
+// textTokens bounds the trigrams of a substring's FTS5 query: each costs
+// a walk of its doclist, and every candidate is checked anyway.
+const textTokens = 4
+
+// Choosing the trigrams to match: FTS5 walks each one's rows (about 7 ns
+// a row here, plus some 25 µs to open it) and every candidate costs a
+// check (some µs). Past the rarest trigram, one more is matched while the
+// candidates expected are more than textEnough and its rows fewer than
+// textWalk times them.
+const (
+	textEnough = 16
+	textWalk   = 500
+)
+
+// textQueryOf is the FTS5 query of a substring of grams, given the number
+// of rows that hold each (n, by folded trigram) among rows text rows: the
+// rarest trigram, and the next rarest while they narrow the candidates
+// enough to pay for their walk (see textEnough). est is the number of
+// candidates expected, assuming the trigrams independent. Without numbers
+// (rows 0) it takes up to textTokens trigrams spread over the substring.
+// Every candidate is checked, so any choice gives the same answer.
+func textQueryOf(grams []queryGram, n map[string]int, rows int) (q string, est int) {
+	var pick []queryGram
+	if rows <= 0 {
+		for j := range min(len(grams), textTokens) {
+			i := j
+			if len(grams) > textTokens {
+				i = j * (len(grams) - 1) / (textTokens - 1)
+			}
+			pick = append(pick, grams[i])
+		}
+		return matchOf(pick), 0
+	}
+	sorted := slices.Clone(grams)
+	slices.SortStableFunc(sorted, func(a, b queryGram) int { return n[a.folded] - n[b.folded] })
+	pick = sorted[:1]
+	e := float64(n[sorted[0].folded])
+	for _, g := range sorted[1:] {
+		if len(pick) == textTokens || e <= textEnough || float64(n[g.folded]) > e*textWalk {
+			break
+		}
+		pick = append(pick, g)
+		e = e * float64(n[g.folded]) / float64(rows)
+	}
+	return matchOf(pick), int(e)
+}
+
+// matchOf is the FTS5 query that every one of grams be present (in any
+// order: the index keeps no positions, and each candidate is checked).
+func matchOf(grams []queryGram) string {
+	var b strings.Builder
+	for _, g := range grams {
 		if b.Len() > 0 {
 			b.WriteString(" AND ")
 		}
-		b.WriteString(`"` + strings.ReplaceAll(g, `"`, `""`) + `"`)
+		b.WriteString(`"` + strings.ReplaceAll(g.text, `"`, `""`) + `"`)
 	}
-	return b.String(), true
+	return b.String()
 }
