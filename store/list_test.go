@@ -131,6 +131,8 @@ func TestListPlans(t *testing.T) {
 		{"SubstringUnicode", store.Query{Filters: f("name", store.OpContains, "öberg")}, candidates, candidates, fts},
 		{"SubstringLong", store.Query{Filters: f("name", store.OpContains, "grace hopper 1")}, candidates, candidates, fts},
 		{"PrefixOfText", store.Query{Filters: f("name", store.OpPrefix, "grace")}, candidates, candidates, fts},
+		{"SubstringNumbers", store.Query{Filters: f("name", store.OpContains, "grace hopper 1")}, candidates, candidates,
+			"SEARCH text_grams USING PRIMARY KEY (workspace_id=? AND vendor=? AND kind=? AND gram=?)"},
 		{"SubstringShort", store.Query{Filters: f("name", store.OpContains, "zo")},
 			"SEARCH r USING INDEX resources_by_created (workspace_id=? AND vendor=? AND kind=?)",
 			"SEARCH k USING PRIMARY KEY (workspace_id=? AND vendor=? AND kind=? AND name=?)", ""},
