@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/brianvoe/gofakeit/v7"
 	"github.com/vendorsim/vendorsim/store"
 )
 
@@ -131,6 +132,62 @@ func BenchmarkList100k(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			for range b.N {
 				listOrFail(b, db, bc.q, bc.want)
+			}
+		})
+	}
+}
+
+// BenchmarkNames100k times substring lookups of names over 100,000 contacts
+// (BENCH_CONTACTS to change) named as the whippy seed names them
+// (gofakeit, first and last): a stored full name, a stored last name, and
+// the first three letters of a first name; cycling through 100 of each.
+func BenchmarkNames100k(b *testing.B) {
+	n := 100000
+	if s := os.Getenv("BENCH_CONTACTS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	db := MustOpenDB(b, "file")
+	ctx := context.Background()
+	mustWorkspace(b, db, "ws")
+	fake := gofakeit.New(11)
+	var full, last, first []string
+	for from := 0; from < n; from += 1000 {
+		err := db.Update(store.Bulk(ctx), "ws", func(tx *store.Tx) error {
+			for i := from; i < min(from+1000, n); i++ {
+				f, l := fake.FirstName(), fake.LastName()
+				if i%(n/100) == 0 {
+					full, last, first = append(full, f+" "+l), append(last, l), append(first, f[:min(3, len(f))])
+				}
+				r := &store.Resource{Vendor: "whippy", Kind: "contact", ID: fmt.Sprintf("c%d", i), Doc: []byte(`{"id":"x"}`),
+					Keys: []store.Key{store.K("phone", fmt.Sprintf("+1206%07d", 2000000+i)), store.T("name", f+" "+l)}}
+				if err := tx.Insert(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name  string
+		subs  []string
+		limit int
+	}{{"full", full, 50}, {"last", last, 50}, {"first3", first, 10}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for i := range b.N {
+				err := db.View(ctx, "ws", func(tx *store.Tx) error {
+					got, total, err := tx.List(store.Query{Vendor: "whippy", Kind: "contact", Limit: bc.limit, Count: true,
+						Filters: []store.Filter{{Name: "name", Op: store.OpContains, Values: []string{bc.subs[i%len(bc.subs)]}}}})
+					if err == nil && (len(got) == 0 || total < len(got)) {
+						err = fmt.Errorf("%q: %d resources, total %d", bc.subs[i%len(bc.subs)], len(got), total)
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

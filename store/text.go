@@ -583,7 +583,10 @@ func (db *DB) countStoredText(ctx context.Context) error {
 
 // queryGram is one trigram of a substring: as written (for the FTS5 query,
 // which folds it) and folded (for its number).
-type queryGram struct{ text, folded string }
+type queryGram struct {
+	text, folded string
+	at           int // position of its first rune in the substring
+}
 
 // queryGrams returns the distinct trigrams of s, or nil when s is too short
 // for the index.
@@ -599,7 +602,7 @@ func queryGrams(s string) []queryGram {
 		f := strings.Map(unicode.ToLower, g)
 		if !seen[f] {
 			seen[f] = true
-			out = append(out, queryGram{g, f})
+			out = append(out, queryGram{g, f, i})
 		}
 	}
 	return out
@@ -613,7 +616,9 @@ const textTokens = 4
 // a row here, plus some 25 µs to open it) and every candidate costs a
 // check (some µs). Past the rarest trigram, one more is matched while the
 // candidates expected are more than textEnough and its rows fewer than
-// textWalk times them.
+// textWalk times them. Trigrams that overlap one already matched are
+// passed over: they share two of its characters, so they mostly hold the
+// same rows.
 const (
 	textEnough = 16
 	textWalk   = 500
@@ -621,11 +626,12 @@ const (
 
 // textQueryOf is the FTS5 query of a substring of grams, given the number
 // of rows that hold each (n, by folded trigram) among rows text rows: the
-// rarest trigram, and the next rarest while they narrow the candidates
-// enough to pay for their walk (see textEnough). est is the number of
-// candidates expected, assuming the trigrams independent. Without numbers
-// (rows 0) it takes up to textTokens trigrams spread over the substring.
-// Every candidate is checked, so any choice gives the same answer.
+// rarest trigram, and the next rarest that overlap none taken while they
+// narrow the candidates enough to pay for their walk (see textEnough). est
+// is the number of candidates expected, taking the trigrams as
+// independent. Without numbers (rows 0) it takes up to textTokens trigrams
+// spread over the substring. Every candidate is checked, so any choice
+// gives the same answer.
 func textQueryOf(grams []queryGram, n map[string]int, rows int) (q string, est int) {
 	var pick []queryGram
 	if rows <= 0 {
@@ -645,6 +651,9 @@ func textQueryOf(grams []queryGram, n map[string]int, rows int) (q string, est i
 	for _, g := range sorted[1:] {
 		if len(pick) == textTokens || e <= textEnough || float64(n[g.folded]) > e*textWalk {
 			break
+		}
+		if slices.ContainsFunc(pick, func(p queryGram) bool { return g.at > p.at-textMinRunes && g.at < p.at+textMinRunes }) {
+			continue
 		}
 		pick = append(pick, g)
 		e = e * float64(n[g.folded]) / float64(rows)
