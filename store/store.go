@@ -148,7 +148,7 @@ func (db *DB) Open(ctx context.Context) error {
 	nReaders := 0
 	if !memory {
 		u := url.URL{Scheme: "file", Opaque: db.Path}
-		dsn = u.String() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(normal)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=journal_size_limit(67108864)&_pragma=mmap_size(1073741824)"
+		dsn = u.String() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(normal)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=journal_size_limit(67108864)"
 		nReaders = max(2, runtime.GOMAXPROCS(0)*2)
 	}
 	pool, err := sql.Open("sqlite", dsn)
