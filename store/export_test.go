@@ -77,7 +77,30 @@ func (tx *Tx) TextGrams(vendor, kind string) (map[string]int, error) {
 		}
 		out[g] = n
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	tx.db.text.gmu.Lock()
+	for k, d := range tx.db.text.grams {
+		if k.ws == tx.ws && k.vendor == vendor && k.kind == kind {
+			out[k.gram] += d
+		}
+	}
+	tx.db.text.gmu.Unlock()
+	for g, n := range out {
+		if n == 0 {
+			delete(out, g)
+		}
+	}
+	return out, nil
+}
+
+// PendingGrams returns the number of trigram number changes not yet
+// written.
+func (db *DB) PendingGrams() int {
+	db.text.gmu.Lock()
+	defer db.text.gmu.Unlock()
+	return len(db.text.grams)
 }
 
 // TextMatches returns the FTS5 queries of q's substring sources, in filter

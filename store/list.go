@@ -306,6 +306,7 @@ func (pl *listPlan) textSource(s *source, grams []queryGram) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	pl.tx.db.pendingGrams(pl.tx, pl.tx.ws, pl.q.Vendor, pl.q.Kind, folded, n)
 	var est int
 	s.text, est = textQueryOf(grams, n, n[""])
 	if err := pl.textCandidates(s); err != nil {

@@ -192,3 +192,33 @@ func BenchmarkNames100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInsertContact stores one contact per transaction, as POST
+// /contacts does: a phone, an email and a text name (the trigram index and
+// its numbers), among 10,000 others.
+func BenchmarkInsertContact(b *testing.B) {
+	db := MustOpenDB(b, "file")
+	ctx := context.Background()
+	mustWorkspace(b, db, "ws")
+	insert := func(ctx context.Context, from, to int) {
+		err := db.Update(ctx, "ws", func(tx *store.Tx) error {
+			for i := from; i < to; i++ {
+				r := &store.Resource{Vendor: "whippy", Kind: "contact", ID: fmt.Sprintf("c%d", i), Doc: []byte(`{"id":"x"}`),
+					Keys: []store.Key{store.K("phone", fmt.Sprintf("+1206%07d", 2000000+i)), store.K("email", fmt.Sprintf("new%d@example.com", i)),
+						store.T("name", fmt.Sprintf("New %d", i))}}
+				if err := tx.Insert(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	insert(store.Bulk(ctx), 0, 10000)
+	b.ResetTimer()
+	for i := range b.N {
+		insert(ctx, 10000+i, 10001+i)
+	}
+}

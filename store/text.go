@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -59,10 +61,105 @@ func textSpace(ws, vendor, kind string) int64 {
 	return int64(h.Sum64() >> (64 - 23))
 }
 
-// textNames is the set of text key names, by vendor and kind, as committed.
+// textNames is the set of text key names, by vendor and kind, as committed,
+// and the committed changes to the trigram numbers not yet written.
 type textNames struct {
 	mu    sync.RWMutex
 	names map[[2]string][]string
+
+	// grams are changes to text_grams that committed transactions made:
+	// the writer writes them in a transaction of its own once there are
+	// gramsFlushSize of them or gramsFlushEvery has passed (flushGrams),
+	// and at Close, so that a single write does not pay an upsert per
+	// trigram. Readers add them to what they read. A crash loses them:
+	// the numbers then drift from the rows by what it lost, which costs
+	// searches time, never answers.
+	gmu        sync.Mutex
+	grams      map[gramKey]int
+	gramsSince time.Time
+}
+
+// Thresholds of flushGrams.
+const (
+	gramsFlushSize  = 4096
+	gramsFlushEvery = time.Second
+)
+
+// txGrams is what a transaction did to the trigram numbers.
+type txGrams struct {
+	d        map[gramKey]int
+	reset    []string // workspaces whose numbers it deleted
+	resetAll bool     // it deleted every number
+}
+
+// publish adds the changes of a committed transaction to the pending ones.
+func (t *textNames) publish(g txGrams) {
+	if g.d == nil && g.reset == nil && !g.resetAll {
+		return
+	}
+	t.gmu.Lock()
+	defer t.gmu.Unlock()
+	if g.resetAll {
+		t.grams = nil
+	}
+	for k := range t.grams {
+		if slices.Contains(g.reset, k.ws) {
+			delete(t.grams, k)
+		}
+	}
+	if len(g.d) > 0 && t.grams == nil {
+		t.grams = map[gramKey]int{}
+	}
+	for k, d := range g.d {
+		t.grams[k] += d
+	}
+}
+
+// flushGrams writes the pending changes to the trigram numbers when there
+// are enough of them or they have waited long enough (or with force). It
+// runs on the writer's goroutine, between batches. Readers wait for it:
+// they would otherwise see the numbers neither pending nor written.
+func (db *DB) flushGrams(force bool) {
+	t := &db.text
+	t.gmu.Lock()
+	defer t.gmu.Unlock()
+	if len(t.grams) == 0 || (!force && len(t.grams) < gramsFlushSize && time.Since(t.gramsSince) < gramsFlushEvery) {
+		return
+	}
+	b, err := gramsJSON(t.grams)
+	if err == nil {
+		err = db.exec("BEGIN IMMEDIATE")
+	}
+	if err == nil {
+		bg := context.Background()
+		var st *sql.Stmt
+		if st, err = db.writer.stmt(bg, gramsUpsert); err == nil {
+			_, err = st.ExecContext(bg, b)
+		}
+		if err == nil {
+			err = db.exec("COMMIT")
+		}
+		if err != nil {
+			db.exec("ROLLBACK")
+		}
+	}
+	if err != nil {
+		// Kept for a later batch.
+		return
+	}
+	t.grams, t.gramsSince = nil, time.Now()
+}
+
+// pendingGrams adds to n the pending changes to the numbers of grams of a
+// workspace's kind, and those of transaction tx (a write transaction reads
+// its own).
+func (db *DB) pendingGrams(tx *Tx, ws, vendor, kind string, grams []string, n map[string]int) {
+	db.text.gmu.Lock()
+	defer db.text.gmu.Unlock()
+	for _, g := range grams {
+		k := gramKey{ws, vendor, kind, g}
+		n[g] += db.text.grams[k] + tx.grams.d[k]
+	}
 }
 
 func (t *textNames) of(vendor, kind string) []string {
@@ -201,6 +298,8 @@ func (tx *Tx) publishText() {
 		tx.db.text.add(n[0], n[1], n[2])
 	}
 	tx.newText = nil
+	tx.db.text.publish(tx.grams)
+	tx.grams = txGrams{}
 }
 
 // writeText stores the text row of resource seq from its keys, registering
@@ -310,7 +409,10 @@ func (tx *Tx) flushText() error {
 	}
 	// One statement per kind of write (each statement may flush).
 	var del, ins, repl []any
-	grams := map[gramKey]int{}
+	if tx.grams.d == nil {
+		tx.grams.d = map[gramKey]int{}
+	}
+	grams := tx.grams.d
 	for _, rowid := range tx.textOrder {
 		p := tx.textPending[rowid]
 		if !p.written {
@@ -348,7 +450,7 @@ func (tx *Tx) flushText() error {
 			return fmt.Errorf("index text: %w", err)
 		}
 	}
-	return tx.addGrams(grams)
+	return nil
 }
 
 // reindexText rewrites the text row of resource seq from its stored keys.
@@ -429,6 +531,13 @@ func (tx *Tx) deleteText(ws string) error {
 	if err := tx.flushText(); err != nil {
 		return err
 	}
+	// The workspace's numbers go with its other rows (workspaceTables).
+	for k := range tx.grams.d {
+		if k.ws == ws {
+			delete(tx.grams.d, k)
+		}
+	}
+	tx.grams.reset = append(tx.grams.reset, ws)
 	for _, k := range kinds {
 		if _, err := tx.exec(`DELETE FROM resource_text WHERE rowid IN
 			(SELECT ? + seq FROM resources WHERE workspace_id = ? AND vendor = ? AND kind = ?)`,
@@ -498,24 +607,37 @@ func eachGram(s string, fn func(string)) {
 	}
 }
 
-// addGrams writes changes to the trigram numbers.
-func (tx *Tx) addGrams(m map[gramKey]int) error {
-	var rows []any
+// gramsUpsert adds changes (JSON rows of workspace, vendor, kind, gram
+// and change) to the trigram numbers.
+const gramsUpsert = `INSERT INTO text_grams (workspace_id, vendor, kind, gram, n)
+	SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) WHERE true
+	ON CONFLICT DO UPDATE SET n = n + excluded.n`
+
+// gramsJSON encodes changes to the trigram numbers for gramsUpsert.
+func gramsJSON(m map[gramKey]int) (string, error) {
+	rows := make([]any, 0, len(m))
 	for k, d := range m {
 		if d != 0 {
 			rows = append(rows, []any{k.ws, k.vendor, k.kind, k.gram, d})
 		}
 	}
-	if len(rows) == 0 {
-		return nil
-	}
 	b, err := json.Marshal(rows)
 	if err != nil {
-		return fmt.Errorf("count text: %w", err)
+		return "", fmt.Errorf("count text: %w", err)
 	}
-	if _, err := tx.exec(`INSERT INTO text_grams (workspace_id, vendor, kind, gram, n)
-		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) WHERE true
-		ON CONFLICT DO UPDATE SET n = n + excluded.n`, string(b)); err != nil {
+	return string(b), nil
+}
+
+// addGrams writes changes to the trigram numbers in the transaction.
+func (tx *Tx) addGrams(m map[gramKey]int) error {
+	if len(m) == 0 {
+		return nil
+	}
+	b, err := gramsJSON(m)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(gramsUpsert, b); err != nil {
 		return fmt.Errorf("count text: %w", err)
 	}
 	return nil
@@ -606,6 +728,20 @@ func queryGrams(s string) []queryGram {
 		}
 	}
 	return out
+}
+
+// deleteAllText empties the text index and the trigram numbers, for
+// ReplaceAll (which deletes every resource).
+func (tx *Tx) deleteAllText() error {
+	tx.textPending, tx.textOrder = nil, nil
+	tx.grams = txGrams{resetAll: true}
+	if _, err := tx.exec(`INSERT INTO resource_text (resource_text) VALUES ('delete-all')`); err != nil {
+		return fmt.Errorf("delete text: %w", err)
+	}
+	if _, err := tx.exec(`DELETE FROM text_grams`); err != nil {
+		return fmt.Errorf("delete text: %w", err)
+	}
+	return nil
 }
 
 // textTokens bounds the trigrams of a substring's FTS5 query: each costs

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -429,8 +430,19 @@ func TestTextGrams(t *testing.T) {
 		t.Errorf("workspace b has %v", got)
 	}
 
-	// A database written before the numbers were kept counts them at open.
+	// The numbers waiting to be written are written at Close.
 	path := db.Path
+	db.Close()
+	db = store.New(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.PendingGrams(); n != 0 {
+		t.Errorf("%d changes pending after a restart", n)
+	}
+	checkGrams("after a restart")
+
+	// A database written before the numbers were kept counts them at open.
 	db.Close()
 	raw, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
@@ -457,4 +469,53 @@ func TestTextGrams(t *testing.T) {
 	}
 	model = map[string]map[string][]string{"b": {}}
 	checkGrams("after replacing every workspace")
+}
+
+// TestTextGramsFlush checks that the writer writes the pending changes to
+// the trigram numbers once there are many: a load of many distinct
+// trigrams leaves none pending after the writer's next batch.
+func TestTextGramsFlush(t *testing.T) {
+	db := MustOpenDB(t, ":memory:")
+	ctx := context.Background()
+	mustWorkspace(t, db, "a")
+	// A first change, written at the next batch (the first is due at
+	// once): the next is due by time only a while later.
+	for range 2 {
+		err := db.Update(ctx, "a", func(tx *store.Tx) error {
+			return tx.Insert(&store.Resource{Vendor: "v", Kind: "first", ID: "x", Doc: []byte(`{}`), Keys: []store.Key{store.T("name", "first")}})
+		})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			t.Fatal(err)
+		}
+	}
+	const n = 6000
+	err := db.Update(store.Bulk(ctx), "a", func(tx *store.Tx) error {
+		for i := range n {
+			v := string([]rune{rune('a' + i%26), rune('a' + i/26%26), rune('a' + i/676%26)})
+			if err := tx.Insert(&store.Resource{Vendor: "v", Kind: "k", ID: v, Doc: []byte(`{}`), Keys: []store.Key{store.T("name", v)}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The writer flushes after a batch: the next update waits for it.
+	if err := db.Update(ctx, "a", func(tx *store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if p := db.PendingGrams(); p != 0 {
+		t.Errorf("%d changes pending after %d distinct trigrams", p, n)
+	}
+	err = db.View(ctx, "a", func(tx *store.Tx) error {
+		got, err := tx.TextGrams("v", "k")
+		if err == nil && (len(got) != n+1 || got["abc"] != 1 || got[""] != n) {
+			t.Errorf("%d numbers, abc %d, rows %d; want %d, 1, %d", len(got), got["abc"], got[""], n+1, n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

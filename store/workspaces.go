@@ -490,9 +490,9 @@ func (db *DB) ReplaceAll(ctx context.Context, workspaces []Workspace, seeds []fu
 			}
 			db.wsMu.Unlock()
 		})
-		tx.textPending, tx.textOrder, tx.counts = nil, nil, nil
-		if _, err := tx.exec(`INSERT INTO resource_text (resource_text) VALUES ('delete-all')`); err != nil {
-			return fmt.Errorf("delete text: %w", err)
+		tx.counts = nil
+		if err := tx.deleteAllText(); err != nil {
+			return err
 		}
 		for _, t := range append(append([]string{}, workspaceTables...), "journal_pages", "credentials", "workspaces") {
 			q := `DELETE FROM ` + t
