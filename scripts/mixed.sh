@@ -32,6 +32,9 @@
 #   READY_TIMEOUT   seconds to wait for /_sandbox/health, default 60
 #   VEGETA_VERSION  version of github.com/tsenart/vegeta/v12, default v12.13.0
 #   RESULTS_DIR     when set, vegeta's results (results.<size>.bin) are kept there
+#   PROFILE_DIR     when set, the server serves pprof (--pprof-addr, a free loopback
+#                   port) and a CPU profile of each attack is kept there
+#                   (cpu.<size>.pprof: go tool pprof -top bin/vendorsim cpu.100000.pprof)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -116,12 +119,24 @@ for p in $(seq 18280 18380); do
 done
 [ -n "$port" ] || die "no free port in 18280..18380"
 base="http://127.0.0.1:$port"
+pprof_args=()
+if [ -n "${PROFILE_DIR:-}" ]; then
+	mkdir -p "$PROFILE_DIR"
+	for p in $(seq $((port + 1)) 18480); do
+		if ! port_in_use "$p"; then
+			pprof_port=$p
+			break
+		fi
+	done
+	[ -n "${pprof_port:-}" ] || die "no free port for pprof"
+	pprof_args=(--pprof-addr "127.0.0.1:$pprof_port")
+fi
 
 # start_server starts vendorsim on the database and sets ready_ms.
 start_server() {
 	local start_ms
 	start_ms=$(now_ms)
-	"$root/bin/vendorsim" --addr "127.0.0.1:$port" --db "$db" --log-level warn \
+	"$root/bin/vendorsim" --addr "127.0.0.1:$port" --db "$db" --log-level warn "${pprof_args[@]}" \
 		>>"$tmpdir/server.log" 2>&1 &
 	server_pid=$!
 	local deadline=$((SECONDS + READY_TIMEOUT))
@@ -284,8 +299,15 @@ w=0
 for size in $SIZES; do
 	w=$((w + 1))
 	say "mix at $RATE req/s for $DURATION against $size contacts"
+	prof_pid=""
+	if [ -n "${PROFILE_DIR:-}" ]; then
+		curl -fsS -o "$PROFILE_DIR/cpu.$size.pprof" \
+			"http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=$((dur_s > 1 ? dur_s - 1 : 1))" &
+		prof_pid=$!
+	fi
 	"$vegeta" attack -format=json -targets="$tmpdir/targets.$w.json" -rate="$RATE" -duration="$DURATION" \
 		-timeout=30s -max-body=-1 >"$tmpdir/results.$w.bin"
+	[ -z "$prof_pid" ] || wait "$prof_pid" || die "the CPU profile of the attack failed"
 	"$vegeta" report -type=json <"$tmpdir/results.$w.bin" >"$tmpdir/report.$w.json"
 	rep[$size]="$tmpdir/report.$w.json"
 	if [ -n "${RESULTS_DIR:-}" ]; then
