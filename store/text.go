@@ -750,14 +750,16 @@ const textTokens = 4
 
 // Choosing the trigrams to match: FTS5 walks each one's rows (about 7 ns
 // a row here, plus some 25 µs to open it) and every candidate costs a
-// check (some µs). Past the rarest trigram, one more is matched while the
-// candidates expected are more than textEnough and its rows fewer than
-// textWalk times them. Trigrams that overlap one already matched are
+// check (some µs: textWalk rows of a walk; opening is textOpen). Past the rarest
+// trigram, one more is matched while the candidates expected are more than
+// textEnough and the checks it saves (of the candidates it leaves out)
+// cost more than its walk. Trigrams that overlap one already matched are
 // passed over: they share two of its characters, so they mostly hold the
 // same rows.
 const (
 	textEnough = 16
-	textWalk   = 500
+	textWalk   = 500  // rows walked in the time of a check
+	textOpen   = 4000 // rows walked in the time of opening a trigram
 )
 
 // textQueryOf is the FTS5 query of a substring of grams, given the number
@@ -785,14 +787,21 @@ func textQueryOf(grams []queryGram, n map[string]int, rows int) (q string, est i
 	pick = sorted[:1]
 	e := float64(n[sorted[0].folded])
 	for _, g := range sorted[1:] {
-		if len(pick) == textTokens || e <= textEnough || float64(n[g.folded]) > e*textWalk {
+		if len(pick) == textTokens || e <= textEnough {
 			break
 		}
 		if slices.ContainsFunc(pick, func(p queryGram) bool { return g.at > p.at-textMinRunes && g.at < p.at+textMinRunes }) {
 			continue
 		}
+		// It saves checking the candidates it leaves out; it costs a
+		// walk of its rows. (Later ones hold more rows and leave out
+		// fewer.)
+		c := float64(n[g.folded])
+		if c+textOpen >= e*(1-c/float64(rows))*textWalk {
+			break
+		}
 		pick = append(pick, g)
-		e = e * float64(n[g.folded]) / float64(rows)
+		e = e * c / float64(rows)
 	}
 	return matchOf(pick), int(e)
 }
