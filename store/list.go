@@ -198,6 +198,9 @@ type source struct {
 	// seqs lists a substring filter's candidates (JSON) when there are
 	// fewer than planCap, so that the index is read once.
 	seqs string
+	// exact marks a substring source whose seqs are its filter's matches
+	// (its candidates, checked against the key index).
+	exact bool
 	// scan marks a filter no index range serves (a short substring, a
 	// prefix): its key's values are read and compared, one by one.
 	scan   bool
@@ -329,11 +332,11 @@ func (pl *listPlan) textCandidates(s *source) error {
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
 	b := []byte{'['}
 	for rows.Next() {
 		var seq int64
 		if err := rows.Scan(&seq); err != nil {
+			rows.Close()
 			return err
 		}
 		if s.n > 0 {
@@ -342,12 +345,43 @@ func (pl *listPlan) textCandidates(s *source) error {
 		b = strconv.AppendInt(b, seq, 10)
 		s.n++
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if s.n < planCap {
-		s.seqs = string(append(b, ']'))
+	if s.n >= planCap {
+		return nil
 	}
+	// Few candidates: checked at once with the filter's own comparison,
+	// from the key index in seq order (the order of the candidates), so
+	// that the count and the page read the matches only.
+	f := pl.filters[s.fi]
+	cond, cargs := filterSQL("x.value", f)
+	query = `SELECT DISTINCT x.seq FROM resource_keys x INDEXED BY resource_keys_seq
+		WHERE x.seq IN (SELECT value FROM json_each(?)) AND x.name = ? AND ` + cond + ` AND x.workspace_id = ? AND x.vendor = ? AND x.kind = ?`
+	args = append(append([]any{string(append(b, ']')), f.Name}, cargs...), pl.tx.ws, pl.q.Vendor, pl.q.Kind)
+	pl.probes = append(pl.probes, probe{query, args})
+	matches, err := pl.tx.query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer matches.Close()
+	b, s.n = append(b[:0], '['), 0
+	for matches.Next() {
+		var seq int64
+		if err := matches.Scan(&seq); err != nil {
+			return err
+		}
+		if s.n > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, seq, 10)
+		s.n++
+	}
+	if err := matches.Err(); err != nil {
+		return err
+	}
+	s.seqs, s.exact = string(append(b, ']')), true
 	return nil
 }
 
@@ -476,9 +510,9 @@ func (pl *listPlan) seqsOf(s *source) (string, []any) {
 }
 
 // skipOf is the filter a source guarantees (a substring's candidates are
-// only candidates: it guarantees none).
+// only candidates, until checked: then it guarantees its filter).
 func skipOf(s *source) int {
-	if s == nil || s.text != "" {
+	if s == nil || (s.text != "" && !s.exact) {
 		return -1
 	}
 	return s.fi
@@ -501,6 +535,11 @@ func (pl *listPlan) count() (int, error) {
 			pl.tx.ws, q.Vendor, q.Kind).Scan(&n)
 		return n, err
 	}
+	if s := pl.smallest(anySource); s != nil && s.exact && len(pl.filters) == 1 && !q.HasParent &&
+		q.CreatedBefore.IsZero() && q.CreatedAfter.IsZero() && q.UpdatedBefore.IsZero() && q.UpdatedAfter.IsZero() {
+		// The substring's checked matches are the answer.
+		return s.n, nil
+	}
 	sqlText, args := pl.countSQL()
 	err := pl.tx.queryRow(sqlText, args...).Scan(&n)
 	return n, err
@@ -519,7 +558,7 @@ func (pl *listPlan) countSQL() (string, []any) {
 			append(append(args, pl.q.Parent), wargs...)
 	case s.text != "":
 		sub, sargs := pl.seqsOf(s)
-		w, wargs := pl.where(resourceColumns, -1, false, false)
+		w, wargs := pl.where(resourceColumns, skipOf(s), false, false)
 		return `SELECT COUNT(*) FROM resources r NOT INDEXED WHERE r.seq IN (` + sub + `) AND ` + base + w,
 			append(append(sargs, args...), wargs...)
 	default:

@@ -133,6 +133,8 @@ func TestListPlans(t *testing.T) {
 		{"PrefixOfText", store.Query{Filters: f("name", store.OpPrefix, "grace")}, candidates, candidates, fts},
 		{"SubstringNumbers", store.Query{Filters: f("name", store.OpContains, "grace hopper 1")}, candidates, candidates,
 			"SEARCH text_grams USING PRIMARY KEY (workspace_id=? AND vendor=? AND kind=? AND gram=?)"},
+		{"SubstringChecked", store.Query{Filters: f("name", store.OpContains, "ada lov")}, candidates, candidates,
+			"SEARCH x USING COVERING INDEX resource_keys_seq (seq=? AND name=?)"},
 		{"SubstringShort", store.Query{Filters: f("name", store.OpContains, "zo")},
 			"SEARCH r USING INDEX resources_by_created (workspace_id=? AND vendor=? AND kind=?)",
 			"SEARCH k USING PRIMARY KEY (workspace_id=? AND vendor=? AND kind=? AND name=?)", ""},

@@ -753,7 +753,7 @@ const textTokens = 4
 // check (some µs: textWalk rows of a walk; opening is textOpen). Past the rarest
 // trigram, one more is matched while the candidates expected are more than
 // textEnough and the checks it saves (of the candidates it leaves out)
-// cost more than its walk. Trigrams that overlap one already matched are
+// cost more than its walk. Trigrams next to one already matched are
 // passed over: they share two of its characters, so they mostly hold the
 // same rows.
 const (
@@ -764,7 +764,7 @@ const (
 
 // textQueryOf is the FTS5 query of a substring of grams, given the number
 // of rows that hold each (n, by folded trigram) among rows text rows: the
-// rarest trigram, and the next rarest that overlap none taken while they
+// rarest trigram, and the next rarest not next to one taken while they
 // narrow the candidates enough to pay for their walk (see textEnough). est
 // is the number of candidates expected, taking the trigrams as
 // independent. Without numbers (rows 0) it takes up to textTokens trigrams
@@ -790,7 +790,7 @@ func textQueryOf(grams []queryGram, n map[string]int, rows int) (q string, est i
 		if len(pick) == textTokens || e <= textEnough {
 			break
 		}
-		if slices.ContainsFunc(pick, func(p queryGram) bool { return g.at > p.at-textMinRunes && g.at < p.at+textMinRunes }) {
+		if slices.ContainsFunc(pick, func(p queryGram) bool { return g.at == p.at-1 || g.at == p.at+1 }) {
 			continue
 		}
 		// It saves checking the candidates it leaves out; it costs a
