@@ -315,6 +315,14 @@ func (pl *listPlan) textSource(s *source, grams []queryGram) error {
 	if err := pl.textCandidates(s); err != nil {
 		return err
 	}
+	if all := textQueryAll(grams, n); s.n >= planCap && n[""] > 0 && all != s.text {
+		// Too many candidates to check at once: the trigrams the
+		// estimate left out may still narrow them below planCap.
+		s.text, s.n = all, 0
+		if err := pl.textCandidates(s); err != nil {
+			return err
+		}
+	}
 	if s.n >= planCap && est > n[""]/textScan {
 		*s = source{fi: s.fi, scan: true, n: scanCost}
 	}

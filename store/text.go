@@ -806,6 +806,15 @@ func textQueryOf(grams []queryGram, n map[string]int, rows int) (q string, est i
 	return matchOf(pick), int(e)
 }
 
+// textQueryAll is the FTS5 query of the textTokens rarest of grams (by
+// their numbers n), neighbours or not: for when textQueryOf's choice
+// leaves too many candidates.
+func textQueryAll(grams []queryGram, n map[string]int) string {
+	sorted := slices.Clone(grams)
+	slices.SortStableFunc(sorted, func(a, b queryGram) int { return n[a.folded] - n[b.folded] })
+	return matchOf(sorted[:min(len(sorted), textTokens)])
+}
+
 // matchOf is the FTS5 query that every one of grams be present (in any
 // order: the index keeps no positions, and each candidate is checked).
 func matchOf(grams []queryGram) string {
