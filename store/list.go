@@ -97,7 +97,8 @@ const planCap = 500
 // measures and pins the index itself): each filter that an index can
 // serve (an exact value, a range of values, a substring or prefix of three
 // characters or more of a text key, a parent) is a source of candidates,
-// counted up to planCap from its index. The smallest source under planCap is read
+// counted up to planCap from its index (a substring's few candidates are
+// checked at once, see textSource). The smallest source under planCap is read
 // whole, every other condition is checked on its candidates, and they are
 // sorted. Otherwise the list walks, in the list's order, the smallest
 // source that is kept in that order (an exact value or a parent in
@@ -195,11 +196,10 @@ type probe struct {
 type source struct {
 	fi   int    // index in filters, or -1 for the parent
 	text string // FTS5 query of a substring filter
-	// seqs lists a substring filter's candidates (JSON) when there are
-	// fewer than planCap, so that the index is read once.
-	seqs string
-	// exact marks a substring source whose seqs are its filter's matches
-	// (its candidates, checked against the key index).
+	// seqs lists a substring filter's matches (JSON) when it has fewer
+	// than planCap candidates: they are checked against the key index
+	// once (exact), and the count and the page read only them.
+	seqs  string
 	exact bool
 	// scan marks a filter no index range serves (a short substring, a
 	// prefix): its key's values are read and compared, one by one.
