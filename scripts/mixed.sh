@@ -30,8 +30,12 @@
 #   SIZES           contacts per workspace, default "1000 10000 100000"
 #   BATCH           contacts per upsert request, default 500
 #   READY_TIMEOUT   seconds to wait for /_sandbox/health, default 60
+#   SINGLE_N        samples of each single lookup (1..99), default 5 (median; p90 from 10)
 #   VEGETA_VERSION  version of github.com/tsenart/vegeta/v12, default v12.13.0
 #   RESULTS_DIR     when set, vegeta's results (results.<size>.bin) are kept there
+#   PROFILE_DIR     when set, the server serves pprof (--pprof-addr, a free loopback
+#                   port) and a CPU profile of each attack is kept there
+#                   (cpu.<size>.pprof: go tool pprof -top bin/vendorsim cpu.100000.pprof)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -42,6 +46,7 @@ DURATION=${DURATION:-30s}
 SIZES=${SIZES:-1000 10000 100000}
 BATCH=${BATCH:-500}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
+SINGLE_N=${SINGLE_N:-5}
 VEGETA_VERSION=${VEGETA_VERSION:-v12.13.0}
 
 die() {
@@ -50,9 +55,10 @@ die() {
 }
 say() { echo "--> $*"; }
 
-for n in RATE BATCH READY_TIMEOUT; do
+for n in RATE BATCH READY_TIMEOUT SINGLE_N; do
 	[[ ${!n} =~ ^[0-9]+$ ]] && [ "${!n}" -ge 1 ] || die "$n must be a positive whole number, got '${!n}'"
 done
+[ "$SINGLE_N" -le 99 ] || die "SINGLE_N must be at most 99, got '$SINGLE_N'"
 [[ $DURATION =~ ^[0-9]+(ms|s|m)$ ]] || die "DURATION must look like 30s, got '$DURATION'"
 for s in $SIZES; do
 	[[ $s =~ ^[0-9]+$ ]] && [ "$s" -ge 1 ] && [ "$s" -le 1000000 ] || die "each of SIZES must be 1..1000000, got '$s'"
@@ -116,12 +122,24 @@ for p in $(seq 18280 18380); do
 done
 [ -n "$port" ] || die "no free port in 18280..18380"
 base="http://127.0.0.1:$port"
+pprof_args=()
+if [ -n "${PROFILE_DIR:-}" ]; then
+	mkdir -p "$PROFILE_DIR"
+	for p in $(seq $((port + 1)) 18480); do
+		if ! port_in_use "$p"; then
+			pprof_port=$p
+			break
+		fi
+	done
+	[ -n "${pprof_port:-}" ] || die "no free port for pprof"
+	pprof_args=(--pprof-addr "127.0.0.1:$pprof_port")
+fi
 
 # start_server starts vendorsim on the database and sets ready_ms.
 start_server() {
 	local start_ms
 	start_ms=$(now_ms)
-	"$root/bin/vendorsim" --addr "127.0.0.1:$port" --db "$db" --log-level warn \
+	"$root/bin/vendorsim" --addr "127.0.0.1:$port" --db "$db" --log-level warn "${pprof_args[@]}" \
 		>>"$tmpdir/server.log" 2>&1 &
 	server_pid=$!
 	local deadline=$((SECONDS + READY_TIMEOUT))
@@ -284,8 +302,15 @@ w=0
 for size in $SIZES; do
 	w=$((w + 1))
 	say "mix at $RATE req/s for $DURATION against $size contacts"
+	prof_pid=""
+	if [ -n "${PROFILE_DIR:-}" ]; then
+		curl -fsS -o "$PROFILE_DIR/cpu.$size.pprof" \
+			"http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=$((dur_s > 1 ? dur_s - 1 : 1))" &
+		prof_pid=$!
+	fi
 	"$vegeta" attack -format=json -targets="$tmpdir/targets.$w.json" -rate="$RATE" -duration="$DURATION" \
 		-timeout=30s -max-body=-1 >"$tmpdir/results.$w.bin"
+	[ -z "$prof_pid" ] || wait "$prof_pid" || die "the CPU profile of the attack failed"
 	"$vegeta" report -type=json <"$tmpdir/results.$w.bin" >"$tmpdir/report.$w.json"
 	rep[$size]="$tmpdir/report.$w.json"
 	if [ -n "${RESULTS_DIR:-}" ]; then
@@ -308,7 +333,8 @@ done
 
 # ---- single lookups ----------------------------------------------------------
 # Each uncached: a POST to the workspace first (a write empties its read
-# cache), then the GET, timed by curl. The median of 5 is printed.
+# cache), then the GET, timed by curl. The median of SINGLE_N (5) is
+# printed, and the 90th percentile too when SINGLE_N is 10 or more.
 w=0
 last=""
 for size in $SIZES; do
@@ -320,14 +346,17 @@ mid=$((last / 2))
 single() {
 	local path=$1 i t
 	: >"$tmpdir/single"
-	for i in 1 2 3 4 5; do
+	for ((i = 1; i <= SINGLE_N; i++)); do
 		curl -fsS -o /dev/null -X POST -H "X-WHIPPY-KEY: $key" -H 'Content-Type: application/json' \
-			-d "{\"phone\":\"+12${w}9$(printf '%07d' $((2000000 + RANDOM * 10 + i)))\"}" "$base/whippy/v1/contacts" || true
+			-d "{\"phone\":\"+12${w}9$(printf '%07d' $((2000000 + RANDOM * 100 + i)))\"}" "$base/whippy/v1/contacts" || true
 		t=$(curl -fsS -o /dev/null -w '%{time_starttransfer}' -H "X-WHIPPY-KEY: $key" "$base/whippy/v1$path") ||
 			die "GET $path failed"
 		echo "$t" >>"$tmpdir/single"
 	done
-	sort -n "$tmpdir/single" | sed -n 3p | awk '{printf "%.2f", $1 * 1000}'
+	sort -n "$tmpdir/single" | awk -v n="$SINGLE_N" '{ v[NR] = $1 * 1000 } END {
+		printf "%.2f", v[int((n + 1) / 2)]
+		if (n >= 10) printf " (p90 %.2f)", v[int(n * 0.9)]
+	}'
 }
 total=$(curl -fsS -H "X-WHIPPY-KEY: $key" "$base/whippy/v1/contacts?limit=1" | grep -o '"total":[0-9]*' | cut -d: -f2)
 
@@ -346,7 +375,7 @@ for size in $SIZES; do
 done
 printf '%-44s %s\n' "time to ready on the loaded database" "${ready_loaded_ms} ms"
 printf '%-44s %s\n' "database after the run" "$(du -m "$db" | cut -f1) MiB, WAL $(wal_mib) MiB"
-echo "single uncached GETs with $total contacts (median of 5, ms to first byte):"
+echo "single uncached GETs with $total contacts (median of $SINGLE_N, ms to first byte):"
 printf '  %-40s %s\n' "?phone=<stored>" "$(single "/contacts?phone=%2B12${w}0$(printf '%07d' $((2000000 + mid)))")"
 printf '  %-40s %s\n' "?email=<stored>" "$(single "/contacts?email=mixed${mid}@example.com")"
 printf '  %-40s %s\n' "?name=<stored full name>" "$(single "/contacts?name=Mixed%20${w}%20Person${mid}")"

@@ -58,3 +58,63 @@ func (tx *Tx) TextRows(vendor, kind string) (int, error) {
 		textRowid(space, 0), textRowid(space, 1<<textSeqBits-1)).Scan(&n)
 	return n, err
 }
+
+// TextGrams returns the trigram numbers of the transaction workspace's
+// resources of one kind (gram "" is the number of text rows), leaving out
+// zeros.
+func (tx *Tx) TextGrams(vendor, kind string) (map[string]int, error) {
+	rows, err := tx.query(`SELECT gram, n FROM text_grams WHERE workspace_id = ? AND vendor = ? AND kind = ? AND n != 0`, tx.ws, vendor, kind)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var g string
+		var n int
+		if err := rows.Scan(&g, &n); err != nil {
+			return nil, err
+		}
+		out[g] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	tx.db.text.gmu.Lock()
+	for k, d := range tx.db.text.grams {
+		if k.ws == tx.ws && k.vendor == vendor && k.kind == kind {
+			out[k.gram] += d
+		}
+	}
+	tx.db.text.gmu.Unlock()
+	for g, n := range out {
+		if n == 0 {
+			delete(out, g)
+		}
+	}
+	return out, nil
+}
+
+// PendingGrams returns the number of trigram number changes not yet
+// written.
+func (db *DB) PendingGrams() int {
+	db.text.gmu.Lock()
+	defer db.text.gmu.Unlock()
+	return len(db.text.grams)
+}
+
+// TextMatches returns the FTS5 queries of q's substring sources, in filter
+// order ("" for one whose key's values are compared instead).
+func (tx *Tx) TextMatches(q Query) ([]string, error) {
+	pl, err := tx.plan(q)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range pl.srcs {
+		if s.fi >= 0 && (pl.filters[s.fi].Op == OpContains || pl.filters[s.fi].Op == OpPrefix) {
+			out = append(out, s.text)
+		}
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -96,7 +97,8 @@ const planCap = 500
 // measures and pins the index itself): each filter that an index can
 // serve (an exact value, a range of values, a substring or prefix of three
 // characters or more of a text key, a parent) is a source of candidates,
-// counted up to planCap from its index. The smallest source under planCap is read
+// counted up to planCap from its index (a substring's few candidates are
+// checked at once, see textSource). The smallest source under planCap is read
 // whole, every other condition is checked on its candidates, and they are
 // sorted. Otherwise the list walks, in the list's order, the smallest
 // source that is kept in that order (an exact value or a parent in
@@ -111,6 +113,13 @@ func (tx *Tx) ListPage(q Query) (Page, error) {
 		return Page{}, err
 	}
 	var p Page
+	for _, s := range pl.srcs {
+		if s.n == 0 {
+			// Every source holds every match: one without candidates
+			// answers at once.
+			return p, nil
+		}
+	}
 	if q.Count {
 		n, err := pl.count()
 		if err != nil {
@@ -187,9 +196,11 @@ type probe struct {
 type source struct {
 	fi   int    // index in filters, or -1 for the parent
 	text string // FTS5 query of a substring filter
-	// seqs lists a substring filter's candidates (JSON) when there are
-	// fewer than planCap, so that the index is read once.
-	seqs string
+	// seqs lists a substring filter's matches (JSON) when it has fewer
+	// than planCap candidates: they are checked against the key index
+	// once (exact), and the count and the page read only them.
+	seqs  string
+	exact bool
 	// scan marks a filter no index range serves (a short substring, a
 	// prefix): its key's values are read and compared, one by one.
 	scan   bool
@@ -216,14 +227,14 @@ func (pl *listPlan) sources() error {
 			continue
 		}
 		s := source{fi: i}
-		tq, ok := "", false
+		var grams []queryGram
 		if (f.Op == OpContains || f.Op == OpPrefix) && pl.tx.db.text.has(q.Vendor, q.Kind, f.Name) {
 			// A prefix is a substring too: the trigram index proposes
 			// candidates, checked with the prefix's own comparison.
-			tq, ok = textQuery(f.Values[0])
+			grams = queryGrams(f.Values[0])
 		}
 		switch {
-		case (f.Op == OpPrefix || f.Op == OpContains) && !ok:
+		case (f.Op == OpPrefix || f.Op == OpContains) && grams == nil:
 			// A prefix ignores ASCII case, which no one range of the
 			// key index holds; a substring of fewer than three characters
 			// has no trigram to look up; a key that is not text has no
@@ -231,8 +242,7 @@ func (pl *listPlan) sources() error {
 			// index (not the resources), when no other source is smaller.
 			s.scan, s.n = true, scanCost
 		case f.Op == OpContains || f.Op == OpPrefix:
-			s.text = tq
-			if err := pl.textCandidates(&s); err != nil {
+			if err := pl.textSource(&s, grams); err != nil {
 				return err
 			}
 		default:
@@ -253,13 +263,75 @@ func (pl *listPlan) countProbe(n *int, query string, args ...any) error {
 	return pl.tx.queryRow(query, args...).Scan(n)
 }
 
-// textCandidates reads the candidates of substring source s, keeping them
-// when there are fewer than planCap.
-func (pl *listPlan) textCandidates(s *source) error {
-	// A write transaction reads its own text rows.
+// textScan is how many times cheaper reading a key's value from the key
+// index and comparing it is than checking a candidate of the trigram index
+// (a walk of its lists, a read of the resource, a look-up of its key): of a
+// substring that more than one row in textScan of its kind may contain, the
+// key's values are compared one by one instead.
+const textScan = 16
+
+// textSource makes substring source s of the trigrams grams: it looks up
+// their numbers, matches the rarest few (see textQueryOf) and reads the
+// candidates (textCandidates). Should they be many, and many more expected,
+// the key's values are compared instead (a scan source).
+func (pl *listPlan) textSource(s *source, grams []queryGram) error {
+	// A write transaction reads its own text rows and numbers.
 	if err := pl.tx.flushText(); err != nil {
 		return err
 	}
+	folded := make([]string, 0, len(grams)+1)
+	folded = append(folded, "")
+	for _, g := range grams {
+		folded = append(folded, g.folded)
+	}
+	b, err := json.Marshal(folded)
+	if err != nil {
+		return err
+	}
+	query := `SELECT gram, n FROM text_grams WHERE workspace_id = ? AND vendor = ? AND kind = ? AND gram IN (SELECT value FROM json_each(?))`
+	args := []any{pl.tx.ws, pl.q.Vendor, pl.q.Kind, string(b)}
+	pl.probes = append(pl.probes, probe{query, args})
+	rows, err := pl.tx.query(query, args...)
+	if err != nil {
+		return err
+	}
+	n := map[string]int{}
+	for rows.Next() {
+		var g string
+		var c int
+		if err := rows.Scan(&g, &c); err != nil {
+			rows.Close()
+			return err
+		}
+		n[g] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	pl.tx.db.pendingGrams(pl.tx, pl.tx.ws, pl.q.Vendor, pl.q.Kind, folded, n)
+	var est int
+	s.text, est = textQueryOf(grams, n, n[""])
+	if err := pl.textCandidates(s); err != nil {
+		return err
+	}
+	if all := textQueryAll(grams, n); s.n >= planCap && n[""] > 0 && all != s.text {
+		// Too many candidates to check at once: the trigrams the
+		// estimate left out may still narrow them below planCap.
+		s.text, s.n = all, 0
+		if err := pl.textCandidates(s); err != nil {
+			return err
+		}
+	}
+	if s.n >= planCap && est > n[""]/textScan {
+		*s = source{fi: s.fi, scan: true, n: scanCost}
+	}
+	return nil
+}
+
+// textCandidates reads the candidates of substring source s, keeping them
+// when there are fewer than planCap.
+func (pl *listPlan) textCandidates(s *source) error {
 	lo, hi := pl.textRange()
 	query := `SELECT rowid - ? FROM resource_text WHERE resource_text MATCH ? AND rowid BETWEEN ? AND ? LIMIT ?`
 	args := []any{lo, s.text, lo, hi, planCap}
@@ -268,11 +340,11 @@ func (pl *listPlan) textCandidates(s *source) error {
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
 	b := []byte{'['}
 	for rows.Next() {
 		var seq int64
 		if err := rows.Scan(&seq); err != nil {
+			rows.Close()
 			return err
 		}
 		if s.n > 0 {
@@ -281,12 +353,43 @@ func (pl *listPlan) textCandidates(s *source) error {
 		b = strconv.AppendInt(b, seq, 10)
 		s.n++
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if s.n < planCap {
-		s.seqs = string(append(b, ']'))
+	if s.n >= planCap {
+		return nil
 	}
+	// Few candidates: checked at once with the filter's own comparison,
+	// from the key index in seq order (the order of the candidates), so
+	// that the count and the page read the matches only.
+	f := pl.filters[s.fi]
+	cond, cargs := filterSQL("x.value", f)
+	query = `SELECT DISTINCT x.seq FROM resource_keys x INDEXED BY resource_keys_seq
+		WHERE x.seq IN (SELECT value FROM json_each(?)) AND x.name = ? AND ` + cond + ` AND x.workspace_id = ? AND x.vendor = ? AND x.kind = ?`
+	args = append(append([]any{string(append(b, ']')), f.Name}, cargs...), pl.tx.ws, pl.q.Vendor, pl.q.Kind)
+	pl.probes = append(pl.probes, probe{query, args})
+	matches, err := pl.tx.query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer matches.Close()
+	b, s.n = append(b[:0], '['), 0
+	for matches.Next() {
+		var seq int64
+		if err := matches.Scan(&seq); err != nil {
+			return err
+		}
+		if s.n > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, seq, 10)
+		s.n++
+	}
+	if err := matches.Err(); err != nil {
+		return err
+	}
+	s.seqs, s.exact = string(append(b, ']')), true
 	return nil
 }
 
@@ -415,9 +518,9 @@ func (pl *listPlan) seqsOf(s *source) (string, []any) {
 }
 
 // skipOf is the filter a source guarantees (a substring's candidates are
-// only candidates: it guarantees none).
+// only candidates, until checked: then it guarantees its filter).
 func skipOf(s *source) int {
-	if s == nil || s.text != "" {
+	if s == nil || (s.text != "" && !s.exact) {
 		return -1
 	}
 	return s.fi
@@ -440,6 +543,11 @@ func (pl *listPlan) count() (int, error) {
 			pl.tx.ws, q.Vendor, q.Kind).Scan(&n)
 		return n, err
 	}
+	if s := pl.smallest(anySource); s != nil && s.exact && len(pl.filters) == 1 && !q.HasParent &&
+		q.CreatedBefore.IsZero() && q.CreatedAfter.IsZero() && q.UpdatedBefore.IsZero() && q.UpdatedAfter.IsZero() {
+		// The substring's checked matches are the answer.
+		return s.n, nil
+	}
 	sqlText, args := pl.countSQL()
 	err := pl.tx.queryRow(sqlText, args...).Scan(&n)
 	return n, err
@@ -458,7 +566,7 @@ func (pl *listPlan) countSQL() (string, []any) {
 			append(append(args, pl.q.Parent), wargs...)
 	case s.text != "":
 		sub, sargs := pl.seqsOf(s)
-		w, wargs := pl.where(resourceColumns, -1, false, false)
+		w, wargs := pl.where(resourceColumns, skipOf(s), false, false)
 		return `SELECT COUNT(*) FROM resources r NOT INDEXED WHERE r.seq IN (` + sub + `) AND ` + base + w,
 			append(append(sargs, args...), wargs...)
 	default:

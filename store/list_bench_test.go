@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/brianvoe/gofakeit/v7"
 	"github.com/vendorsim/vendorsim/store"
 )
 
@@ -133,5 +134,91 @@ func BenchmarkList100k(b *testing.B) {
 				listOrFail(b, db, bc.q, bc.want)
 			}
 		})
+	}
+}
+
+// BenchmarkNames100k times substring lookups of names over 100,000 contacts
+// (BENCH_CONTACTS to change) named as the whippy seed names them
+// (gofakeit, first and last): a stored full name, a stored last name, and
+// the first three letters of a first name; cycling through 100 of each.
+func BenchmarkNames100k(b *testing.B) {
+	n := 100000
+	if s := os.Getenv("BENCH_CONTACTS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	db := MustOpenDB(b, "file")
+	ctx := context.Background()
+	mustWorkspace(b, db, "ws")
+	fake := gofakeit.New(11)
+	var full, last, first []string
+	for from := 0; from < n; from += 1000 {
+		err := db.Update(store.Bulk(ctx), "ws", func(tx *store.Tx) error {
+			for i := from; i < min(from+1000, n); i++ {
+				f, l := fake.FirstName(), fake.LastName()
+				if i%(n/100) == 0 {
+					full, last, first = append(full, f+" "+l), append(last, l), append(first, f[:min(3, len(f))])
+				}
+				r := &store.Resource{Vendor: "whippy", Kind: "contact", ID: fmt.Sprintf("c%d", i), Doc: []byte(`{"id":"x"}`),
+					Keys: []store.Key{store.K("phone", fmt.Sprintf("+1206%07d", 2000000+i)), store.T("name", f+" "+l)}}
+				if err := tx.Insert(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name  string
+		subs  []string
+		limit int
+	}{{"full", full, 50}, {"last", last, 50}, {"first3", first, 10}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for i := range b.N {
+				err := db.View(ctx, "ws", func(tx *store.Tx) error {
+					got, total, err := tx.List(store.Query{Vendor: "whippy", Kind: "contact", Limit: bc.limit, Count: true,
+						Filters: []store.Filter{{Name: "name", Op: store.OpContains, Values: []string{bc.subs[i%len(bc.subs)]}}}})
+					if err == nil && (len(got) == 0 || total < len(got)) {
+						err = fmt.Errorf("%q: %d resources, total %d", bc.subs[i%len(bc.subs)], len(got), total)
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkInsertContact stores one contact per transaction, as POST
+// /contacts does: a phone, an email and a text name (the trigram index and
+// its numbers), among 10,000 others.
+func BenchmarkInsertContact(b *testing.B) {
+	db := MustOpenDB(b, "file")
+	ctx := context.Background()
+	mustWorkspace(b, db, "ws")
+	insert := func(ctx context.Context, from, to int) {
+		err := db.Update(ctx, "ws", func(tx *store.Tx) error {
+			for i := from; i < to; i++ {
+				r := &store.Resource{Vendor: "whippy", Kind: "contact", ID: fmt.Sprintf("c%d", i), Doc: []byte(`{"id":"x"}`),
+					Keys: []store.Key{store.K("phone", fmt.Sprintf("+1206%07d", 2000000+i)), store.K("email", fmt.Sprintf("new%d@example.com", i)),
+						store.T("name", fmt.Sprintf("New %d", i))}}
+				if err := tx.Insert(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	insert(store.Bulk(ctx), 0, 10000)
+	b.ResetTimer()
+	for i := range b.N {
+		insert(ctx, 10000+i, 10001+i)
 	}
 }

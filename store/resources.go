@@ -164,6 +164,9 @@ func (tx *Tx) Update(r *Resource) error {
 		return fmt.Errorf("update %s %s: %w", r.Kind, r.ID, err)
 	}
 	r.CreatedAt = fromMicros(created)
+	if err := tx.holdTextOf(r.Vendor, r.Kind, seq); err != nil {
+		return err
+	}
 	if _, err := tx.exec(`DELETE FROM resource_keys WHERE seq = ?`, seq); err != nil {
 		return fmt.Errorf("update %s keys: %w", r.Kind, err)
 	}
@@ -183,6 +186,9 @@ func (tx *Tx) Delete(vendor, kind, id string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("delete %s %s: %w", kind, id, err)
+	}
+	if err := tx.holdTextOf(vendor, kind, seq); err != nil {
+		return err
 	}
 	if _, err := tx.exec(`DELETE FROM resource_keys WHERE seq = ?`, seq); err != nil {
 		return fmt.Errorf("delete %s keys: %w", kind, err)
@@ -225,6 +231,11 @@ func (tx *Tx) SetKeys(vendor, kind, id string, keys ...Key) error {
 	seq, created, err := tx.seqOf(vendor, kind, id)
 	if err != nil {
 		return err
+	}
+	if text {
+		if err := tx.holdTextOf(vendor, kind, seq); err != nil {
+			return err
+		}
 	}
 	count := map[string]int{}
 	for _, k := range keys {
@@ -297,6 +308,11 @@ func (tx *Tx) AddKeys(vendor, kind, id string, keys ...Key) error {
 	seq, created, err := tx.seqOf(vendor, kind, id)
 	if err != nil {
 		return err
+	}
+	if text {
+		if err := tx.holdTextOf(vendor, kind, seq); err != nil {
+			return err
+		}
 	}
 	if err := tx.insertKeys(seq, created, vendor, kind, keys); err != nil {
 		return err

@@ -314,6 +314,9 @@ type Tx struct {
 	// (see flushText).
 	textPending map[int64]*pendingText
 	textOrder   []int64
+	// grams holds the transaction's changes to the trigram numbers,
+	// published when it commits (see publishText).
+	grams txGrams
 	// counts holds the changes to resource_counts (see addCount).
 	counts map[countKey]int
 }
@@ -527,6 +530,7 @@ func (db *DB) write() {
 					req.err = errClosed
 					close(req.done)
 				default:
+					db.flushGrams(true)
 					return
 				}
 			}
@@ -542,6 +546,7 @@ func (db *DB) write() {
 		}
 		db.commitBatch(batch)
 		db.writerCheckpoint()
+		db.flushGrams(false)
 	}
 }
 

@@ -3,12 +3,15 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/vendorsim/vendorsim/store"
 )
@@ -207,5 +210,312 @@ func TestMigrationCarriesKeys(t *testing.T) {
 	}
 	if got := search(t, db, "a", "c", "name", "name z"); !slices.Equal(got, []string{"z"}) {
 		t.Errorf("substring: %v", got)
+	}
+}
+
+// gramsOf counts, the straightforward way, the rows holding each trigram
+// of the values of rows (lower-cased rune by rune), and under "" the rows
+// with a value.
+func gramsOf(rows map[string][]string) map[string]int {
+	out := map[string]int{}
+	for _, vals := range rows {
+		if len(vals) == 0 {
+			continue
+		}
+		out[""]++
+		seen := map[string]bool{}
+		for _, v := range vals {
+			rs := []rune(strings.Map(unicode.ToLower, v))
+			for i := 0; i+3 <= len(rs); i++ {
+				g := string(rs[i : i+3])
+				if !seen[g] {
+					seen[g] = true
+					out[g]++
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestTextGrams keeps the trigram numbers that choose a substring's plan
+// in step with the rows through inserts, updates, key changes, deletes,
+// a reset and a database written before the numbers were kept; and checks
+// the answers of substrings whose trigrams are nearly all in every row
+// (as the load scripts' names are), all in every row, absent from the
+// index, and three or four characters long, against a scan.
+func TestTextGrams(t *testing.T) {
+	db := MustOpenDB(t, "file")
+	ctx := context.Background()
+	mustWorkspace(t, db, "a")
+	mustWorkspace(t, db, "b")
+	const n = 1200
+	model := map[string]map[string][]string{"a": {}, "b": {}}
+	nameOf := func(i int) string {
+		if i%7 == 3 {
+			return fmt.Sprintf("Åsa Öberg %d", i)
+		}
+		return fmt.Sprintf("Mixed 1 Person%d", i)
+	}
+	for _, ws := range []string{"a", "b"} {
+		err := db.Update(store.Bulk(ctx), ws, func(tx *store.Tx) error {
+			for i := range n {
+				if ws == "b" && i >= 100 {
+					break
+				}
+				id := fmt.Sprintf("c%d", i)
+				keys := []store.Key{store.T("name", nameOf(i)), store.K("status", "open")}
+				model[ws][id] = []string{nameOf(i)}
+				if i%5 == 0 {
+					keys = append(keys, store.T("name", fmt.Sprintf("nick%d", i)))
+					model[ws][id] = append(model[ws][id], fmt.Sprintf("nick%d", i))
+				}
+				if err := tx.Insert(&store.Resource{Vendor: "v", Kind: "contact", ID: id, Doc: []byte(`{}`), Keys: keys}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Changes, with a read between them in one transaction (a write
+	// transaction searches its own rows).
+	err := db.Update(ctx, "a", func(tx *store.Tx) error {
+		for i := 0; i < 60; i++ {
+			id := fmt.Sprintf("c%d", i*17)
+			switch i % 4 {
+			case 0:
+				v := fmt.Sprintf("Renamed Ünïcode %d", i)
+				model["a"][id] = []string{v}
+				if err := tx.Update(&store.Resource{Vendor: "v", Kind: "contact", ID: id, Doc: []byte(`{}`), Keys: []store.Key{store.T("name", v)}}); err != nil {
+					return err
+				}
+			case 1:
+				delete(model["a"], id)
+				if err := tx.Delete("v", "contact", id); err != nil {
+					return err
+				}
+			case 2:
+				v := fmt.Sprintf("set %d", i)
+				model["a"][id] = []string{v}
+				if err := tx.SetKeys("v", "contact", id, store.T("name", v)); err != nil {
+					return err
+				}
+			case 3:
+				v := fmt.Sprintf("also %d", i)
+				model["a"][id] = append(model["a"][id], v)
+				if err := tx.AddKeys("v", "contact", id, store.T("name", v)); err != nil {
+					return err
+				}
+			}
+			if i == 30 {
+				if _, _, err := tx.List(store.Query{Vendor: "v", Kind: "contact", Filters: []store.Filter{{Name: "name", Op: store.OpContains, Values: []string{"renamed"}}}}); err != nil {
+					return err
+				}
+			}
+		}
+		// A key written before its name was text, then a text key of
+		// that name: the rows that have it are indexed again.
+		model["a"]["c1"] = append(model["a"]["c1"], "old alias")
+		if err := tx.AddKeys("v", "contact", "c1", store.K("alias", "old alias")); err != nil {
+			return err
+		}
+		model["a"]["aliased"] = []string{"Mixed 1 Person1", "new alias"}
+		if err := tx.Insert(&store.Resource{Vendor: "v", Kind: "contact", ID: "aliased", Doc: []byte(`{}`),
+			Keys: []store.Key{store.T("name", "Mixed 1 Person1"), store.T("alias", "new alias")}}); err != nil {
+			return err
+		}
+		// Written and rewritten in one transaction.
+		model["a"]["fresh"] = []string{"twice written"}
+		if err := tx.Insert(&store.Resource{Vendor: "v", Kind: "contact", ID: "fresh", Doc: []byte(`{}`), Keys: []store.Key{store.T("name", "once")}}); err != nil {
+			return err
+		}
+		return tx.SetKeys("v", "contact", "fresh", store.T("name", "twice written"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGrams := func(when string) {
+		t.Helper()
+		for ws, rows := range model {
+			err := db.View(ctx, ws, func(tx *store.Tx) error {
+				got, err := tx.TextGrams("v", "contact")
+				if err != nil {
+					return err
+				}
+				want := gramsOf(rows)
+				if len(got) != len(want) {
+					t.Errorf("%s: workspace %s has %d trigram numbers, want %d", when, ws, len(got), len(want))
+				}
+				for g, w := range want {
+					if got[g] != w {
+						t.Errorf("%s: workspace %s trigram %q = %d, want %d", when, ws, g, got[g], w)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	checkGrams("after writes")
+
+	find := func(ws, sub string) ([]string, int, []string) {
+		t.Helper()
+		var got []string
+		var total int
+		var match []string
+		err := db.View(ctx, ws, func(tx *store.Tx) error {
+			q := store.Query{Vendor: "v", Kind: "contact", Count: true, Filters: []store.Filter{{Name: "name", Op: store.OpContains, Values: []string{sub}}}}
+			rs, n, err := tx.List(q)
+			got, total = ids(rs), n
+			if err == nil {
+				match, err = tx.TextMatches(q)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(got)
+		return got, total, match
+	}
+	want := func(ws, sub string) []string {
+		var out []string
+		for id, vals := range model[ws] {
+			if slices.ContainsFunc(vals, func(v string) bool { return strings.Contains(asciiFold(v), asciiFold(sub)) }) {
+				out = append(out, id)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	for _, tt := range []struct {
+		sub   string
+		match string // the FTS5 query chosen ("" for a scan of the key's values), or "*" for any
+	}{
+		{"Mixed 1 Person1000", "*"}, // nearly every trigram is in every row
+		{"mixed 1 person", ""},      // every one is: comparing the values is cheaper
+		{"person", ""},
+		{"Mixed 1 Personq", `"onq"`}, // a trigram no row has: no candidates, no other trigram read
+		{"zzz", `"zzz"`},
+		{"son", "*"}, // three characters, in nearly every row
+		{"n11", "*"},
+		{"rson", "*"}, // four
+		{"n119", "*"},
+		{"öberg 10", "*"},
+		{"ÅSA ÖBERG 1", "*"},
+		{"ünïcode", "*"},
+		{"twice", "*"},
+		{"once", "*"},
+		{"nick10", "*"},
+		{"also 1", "*"},
+	} {
+		got, total, match := find("a", tt.sub)
+		w := want("a", tt.sub)
+		if !slices.Equal(got, w) || total != len(w) {
+			t.Errorf("%q: %d ids (total %d), want %d\ngot  %.200v\nwant %.200v", tt.sub, len(got), total, len(w), got, w)
+		}
+		if len(match) != 1 || (tt.match != "*" && match[0] != tt.match) {
+			t.Errorf("%q: FTS5 queries %q, want %q", tt.sub, match, tt.match)
+		}
+		if len(match) == 1 && strings.Contains(strings.ToLower(match[0]), `"mix"`) {
+			t.Errorf("%q: matches %s, a trigram of every row", tt.sub, match[0])
+		}
+	}
+	if got, _, _ := find("b", "Mixed 1 Person1000"); len(got) != 0 {
+		t.Errorf("workspace b has %v", got)
+	}
+
+	// The numbers waiting to be written are written at Close.
+	path := db.Path
+	db.Close()
+	db = store.New(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.PendingGrams(); n != 0 {
+		t.Errorf("%d changes pending after a restart", n)
+	}
+	checkGrams("after a restart")
+
+	// A database written before the numbers were kept counts them at open.
+	db.Close()
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`DELETE FROM text_grams`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db = store.New(path)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkGrams("after counting at open")
+
+	if err := db.ResetWorkspace(ctx, "a", nil); err != nil {
+		t.Fatal(err)
+	}
+	model["a"] = map[string][]string{}
+	checkGrams("after a reset")
+	if err := db.ReplaceAll(ctx, []store.Workspace{{ID: "b"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	model = map[string]map[string][]string{"b": {}}
+	checkGrams("after replacing every workspace")
+}
+
+// TestTextGramsFlush checks that the writer writes the pending changes to
+// the trigram numbers once there are many: a load of many distinct
+// trigrams leaves none pending after the writer's next batch.
+func TestTextGramsFlush(t *testing.T) {
+	db := MustOpenDB(t, ":memory:")
+	ctx := context.Background()
+	mustWorkspace(t, db, "a")
+	// A first change, written at the next batch (the first is due at
+	// once): the next is due by time only a while later.
+	for range 2 {
+		err := db.Update(ctx, "a", func(tx *store.Tx) error {
+			return tx.Insert(&store.Resource{Vendor: "v", Kind: "first", ID: "x", Doc: []byte(`{}`), Keys: []store.Key{store.T("name", "first")}})
+		})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			t.Fatal(err)
+		}
+	}
+	const n = 6000
+	err := db.Update(store.Bulk(ctx), "a", func(tx *store.Tx) error {
+		for i := range n {
+			v := string([]rune{rune('a' + i%26), rune('a' + i/26%26), rune('a' + i/676%26)})
+			if err := tx.Insert(&store.Resource{Vendor: "v", Kind: "k", ID: v, Doc: []byte(`{}`), Keys: []store.Key{store.T("name", v)}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The writer flushes after a batch: the next update waits for it.
+	if err := db.Update(ctx, "a", func(tx *store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if p := db.PendingGrams(); p != 0 {
+		t.Errorf("%d changes pending after %d distinct trigrams", p, n)
+	}
+	err = db.View(ctx, "a", func(tx *store.Tx) error {
+		got, err := tx.TextGrams("v", "k")
+		if err == nil && (len(got) != n+1 || got["abc"] != 1 || got[""] != n) {
+			t.Errorf("%d numbers, abc %d, rows %d; want %d, 1, %d", len(got), got["abc"], got[""], n+1, n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

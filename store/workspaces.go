@@ -35,7 +35,7 @@ type Credential struct {
 // workspaceTables lists the tables whose rows belong to one workspace, in an
 // order that respects foreign keys when deleting.
 // The journal is kept in pages of several workspaces: see deleteJournal.
-var workspaceTables = []string{"resource_keys", "resources", "resource_counts", "counters", "attempts", "deliveries", "events", "webhooks", "jobs"}
+var workspaceTables = []string{"resource_keys", "resources", "resource_counts", "text_grams", "counters", "attempts", "deliveries", "events", "webhooks", "jobs"}
 
 func (db *DB) loadCaches(ctx context.Context) error {
 	rows, err := db.writer.c.QueryContext(ctx, `SELECT id, clock_offset, clock_speed, clock_ref FROM workspaces`)
@@ -490,9 +490,9 @@ func (db *DB) ReplaceAll(ctx context.Context, workspaces []Workspace, seeds []fu
 			}
 			db.wsMu.Unlock()
 		})
-		tx.textPending, tx.textOrder, tx.counts = nil, nil, nil
-		if _, err := tx.exec(`INSERT INTO resource_text (resource_text) VALUES ('delete-all')`); err != nil {
-			return fmt.Errorf("delete text: %w", err)
+		tx.counts = nil
+		if err := tx.deleteAllText(); err != nil {
+			return err
 		}
 		for _, t := range append(append([]string{}, workspaceTables...), "journal_pages", "credentials", "workspaces") {
 			q := `DELETE FROM ` + t

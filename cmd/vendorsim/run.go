@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"slices"
@@ -99,6 +100,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info("control API listening", "addr", cln.Addr().String())
 	}
 
+	// Profiles on an address of their own, when asked for.
+	if addr := pprofAddr(args, getenv); addr != "" {
+		pln, err := net.Listen("tcp", addr)
+		if err != nil {
+			srv.Close()
+			if controlSrv != nil {
+				controlSrv.Close()
+			}
+			return fmt.Errorf("listen on %s (pprof): %w", addr, err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		pprofSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		go pprofSrv.Serve(pln)
+		defer pprofSrv.Close()
+		log.Info("pprof listening", "addr", pln.Addr().String())
+	}
+
 	start := time.Now()
 	a := app.New(app.Options{Config: cfg, Version: version, Logger: log})
 	if err := a.Open(ctx); err != nil {
@@ -140,6 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 type settings struct {
 	addr, db, configPath, logLevel, logFormat string
 	controlToken, controlAddr, scenariosDir   string
+	pprofAddr                                 string
 	strictAuth                                bool
 	seed                                      int64
 	speed                                     float64
@@ -158,6 +182,7 @@ func newFlagSet(s *settings) *flag.FlagSet {
 	fs.StringVar(&s.controlToken, "control-token", "", "require this token in X-Sandbox-Token on every control API call but /_sandbox/health")
 	fs.StringVar(&s.controlAddr, "control-addr", "", "serve the control API on this address only (e.g. 127.0.0.1:8081), not on --addr")
 	fs.StringVar(&s.scenariosDir, "scenarios-dir", "", "directory of scenario files (*.yaml) loaded beside the built-in ones")
+	fs.StringVar(&s.pprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof, /debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 	return fs
 }
 
@@ -166,7 +191,7 @@ func newFlagSet(s *settings) *flag.FlagSet {
 var environ = os.Environ
 
 // settingNames are the flags, each mirrored by VENDORSIM_<NAME>.
-var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed", "control-token", "control-addr", "scenarios-dir"}
+var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed", "control-token", "control-addr", "scenarios-dir", "pprof-addr"}
 
 func envName(flag string) string {
 	return "VENDORSIM_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
@@ -289,6 +314,19 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 		return config.Config{}, err
 	}
 	return cfg, nil
+}
+
+// pprofAddr is the --pprof-addr setting (the flag, else its variable). No
+// config key holds it: profiling belongs to one run, not to a sandbox's
+// configuration. loadConfig has checked the flags.
+func pprofAddr(args []string, getenv func(string) string) string {
+	var s settings
+	fs := newFlagSet(&s)
+	fs.SetOutput(io.Discard)
+	if fs.Parse(args) == nil && s.pprofAddr != "" {
+		return s.pprofAddr
+	}
+	return getenv(envName("pprof-addr"))
 }
 
 // configKeys maps flags to the config keys they set.
