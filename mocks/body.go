@@ -2,6 +2,7 @@ package mocks
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,30 @@ func readBody(c *call) error {
 }
 
 // resetBody gives r a fresh reader of the body that was read.
-func resetBody(r *http.Request, ri *requestInfo) {
-	r.Body = io.NopCloser(bytes.NewReader(ri.body))
+func resetBody(r *http.Request, ri *requestInfo) { setBody(r, ri, ri.body) }
+
+// setBody gives r a reader of b: the request's one bodyReader, rewound
+// (stages read the body several times, and a reader each time was an
+// allocation each).
+func setBody(r *http.Request, ri *requestInfo, b []byte) {
+	if ri.reader == nil {
+		ri.reader = new(bodyReader)
+	}
+	ri.reader.Reset(b)
+	r.Body = ri.reader
+}
+
+// bodyReader reads a body that was read whole.
+type bodyReader struct{ bytes.Reader }
+
+// Close implements io.ReadCloser.
+func (*bodyReader) Close() error { return nil }
+
+// bodySum returns the SHA-256 of the request body, computed once (the
+// validation memo and the read cache both key on it).
+func (ri *requestInfo) bodySum() [sha256.Size]byte {
+	if !ri.summed {
+		ri.sum, ri.summed = sha256.Sum256(ri.body), true
+	}
+	return ri.sum
 }

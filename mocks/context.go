@@ -31,6 +31,11 @@ type requestInfo struct {
 	noAnswer bool
 	// wrap, set by a Fault, wraps the writer of the later stages.
 	wrap func(http.ResponseWriter) http.ResponseWriter
+	// reader reads body for the stages that need an io.Reader (setBody).
+	reader *bodyReader
+	// sum is the body's SHA-256 once summed is set (bodySum).
+	sum    [32]byte
+	summed bool
 }
 
 type ctxKey struct{}

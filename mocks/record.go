@@ -51,7 +51,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 		Duration:       d,
 		RequestID:      ri.requestID,
 		Fault:          ri.fault,
-		RequestHeaders: headerJSON(r.Header, ri.api.secretHeaders),
+		RequestHeaders: ri.api.requestHeaders(r.Header),
 		RequestBody:    clip(redactBody(r, ri.body, ri.api.secretParams), s.opts.Journal.bodyLimit),
 		ResponseBody:   rec.body,
 	})

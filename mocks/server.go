@@ -36,6 +36,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -111,6 +112,10 @@ type API struct {
 	// secretHeaders (lower case) and secretParams are where Credentials
 	// are, redacted in the journal.
 	secretHeaders, secretParams map[string]bool
+	// headers remembers the JSON of a header set for the journal
+	// (requestHeaders); headerMisses counts the sets unlike it.
+	headers      atomic.Pointer[headerMemo]
+	headerMisses atomic.Uint64
 }
 
 // Options configure a Server.
@@ -141,6 +146,9 @@ type Server struct {
 	// one of them with a method it lacks is a 405, even when a templated
 	// path (GET /deliveries/{id} for POST /deliveries/flush) would match.
 	literal map[string]bool
+	// direct maps a method and a mounted path without parameters to its
+	// operation, where the router agrees (route.go).
+	direct map[routeKey]*op
 }
 
 // NewServer builds the routes of every API from its document. It fails when
@@ -164,6 +172,7 @@ func NewServer(opts Options, apis ...*API) (*Server, error) {
 		cache:   newReadCache(1024),
 		valid:   &validMemo{max: 4096},
 		literal: map[string]bool{},
+		direct:  map[routeKey]*op{},
 	}
 	// Vendor paths may legitimately hold "//" (Whereby room names start
 	// with "/"): keep paths as sent.
@@ -181,6 +190,7 @@ func NewServer(opts Options, apis ...*API) (*Server, error) {
 			s.hosts[strings.ToLower(h)] = api
 		}
 	}
+	s.checkDirect()
 	return s, nil
 }
 
@@ -268,6 +278,9 @@ func (s *Server) mount(api *API) error {
 			s.router.Path(api.Prefix + path).Methods(method).Handler(o)
 			if !strings.Contains(path, "{") {
 				s.literal[api.Prefix+path] = true
+				if k := (routeKey{method, api.Prefix + path}); s.direct[k] == nil {
+					s.direct[k] = o
+				}
 			}
 		}
 	}

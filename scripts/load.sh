@@ -21,6 +21,11 @@
 #   PHASES          which vendors' phases run, default "whippy zipwhip whereby"
 #   READY_TIMEOUT   seconds to wait for /_sandbox/health, default 60
 #   HEY_VERSION     version of github.com/rakyll/hey to install, default latest
+#   PROFILE_DIR     when set, the server runs with --pprof-addr and a CPU
+#                   and an allocation profile (5 s) and an execution trace
+#                   (2 s) of each phase are saved there (<phase>.cpu.pprof,
+#                   <phase>.allocs.pprof, <phase>.trace), with the
+#                   server's log (GODEBUG=gctrace=1 writes the GCs into it)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +41,7 @@ PHASES=${PHASES:-whippy zipwhip whereby}
 WHEREBY_KEY=load-test-whereby-key
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 HEY_VERSION=${HEY_VERSION:-latest}
+PROFILE_DIR=${PROFILE_DIR:-}
 API_KEY=load-test-key
 
 die() {
@@ -92,6 +98,9 @@ cleanup() {
 		echo "---- last lines of the server log ----" >&2
 		tail -n 40 "$tmpdir/server.log" >&2 || true
 	fi
+	if [ -n "$PROFILE_DIR" ] && [ -f "$tmpdir/server.log" ]; then
+		cp "$tmpdir/server.log" "$PROFILE_DIR/server.log" || true
+	fi
 	rm -rf "$tmpdir"
 	exit "$rc"
 }
@@ -112,10 +121,25 @@ done
 [ -n "$port" ] || die "no free port in 18080..18180"
 base="http://127.0.0.1:$port"
 
+server_args=(--addr "127.0.0.1:$port" --db "$tmpdir/load.db" --log-level warn)
+pprof_base=""
+if [ -n "$PROFILE_DIR" ]; then
+	mkdir -p "$PROFILE_DIR"
+	pport=""
+	for p in $(seq $((port + 1)) 18190); do
+		if ! port_in_use "$p"; then
+			pport=$p
+			break
+		fi
+	done
+	[ -n "$pport" ] || die "no free port for pprof"
+	pprof_base="http://127.0.0.1:$pport/debug/pprof"
+	server_args+=(--pprof-addr "127.0.0.1:$pport")
+fi
+
 say "starting vendorsim on $base with a file database"
 start_ms=$(now_ms)
-"$root/bin/vendorsim" --addr "127.0.0.1:$port" --db "$tmpdir/load.db" --log-level warn \
-	>"$tmpdir/server.log" 2>&1 &
+"$root/bin/vendorsim" "${server_args[@]}" >"$tmpdir/server.log" 2>&1 &
 server_pid=$!
 
 deadline=$((SECONDS + READY_TIMEOUT))
@@ -242,9 +266,22 @@ hey_errors() {
 		e && /^[[:space:]]*\[[0-9]+\]/ {c = $1; gsub(/[^0-9]/, "", c); n += c}
 		END {print n + 0}' "$1"
 }
+# profile NAME: in the background, a CPU and an allocation profile of the
+# next 5 s and then a 2 s trace of the server (PROFILE_DIR only).
+profile() {
+	[ -n "$pprof_base" ] || return 0
+	(
+		sleep 1
+		curl -fsS -o "$PROFILE_DIR/$1.allocs.pprof" "$pprof_base/allocs?seconds=5" &
+		curl -fsS -o "$PROFILE_DIR/$1.cpu.pprof" "$pprof_base/profile?seconds=5" &&
+			curl -fsS -o "$PROFILE_DIR/$1.trace" "$pprof_base/trace?seconds=2"
+		wait
+	) >/dev/null 2>&1 &
+}
 run_hey() {
 	local out=$1
 	shift
+	profile "$(basename "$out" .txt)"
 	if ! "$hey" "$@" >"$out" 2>&1; then
 		cat "$out" >&2
 		die "hey failed"

@@ -146,7 +146,7 @@ func TestLoadConfig_WarnsAboutUnknownVariables(t *testing.T) {
 	environ = func() []string {
 		return []string{"HOME=/root", "VENDORSIM_SPEED=2", "VENDORSIM_SPEEED=3", "VENDORSIM_LOGLEVEL=debug"}
 	}
-	_, warnings, err := loadConfig(nil, env(map[string]string{"VENDORSIM_SPEED": "2"}), io.Discard)
+	_, _, warnings, err := loadConfig(nil, env(map[string]string{"VENDORSIM_SPEED": "2"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
