@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"net/http"
+	"strconv"
 	"sync"
 )
 
@@ -18,9 +19,38 @@ type readCache struct {
 }
 
 type cachedAnswer struct {
-	gen         uint64
-	contentType string
-	body        []byte
+	gen  uint64
+	body []byte
+	// contentType and length are the answer's header values, shared by
+	// every answer from the cache (one-element slices of capacity 1: a
+	// stage that adds a value appends to a copy).
+	contentType, length []string
+}
+
+func newCachedAnswer(gen uint64, contentType string, body []byte) cachedAnswer {
+	a := cachedAnswer{gen: gen, body: body, length: []string{strconv.Itoa(len(body))}}
+	if contentType != "" {
+		a.contentType = []string{contentType}
+	}
+	return a
+}
+
+// write sends a cached answer: writeBody's, with the header values made
+// once.
+func (a cachedAnswer) write(w http.ResponseWriter) {
+	h := w.Header()
+	if a.contentType != nil {
+		h["Content-Type"] = a.contentType[:1:1]
+	}
+	h["Content-Length"] = a.length[:1:1]
+	w.WriteHeader(http.StatusOK)
+	if rec, ok := w.(*recorder); ok {
+		// The cache holds the body: the journal keeps it by reference too.
+		rec.keepShared(a.body)
+		rec.ResponseWriter.Write(a.body)
+		return
+	}
+	w.Write(a.body)
 }
 
 func newReadCache(max int) *readCache {
@@ -85,7 +115,7 @@ func (s *Server) cached(op string, h Handler) Handler {
 		gen := s.opts.Generation(Workspace(r.Context()))
 		key := newCacheKey(r, op)
 		if a, ok := s.cache.get(key, gen); ok {
-			writeBody(w, http.StatusOK, a.contentType, a.body)
+			a.write(w)
 			return nil
 		}
 		cw := &captureWriter{header: w.Header()}
@@ -97,7 +127,7 @@ func (s *Server) cached(op string, h Handler) Handler {
 		}
 		writeBody(w, cw.status, cw.header.Get("Content-Type"), cw.body.Bytes())
 		if cw.status == http.StatusOK {
-			s.cache.put(key, cachedAnswer{gen: gen, contentType: cw.header.Get("Content-Type"), body: bytes.Clone(cw.body.Bytes())})
+			s.cache.put(key, newCachedAnswer(gen, cw.header.Get("Content-Type"), bytes.Clone(cw.body.Bytes())))
 		}
 		return nil
 	}

@@ -3,6 +3,7 @@ package mocks
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -263,5 +264,47 @@ func TestJournal_WritesInOrderAndDropsPastItsQueue(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Path != "/last" {
 		t.Errorf("newest entry after Close: %+v, want /last", got)
+	}
+}
+
+func TestReadAll(t *testing.T) {
+	req := func(body string, declared int64) *http.Request {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.ContentLength = declared
+		return r
+	}
+	for _, tt := range []struct {
+		name     string
+		body     string
+		declared int64
+		want     string
+		tooLarge bool
+		fails    bool
+	}{
+		{"Declared", "a=1&b=2", 7, "a=1&b=2", false, false},
+		{"AtTheLimit", "0123456789", 10, "0123456789", false, false},
+		{"OverTheLimit", "0123456789x", 11, "", true, false},
+		{"Unknown", "a=1", -1, "a=1", false, false},
+		{"UnknownOverTheLimit", "0123456789x", -1, "", true, false},
+		{"LongerThanDeclared", "0123456789", 4, "0123456789", false, false},
+		{"LongerThanDeclaredOverTheLimit", "0123456789xy", 4, "", true, false},
+		{"ShorterThanDeclared", "abc", 5, "", false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readAll(httptest.NewRecorder(), req(tt.body, tt.declared), 10)
+			var mbe *http.MaxBytesError
+			switch {
+			case tt.tooLarge:
+				if !errors.As(err, &mbe) {
+					t.Fatalf("read %q, %v; want a MaxBytesError", got, err)
+				}
+			case tt.fails:
+				if err == nil {
+					t.Fatalf("read %q of a body shorter than declared", got)
+				}
+			case err != nil || string(got) != tt.want:
+				t.Fatalf("read %q, %v; want %q", got, err, tt.want)
+			}
+		})
 	}
 }

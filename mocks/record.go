@@ -99,5 +99,17 @@ func (rec *recorder) keep(b []byte, frozen bool) {
 	rec.body = append(rec.body, b[:n]...)
 }
 
+// keepShared records the start of b, which is never changed and is held
+// elsewhere anyway (the read cache's answers): by reference, whatever its
+// size.
+func (rec *recorder) keepShared(b []byte) {
+	if len(rec.body) > 0 {
+		rec.keep(b, false)
+		return
+	}
+	n := min(rec.limit, len(b))
+	rec.body = b[:n:n]
+}
+
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }

@@ -299,7 +299,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ri.requestID == "" || len(ri.requestID) > 128 {
 		ri.requestID = newRequestID()
 	}
-	w.Header().Set("X-Request-Id", ri.requestID)
+	// The header's value slice lives in ri, allocated anyway.
+	ri.idHeader[0] = ri.requestID
+	w.Header()["X-Request-Id"] = ri.idHeader[:1:1]
 	s.rewriteHost(r)
 	s.rewritePath(r)
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
