@@ -105,7 +105,7 @@ func (tx *Tx) appendJournal(entries []JournalEntry) error {
 		ON CONFLICT (workspace_id, name) DO UPDATE SET value = value + excluded.value RETURNING value`, len(entries)).Scan(&last); err != nil {
 		return fmt.Errorf("append journal: %w", err)
 	}
-	page := make([]pageEntry, 0, min(len(entries), pageEntries))
+	page := make([]pageEntry, 0, len(entries))
 	var in interner
 	for i, e := range entries {
 		e.ID = last - int64(len(entries)) + int64(i) + 1
