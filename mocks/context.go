@@ -38,6 +38,9 @@ type requestInfo struct {
 	summed bool
 	// idHeader is the value of the answer's X-Request-Id.
 	idHeader [1]string
+	// rec records the answer; call is the operation's (op.ServeHTTP).
+	rec  recorder
+	call call
 }
 
 type ctxKey struct{}

@@ -305,7 +305,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.rewriteHost(r)
 	s.rewritePath(r)
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
-	rec := &recorder{ResponseWriter: w, limit: s.bodyLimit()}
+	// The recorder and the operation's call live in ri: one allocation.
+	rec := &ri.rec
+	*rec = recorder{ResponseWriter: w, limit: s.bodyLimit()}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -352,7 +354,8 @@ var stages = []stage{
 func (o *op) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ri := info(r.Context())
 	ri.api, ri.op = o.api, o.id
-	c := &call{w: w, r: r, ri: ri, op: o, srv: ri.srv}
+	c := &ri.call
+	*c = call{w: w, r: r, ri: ri, op: o, srv: ri.srv}
 	defer func() {
 		if f, ok := c.w.(interface{ Finish() }); ok {
 			f.Finish()
