@@ -79,9 +79,9 @@ type bodyReader struct{ bytes.Reader }
 func (*bodyReader) Close() error { return nil }
 
 // bodySum returns the SHA-256 of the request body, computed once (the
-// validation memo and the read cache both key on it).
+// validation memo and the read cache both key on it), or zero for no body.
 func (ri *requestInfo) bodySum() [sha256.Size]byte {
-	if !ri.summed {
+	if !ri.summed && len(ri.body) > 0 {
 		ri.sum, ri.summed = sha256.Sum256(ri.body), true
 	}
 	return ri.sum
