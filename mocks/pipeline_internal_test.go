@@ -89,14 +89,36 @@ func FuzzRedactQuery(f *testing.F) {
 	})
 }
 
-func TestRedactBody_KeepsABodyWithoutSecrets(t *testing.T) {
+func TestRedactedBody(t *testing.T) {
+	api := &API{secretParams: map[string]bool{"session": true}}
 	r := &http.Request{Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}}
 	body := []byte("limit=10&page=2")
-	if got := redactBody(r, body, map[string]bool{"session": true}); &got[0] != &body[0] {
+	if got := api.redactedBody(r, body); &got[0] != &body[0] {
 		t.Errorf("a body without secrets was copied: %q", got)
 	}
-	if got := redactBody(r, []byte("session=abcdefghijkl"), map[string]bool{"session": true}); string(got) != "session=abcd%E2%80%A6ijkl" {
-		t.Errorf("redactBody = %q", got)
+	json := &http.Request{Header: http.Header{"Content-Type": {"application/json"}}}
+	if got := api.redactedBody(json, []byte(`{"session":"abcdefghijkl"}`)); string(got) != `{"session":"abcdefghijkl"}` {
+		t.Errorf("a JSON body was read as a form: %q", got)
+	}
+	// Bodies that differ, in turn, many times: each gets its own redaction
+	// whether or not it replaced the remembered one.
+	for i := range 20 {
+		for _, tt := range []struct{ body, want string }{
+			{"session=abcdefghijkl&limit=10", "session=abcd%E2%80%A6ijkl&limit=10"},
+			{"session=abcdefghijkm&limit=10", "session=abcd%E2%80%A6ijkm&limit=10"},
+			{"session=abcdefghijkl&limit=11", "session=abcd%E2%80%A6ijkl&limit=11"},
+			{"limit=10", "limit=10"},
+		} {
+			if got := api.redactedBody(r, []byte(tt.body)); string(got) != tt.want {
+				t.Fatalf("round %d: redactedBody(%q) = %q, want %q", i, tt.body, got, tt.want)
+			}
+		}
+	}
+	// The same body again: the remembered redaction.
+	a := api.redactedBody(r, []byte("session=abcdefghijkl&x=1"))
+	api.body.Store(&bodyMemo{raw: "session=abcdefghijkl&x=1", out: a})
+	if b := api.redactedBody(r, []byte("session=abcdefghijkl&x=1")); &b[0] != &a[0] {
+		t.Error("the same body was redacted again")
 	}
 }
 

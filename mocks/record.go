@@ -52,7 +52,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 		RequestID:      ri.requestID,
 		Fault:          ri.fault,
 		RequestHeaders: ri.api.requestHeaders(r.Header),
-		RequestBody:    clip(redactBody(r, ri.body, ri.api.secretParams), s.opts.Journal.bodyLimit),
+		RequestBody:    clip(ri.api.redactedBody(r, ri.body), s.opts.Journal.bodyLimit),
 		ResponseBody:   rec.body,
 	})
 }

@@ -163,15 +163,33 @@ func redactQuery(raw string, secret map[string]bool) string {
 	return raw
 }
 
-// redactBody redacts the secret parameters of a form body.
-func redactBody(r *http.Request, body []byte, secret map[string]bool) []byte {
-	if len(secret) == 0 || len(body) == 0 || !isForm(r.Header.Get("Content-Type")) {
+// bodyMemo is a form body and its redaction (redactedBody).
+type bodyMemo struct {
+	raw string
+	out []byte // never changed once stored
+}
+
+// redactedBody is redactBody with api's secret parameters, reusing the
+// redaction of the last body remembered when body is the same (clients
+// repeat a session in body after body). As with requestHeaders, a body
+// unlike the remembered one replaces it on every eighth such miss.
+func (api *API) redactedBody(r *http.Request, body []byte) []byte {
+	if len(api.secretParams) == 0 || len(body) == 0 || !isForm(r.Header.Get("Content-Type")) {
 		return body
 	}
-	if b := redacted(string(body), secret); b != nil {
-		return b
+	m := api.body.Load()
+	if m != nil && m.raw == string(body) {
+		return m.out
 	}
-	return body
+	out := redacted(string(body), api.secretParams)
+	if out == nil {
+		// Nothing secret: the body as it is, nothing to remember.
+		return body
+	}
+	if m == nil || api.bodyMisses.Add(1)%8 == 0 {
+		api.body.Store(&bodyMemo{raw: string(body), out: out})
+	}
+	return out
 }
 
 // redacted returns raw, a query string or form body, with the values of

@@ -113,9 +113,13 @@ type API struct {
 	// are, redacted in the journal.
 	secretHeaders, secretParams map[string]bool
 	// headers remembers the JSON of a header set for the journal
-	// (requestHeaders); headerMisses counts the sets unlike it.
+	// (requestHeaders); headerMisses counts the sets unlike it, bodyMisses
+	// the bodies.
 	headers      atomic.Pointer[headerMemo]
 	headerMisses atomic.Uint64
+	// body remembers the redaction of a form body (redactedBody).
+	body       atomic.Pointer[bodyMemo]
+	bodyMisses atomic.Uint64
 }
 
 // Options configure a Server.
