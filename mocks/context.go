@@ -31,6 +31,16 @@ type requestInfo struct {
 	noAnswer bool
 	// wrap, set by a Fault, wraps the writer of the later stages.
 	wrap func(http.ResponseWriter) http.ResponseWriter
+	// reader reads body for the stages that need an io.Reader (setBody).
+	reader *bodyReader
+	// sum is the body's SHA-256 once summed is set (bodySum).
+	sum    [32]byte
+	summed bool
+	// idHeader is the value of the answer's X-Request-Id.
+	idHeader [1]string
+	// rec records the answer; call is the operation's (op.ServeHTTP).
+	rec  recorder
+	call call
 }
 
 type ctxKey struct{}
@@ -73,16 +83,27 @@ func Params(r *http.Request) url.Values {
 	if ri != nil && ri.params != nil {
 		return ri.params
 	}
-	p, _ := url.ParseQuery(r.URL.RawQuery)
-	if p == nil {
-		p = url.Values{}
-	}
-	if ri != nil && len(ri.body) > 0 && isForm(r.Header.Get("Content-Type")) {
-		if fp, err := url.ParseQuery(string(ri.body)); err == nil {
-			for k, vs := range fp {
-				p[k] = append(p[k], vs...)
+	form := ri != nil && len(ri.body) > 0 && isForm(r.Header.Get("Content-Type"))
+	var p url.Values
+	if r.URL.RawQuery == "" && form {
+		// Only the body: its parameters as they are (none when it does not
+		// parse, as below).
+		var err error
+		if p, err = url.ParseQuery(string(ri.body)); err != nil {
+			p = nil
+		}
+	} else {
+		p, _ = url.ParseQuery(r.URL.RawQuery)
+		if form {
+			if fp, err := url.ParseQuery(string(ri.body)); err == nil {
+				for k, vs := range fp {
+					p[k] = append(p[k], vs...)
+				}
 			}
 		}
+	}
+	if p == nil {
+		p = url.Values{}
 	}
 	if ri != nil {
 		ri.params = p

@@ -11,7 +11,9 @@ import (
 )
 
 // Journal records served requests off the request path: Record only queues
-// an entry, and one goroutine writes queued entries in batches.
+// an entry, and one goroutine writes queued entries in batches. The writer
+// is woken when a batch is full (or by its ticker), not by every entry: a
+// wake-up per request put the writer ahead of the requests waiting to run.
 type Journal struct {
 	db            *store.DB
 	log           *slog.Logger
@@ -20,9 +22,14 @@ type Journal struct {
 	retention     int
 	maxAge        time.Duration
 
-	queue   chan store.JournalEntry
-	flushes chan chan error
-	dropped atomic.Int64
+	// queue holds the entries recorded and not yet taken by the writer,
+	// at most queueSize; full is signalled when it reaches a batch.
+	mu        sync.Mutex
+	queue     []store.JournalEntry
+	queueSize int
+	full      chan struct{}
+	flushes   chan chan error
+	dropped   atomic.Int64
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -64,7 +71,9 @@ func NewJournal(db *store.DB, opts JournalOptions) *Journal {
 		responseLimit: opts.ResponseBodyLimit,
 		retention:     opts.Retention,
 		maxAge:        opts.MaxAge,
-		queue:         make(chan store.JournalEntry, opts.QueueSize),
+		queue:         make([]store.JournalEntry, 0, journalBatch),
+		queueSize:     opts.QueueSize,
+		full:          make(chan struct{}, 1),
 		flushes:       make(chan chan error),
 	}
 }
@@ -90,15 +99,35 @@ func (j *Journal) Close(ctx context.Context) error {
 	return err
 }
 
-// Record queues e. It never blocks.
+// Record queues e. It never blocks on the writer.
 func (j *Journal) Record(e store.JournalEntry) {
-	select {
-	case j.queue <- e:
-	default:
+	j.mu.Lock()
+	if len(j.queue) >= j.queueSize {
+		j.mu.Unlock()
 		if j.dropped.Add(1)%1000 == 1 {
 			j.log.Warn("journal queue full, dropping entries", "dropped", j.dropped.Load())
 		}
+		return
 	}
+	j.queue = append(j.queue, e)
+	n := len(j.queue)
+	j.mu.Unlock()
+	if n == journalBatch {
+		select {
+		case j.full <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take swaps the queued entries for spare (emptied), returning them.
+func (j *Journal) take(spare []store.JournalEntry) []store.JournalEntry {
+	clear(spare[:cap(spare)])
+	j.mu.Lock()
+	out := j.queue
+	j.queue = spare[:0]
+	j.mu.Unlock()
+	return out
 }
 
 // Dropped reports how many entries were dropped because the queue was full.
@@ -124,9 +153,11 @@ func (j *Journal) Flush(ctx context.Context) error {
 func (j *Journal) loop(ctx context.Context) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	// batch and the queue trade places: each write takes what is queued.
 	batch := make([]store.JournalEntry, 0, journalBatch)
 	written := 0
 	write := func() error {
+		batch = j.take(batch)
 		if len(batch) == 0 {
 			return nil
 		}
@@ -135,7 +166,6 @@ func (j *Journal) loop(ctx context.Context) {
 			j.log.Error("write journal", "entries", len(batch), "err", err)
 		}
 		written += len(batch)
-		batch = batch[:0]
 		// Prune about every retention/4 entries so the table stays near
 		// its bound without a prune per batch.
 		if (j.retention > 0 && written >= max(j.retention/4, journalBatch)) || (j.maxAge > 0 && written >= journalBatch*8) {
@@ -150,32 +180,14 @@ func (j *Journal) loop(ctx context.Context) {
 		}
 		return err
 	}
-	drain := func() {
-		for {
-			select {
-			case e := <-j.queue:
-				batch = append(batch, e)
-				if len(batch) == journalBatch {
-					write()
-				}
-			default:
-				return
-			}
-		}
-	}
 	for {
 		select {
 		case <-ctx.Done():
-			drain()
 			write()
 			return
-		case e := <-j.queue:
-			batch = append(batch, e)
-			if len(batch) == journalBatch {
-				write()
-			}
+		case <-j.full:
+			write()
 		case done := <-j.flushes:
-			drain()
 			done <- write()
 		case <-tick.C:
 			write()

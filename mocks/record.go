@@ -51,8 +51,8 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 		Duration:       d,
 		RequestID:      ri.requestID,
 		Fault:          ri.fault,
-		RequestHeaders: headerJSON(r.Header, ri.api.secretHeaders),
-		RequestBody:    clip(redactBody(r, ri.body, ri.api.secretParams), s.opts.Journal.bodyLimit),
+		RequestHeaders: ri.api.requestHeaders(r.Header),
+		RequestBody:    clip(ri.api.redactedBody(r, ri.body), s.opts.Journal.bodyLimit),
 		ResponseBody:   rec.body,
 	})
 }
@@ -97,6 +97,18 @@ func (rec *recorder) keep(b []byte, frozen bool) {
 		return
 	}
 	rec.body = append(rec.body, b[:n]...)
+}
+
+// keepShared records the start of b, which is never changed and is held
+// elsewhere anyway (the read cache's answers): by reference, whatever its
+// size.
+func (rec *recorder) keepShared(b []byte) {
+	if len(rec.body) > 0 {
+		rec.keep(b, false)
+		return
+	}
+	n := min(rec.limit, len(b))
+	rec.body = b[:n:n]
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

@@ -52,6 +52,50 @@ func headerJSON(h http.Header, secret map[string]bool) []byte {
 	return append(b, '}')
 }
 
+// headerMemo is the journal's JSON of a header set an API's requests
+// carried: clients send the same headers request after request, and
+// comparing them costs less than writing them.
+type headerMemo struct {
+	h    http.Header // a copy
+	json []byte      // never changed once stored
+}
+
+// requestHeaders returns headerJSON(h, api.secretHeaders), reusing the JSON of
+// the last header set remembered when h is the same. A set unlike the
+// remembered one replaces it on every eighth such miss, so that a client
+// whose every request differs (a fresh trace header, say) does not pay a
+// copy per request.
+func (api *API) requestHeaders(h http.Header) []byte {
+	m := api.headers.Load()
+	if m != nil && sameHeader(m.h, h) {
+		return m.json
+	}
+	b := headerJSON(h, api.secretHeaders)
+	if m == nil || api.headerMisses.Add(1)%8 == 0 {
+		api.headers.Store(&headerMemo{h: h.Clone(), json: b})
+	}
+	return b
+}
+
+// sameHeader reports whether a and b hold the same names and values.
+func sameHeader(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, av := range a {
+		bv, ok := b[k]
+		if !ok || len(av) != len(bv) {
+			return false
+		}
+		for i := range av {
+			if av[i] != bv[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // appendJSONString appends s as a JSON string, as encoding/json would
 // without HTML escaping: invalid UTF-8 becomes U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
@@ -113,40 +157,82 @@ func redact(s string) string {
 // redactQuery redacts the values of the secret parameters of a query
 // string (or form body), leaving the rest as sent.
 func redactQuery(raw string, secret map[string]bool) string {
-	if len(secret) == 0 || raw == "" {
-		return raw
+	if b := redacted(raw, secret); b != nil {
+		return string(b)
 	}
-	var b strings.Builder
-	changed := false
-	for i, pair := range strings.Split(raw, "&") {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		k, v, has := strings.Cut(pair, "=")
-		name, err := url.QueryUnescape(k)
-		if err == nil && has && secret[name] {
-			if u, err := url.QueryUnescape(v); err == nil {
-				v = url.QueryEscape(redact(u))
-				changed = true
-			}
-		}
-		b.WriteString(k)
-		if has {
-			b.WriteString("=" + v)
-		}
-	}
-	if !changed {
-		return raw
-	}
-	return b.String()
+	return raw
 }
 
-// redactBody redacts the secret parameters of a form body.
-func redactBody(r *http.Request, body []byte, secret map[string]bool) []byte {
-	if len(secret) == 0 || len(body) == 0 || !isForm(r.Header.Get("Content-Type")) {
+// bodyMemo is a form body and its redaction (redactedBody).
+type bodyMemo struct {
+	raw string
+	out []byte // never changed once stored
+}
+
+// redactedBody is redactBody with api's secret parameters, reusing the
+// redaction of the last body remembered when body is the same (clients
+// repeat a session in body after body). As with requestHeaders, a body
+// unlike the remembered one replaces it on every eighth such miss.
+func (api *API) redactedBody(r *http.Request, body []byte) []byte {
+	if len(api.secretParams) == 0 || len(body) == 0 || !isForm(r.Header.Get("Content-Type")) {
 		return body
 	}
-	return []byte(redactQuery(string(body), secret))
+	m := api.body.Load()
+	if m != nil && m.raw == string(body) {
+		return m.out
+	}
+	out := redacted(string(body), api.secretParams)
+	if out == nil {
+		// Nothing secret: the body as it is, nothing to remember.
+		return body
+	}
+	if m == nil || api.bodyMisses.Add(1)%8 == 0 {
+		api.body.Store(&bodyMemo{raw: string(body), out: out})
+	}
+	return out
+}
+
+// redacted returns raw, a query string or form body, with the values of
+// its secret parameters redacted, or nil when it has none: pairs are
+// copied as sent up to each secret value, which is replaced.
+func redacted(raw string, secret map[string]bool) []byte {
+	if len(secret) == 0 || raw == "" {
+		return nil
+	}
+	var out []byte
+	copied := 0 // raw[:copied] is in out
+	for start := 0; start <= len(raw); {
+		end := strings.IndexByte(raw[start:], '&')
+		if end < 0 {
+			end = len(raw)
+		} else {
+			end += start
+		}
+		k, v, has := strings.Cut(raw[start:end], "=")
+		start = end + 1
+		if !has {
+			continue
+		}
+		name, err := url.QueryUnescape(k)
+		if err != nil || !secret[name] {
+			continue
+		}
+		u, err := url.QueryUnescape(v)
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(raw)+16)
+		}
+		valueAt := end - len(v)
+		out = append(out, raw[copied:valueAt]...)
+		out = append(out, url.QueryEscape(redact(u))...)
+		copied = end
+	}
+	if out == nil {
+		return nil
+	}
+	return append(out, raw[copied:]...)
 }
 
 func clip(b []byte, n int) []byte {

@@ -3,6 +3,7 @@ package mocks
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -21,6 +22,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, ri *requestInfo) 
 		ri.head, r.Method = true, http.MethodGet
 		defer func() { r.Method = http.MethodHead }()
 	}
+	if o := s.direct[routeKey{r.Method, r.URL.EscapedPath()}]; o != nil {
+		o.ServeHTTP(w, r)
+		return
+	}
 	var match mux.RouteMatch
 	var h http.Handler
 	if s.router.Match(r, &match) {
@@ -38,6 +43,22 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, ri *requestInfo) 
 		h = http.HandlerFunc(s.notFound)
 	}
 	h.ServeHTTP(w, r)
+}
+
+// routeKey is a method and an escaped path.
+type routeKey struct{ method, path string }
+
+// checkDirect keeps in s.direct only the paths that the router itself
+// routes to the same operation, so that the map is only a shortcut: the
+// router tries every route in turn, with a regular expression each.
+func (s *Server) checkDirect() {
+	for k, o := range s.direct {
+		u := &url.URL{Path: k.path}
+		var match mux.RouteMatch
+		if u.EscapedPath() != k.path || !s.router.Match(&http.Request{Method: k.method, URL: u}, &match) || match.Handler != http.Handler(o) {
+			delete(s.direct, k)
+		}
+	}
 }
 
 // apiFor returns the API a path belongs to, for the shape of its error: the

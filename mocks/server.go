@@ -36,6 +36,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -111,6 +112,14 @@ type API struct {
 	// secretHeaders (lower case) and secretParams are where Credentials
 	// are, redacted in the journal.
 	secretHeaders, secretParams map[string]bool
+	// headers remembers the JSON of a header set for the journal
+	// (requestHeaders); headerMisses counts the sets unlike it, bodyMisses
+	// the bodies.
+	headers      atomic.Pointer[headerMemo]
+	headerMisses atomic.Uint64
+	// body remembers the redaction of a form body (redactedBody).
+	body       atomic.Pointer[bodyMemo]
+	bodyMisses atomic.Uint64
 }
 
 // Options configure a Server.
@@ -141,6 +150,9 @@ type Server struct {
 	// one of them with a method it lacks is a 405, even when a templated
 	// path (GET /deliveries/{id} for POST /deliveries/flush) would match.
 	literal map[string]bool
+	// direct maps a method and a mounted path without parameters to its
+	// operation, where the router agrees (route.go).
+	direct map[routeKey]*op
 }
 
 // NewServer builds the routes of every API from its document. It fails when
@@ -164,6 +176,7 @@ func NewServer(opts Options, apis ...*API) (*Server, error) {
 		cache:   newReadCache(1024),
 		valid:   &validMemo{max: 4096},
 		literal: map[string]bool{},
+		direct:  map[routeKey]*op{},
 	}
 	// Vendor paths may legitimately hold "//" (Whereby room names start
 	// with "/"): keep paths as sent.
@@ -181,6 +194,7 @@ func NewServer(opts Options, apis ...*API) (*Server, error) {
 			s.hosts[strings.ToLower(h)] = api
 		}
 	}
+	s.checkDirect()
 	return s, nil
 }
 
@@ -268,6 +282,9 @@ func (s *Server) mount(api *API) error {
 			s.router.Path(api.Prefix + path).Methods(method).Handler(o)
 			if !strings.Contains(path, "{") {
 				s.literal[api.Prefix+path] = true
+				if k := (routeKey{method, api.Prefix + path}); s.direct[k] == nil {
+					s.direct[k] = o
+				}
 			}
 		}
 	}
@@ -286,11 +303,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ri.requestID == "" || len(ri.requestID) > 128 {
 		ri.requestID = newRequestID()
 	}
-	w.Header().Set("X-Request-Id", ri.requestID)
+	// The header's value slice lives in ri, allocated anyway.
+	ri.idHeader[0] = ri.requestID
+	w.Header()["X-Request-Id"] = ri.idHeader[:1:1]
 	s.rewriteHost(r)
 	s.rewritePath(r)
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
-	rec := &recorder{ResponseWriter: w, limit: s.bodyLimit()}
+	// The recorder and the operation's call live in ri: one allocation.
+	rec := &ri.rec
+	*rec = recorder{ResponseWriter: w, limit: s.bodyLimit()}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -337,7 +358,8 @@ var stages = []stage{
 func (o *op) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ri := info(r.Context())
 	ri.api, ri.op = o.api, o.id
-	c := &call{w: w, r: r, ri: ri, op: o, srv: ri.srv}
+	c := &ri.call
+	*c = call{w: w, r: r, ri: ri, op: o, srv: ri.srv}
 	defer func() {
 		if f, ok := c.w.(interface{ Finish() }); ok {
 			f.Finish()

@@ -1,9 +1,7 @@
 package mocks
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"io"
 	"net/http"
 	"sync"
 
@@ -27,6 +25,22 @@ var validationOptions = &openapi3filter.Options{
 // body). A failure is EINVALID naming the field.
 func validate(c *call) error {
 	r, ri, o := c.r, c.ri, c.op
+	// A read that passed validation passes again while it is the same
+	// request: same operation, path, query, content type and body as sent
+	// (reads with header parameters are validated every time). Only the
+	// headers the checks below set are set again.
+	var key validKey
+	if o.memoable {
+		key = validKey{op: o, path: r.URL.EscapedPath(), query: r.URL.RawQuery, contentType: r.Header.Get("Content-Type"), body: ri.bodySum()}
+		if c.srv.valid.has(key) {
+			if o.api.FormParams {
+				formContentType(r, ri, o)
+			} else {
+				o.jsonContentType(r, ri.body)
+			}
+			return nil
+		}
+	}
 	body := ri.body
 	if o.api.FormParams {
 		if err := formView(r, ri, o); err != nil {
@@ -36,15 +50,9 @@ func validate(c *call) error {
 		defer func() { r.URL.RawQuery = restore }()
 		body = []byte(Params(r).Encode())
 		r.URL.RawQuery = ""
-		if len(body) > 0 || o.hasBody {
-			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	} else if o.hasBody && len(body) > 0 && r.Header.Get("Content-Type") == "" {
-		// Clients that omit the header still mean JSON (curl -d sends
-		// form encoding explicitly, so this is only the bare case).
-		if ct := o.defaultContentType(); ct != "" {
-			r.Header.Set("Content-Type", ct)
-		}
+		formContentType(r, ri, o)
+	} else {
+		o.jsonContentType(r, body)
 	}
 	// openapi3filter decodes only the first JSON value of a body, so
 	// `{"a":1} {"a":2}` would pass validation and reach the handler.
@@ -53,17 +61,7 @@ func validate(c *call) error {
 			return &Error{Code: EINVALID, Message: msg, Field: field}
 		}
 	}
-	// A read that passed validation passes again while it is the same
-	// request: same operation, path, query, content type and body (reads
-	// with header parameters are validated every time).
-	memo := ""
-	if o.memoable {
-		memo = validationKey(r, o, body)
-		if c.srv.valid.has(memo) {
-			return nil
-		}
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	setBody(r, ri, body)
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: pathVars(r),
@@ -74,37 +72,74 @@ func validate(c *call) error {
 		fe := DescribeRequestError(err)
 		return &Error{Code: EINVALID, Message: fe.Message, Field: fe.Field, Err: err}
 	}
-	if memo != "" {
-		c.srv.valid.add(memo)
+	if o.memoable {
+		c.srv.valid.add(key)
 	}
 	return nil
 }
 
-// validationKey names a request for the validation memo.
-func validationKey(r *http.Request, o *op, body []byte) string {
-	sum := sha256.Sum256(body)
-	return o.api.Name + "\x00" + o.id + "\x00" + r.URL.EscapedPath() + "?" + r.URL.RawQuery + "\x00" + r.Header.Get("Content-Type") + "\x00" + string(sum[:])
+// formContentType gives the request of an API with FormParams the content
+// type its parameters are validated (and read) as: a form body sent
+// without one is read as a form (formView), and the merged parameters are
+// a form.
+func formContentType(r *http.Request, ri *requestInfo, o *op) {
+	if len(ri.body) > 0 && r.Header.Get("Content-Type") == "" {
+		setHeader(r.Header, "Content-Type", formType)
+		ri.params = nil
+	}
+	if len(Params(r)) > 0 || o.hasBody {
+		setHeader(r.Header, "Content-Type", formType)
+	}
+}
+
+// jsonContentType gives a body sent without a content type the
+// operation's (clients that omit the header still mean JSON; curl -d sends
+// form encoding explicitly, so this is only the bare case).
+func (o *op) jsonContentType(r *http.Request, body []byte) {
+	if o.hasBody && len(body) > 0 && r.Header.Get("Content-Type") == "" {
+		if ct := o.defaultContentType(); ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+	}
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+// setHeader sets h's header k (canonical) to the one value v, without
+// allocating when that is already so.
+func setHeader(h http.Header, k, v string) {
+	if vs := h[k]; len(vs) == 1 && vs[0] == v {
+		return
+	}
+	h.Set(k, v)
+}
+
+// validKey names a request for the validation memo.
+type validKey struct {
+	op                       *op
+	path, query, contentType string
+	body                     [sha256.Size]byte
 }
 
 // validMemo remembers requests that passed validation. It is bounded: when
 // full it starts over.
 type validMemo struct {
 	mu  sync.RWMutex
-	m   map[string]struct{}
+	m   map[validKey]struct{}
 	max int
 }
 
-func (v *validMemo) has(k string) bool {
+func (v *validMemo) has(k validKey) bool {
 	v.mu.RLock()
 	_, ok := v.m[k]
 	v.mu.RUnlock()
 	return ok
 }
 
-func (v *validMemo) add(k string) {
+func (v *validMemo) add(k validKey) {
 	v.mu.Lock()
 	if v.m == nil || len(v.m) >= v.max {
-		v.m = make(map[string]struct{}, v.max)
+		v.m = make(map[validKey]struct{}, v.max)
 	}
 	v.m[k] = struct{}{}
 	v.mu.Unlock()

@@ -21,6 +21,13 @@
 #   PHASES          which vendors' phases run, default "whippy zipwhip whereby"
 #   READY_TIMEOUT   seconds to wait for /_sandbox/health, default 60
 #   HEY_VERSION     version of github.com/rakyll/hey to install, default latest
+#   QUIET_TIMEOUT   seconds a read phase waits at most for the server to be
+#                   idle first, default 60 (0: no wait)
+#   PROFILE_DIR     when set, the server runs with --pprof-addr and a CPU
+#                   and an allocation profile (5 s) and an execution trace
+#                   (2 s) of each phase are saved there (<phase>.cpu.pprof,
+#                   <phase>.allocs.pprof, <phase>.trace), with the
+#                   server's log (GODEBUG=gctrace=1 writes the GCs into it)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +43,8 @@ PHASES=${PHASES:-whippy zipwhip whereby}
 WHEREBY_KEY=load-test-whereby-key
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 HEY_VERSION=${HEY_VERSION:-latest}
+QUIET_TIMEOUT=${QUIET_TIMEOUT:-60}
+PROFILE_DIR=${PROFILE_DIR:-}
 API_KEY=load-test-key
 
 die() {
@@ -44,7 +53,7 @@ die() {
 }
 say() { echo "--> $*"; }
 
-for n in CONCURRENCY TOTAL_REQUESTS SEED_CONTACTS ZW_MESSAGES SEED_MEETINGS READY_TIMEOUT; do
+for n in CONCURRENCY TOTAL_REQUESTS SEED_CONTACTS ZW_MESSAGES SEED_MEETINGS READY_TIMEOUT QUIET_TIMEOUT; do
 	[[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number, got '${!n}'"
 done
 [ "$CONCURRENCY" -ge 1 ] || die "CONCURRENCY must be at least 1"
@@ -92,6 +101,9 @@ cleanup() {
 		echo "---- last lines of the server log ----" >&2
 		tail -n 40 "$tmpdir/server.log" >&2 || true
 	fi
+	if [ -n "$PROFILE_DIR" ] && [ -f "$tmpdir/server.log" ]; then
+		cp "$tmpdir/server.log" "$PROFILE_DIR/server.log" || true
+	fi
 	rm -rf "$tmpdir"
 	exit "$rc"
 }
@@ -112,10 +124,25 @@ done
 [ -n "$port" ] || die "no free port in 18080..18180"
 base="http://127.0.0.1:$port"
 
+server_args=(--addr "127.0.0.1:$port" --db "$tmpdir/load.db" --log-level warn)
+pprof_base=""
+if [ -n "$PROFILE_DIR" ]; then
+	mkdir -p "$PROFILE_DIR"
+	pport=""
+	for p in $(seq $((port + 1)) 18190); do
+		if ! port_in_use "$p"; then
+			pport=$p
+			break
+		fi
+	done
+	[ -n "$pport" ] || die "no free port for pprof"
+	pprof_base="http://127.0.0.1:$pport/debug/pprof"
+	server_args+=(--pprof-addr "127.0.0.1:$pport")
+fi
+
 say "starting vendorsim on $base with a file database"
 start_ms=$(now_ms)
-"$root/bin/vendorsim" --addr "127.0.0.1:$port" --db "$tmpdir/load.db" --log-level warn \
-	>"$tmpdir/server.log" 2>&1 &
+"$root/bin/vendorsim" "${server_args[@]}" >"$tmpdir/server.log" 2>&1 &
 server_pid=$!
 
 deadline=$((SECONDS + READY_TIMEOUT))
@@ -242,9 +269,50 @@ hey_errors() {
 		e && /^[[:space:]]*\[[0-9]+\]/ {c = $1; gsub(/[^0-9]/, "", c); n += c}
 		END {print n + 0}' "$1"
 }
+# quiet: before a read phase, wait until the server has used under 5 % of a
+# core for two seconds in a row: the work that earlier writes scheduled
+# (a send's timeline, its webhooks) is done, so that the phase measures its
+# reads, not the previous phase's backlog. At most QUIET_TIMEOUT seconds.
+server_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+quiet() {
+	[ "$QUIET_TIMEOUT" -gt 0 ] || return 0
+	local hz start prev now calm=0
+	hz=$(getconf CLK_TCK)
+	start=$SECONDS
+	prev=$(server_ticks)
+	while [ $((SECONDS - start)) -lt "$QUIET_TIMEOUT" ]; do
+		sleep 1
+		now=$(server_ticks)
+		if [ $((now - prev)) -le $((hz / 20)) ]; then
+			calm=$((calm + 1))
+			if [ "$calm" -ge 2 ]; then
+				say "server idle after $((SECONDS - start)) s"
+				return 0
+			fi
+		else
+			calm=0
+		fi
+		prev=$now
+	done
+	echo "load.sh: warning: the server was still busy after ${QUIET_TIMEOUT}s" >&2
+}
+
+# profile NAME: in the background, a CPU and an allocation profile of the
+# next 5 s and then a 2 s trace of the server (PROFILE_DIR only).
+profile() {
+	[ -n "$pprof_base" ] || return 0
+	(
+		sleep 1
+		curl -fsS -o "$PROFILE_DIR/$1.allocs.pprof" "$pprof_base/allocs?seconds=5" &
+		curl -fsS -o "$PROFILE_DIR/$1.cpu.pprof" "$pprof_base/profile?seconds=5" &&
+			curl -fsS -o "$PROFILE_DIR/$1.trace" "$pprof_base/trace?seconds=2"
+		wait
+	) >/dev/null 2>&1 &
+}
 run_hey() {
 	local out=$1
 	shift
+	profile "$(basename "$out" .txt)"
 	if ! "$hey" "$@" >"$out" 2>&1; then
 		cat "$out" >&2
 		die "hey failed"
@@ -262,6 +330,7 @@ sms_body="{\"to\":\"+14155553001\",\"from\":\"${channel_phone:-}\",\"body\":\"lo
 meetings_url="$base/whereby/v1/meetings"
 reports=()
 if phase whippy; then
+	quiet
 	say "GET  /whippy/v1/contacts?limit=10 for $DURATION with $CONCURRENCY connections"
 	run_hey "$tmpdir/get.txt" -z "$DURATION" -c "$CONCURRENCY" \
 		-H "X-WHIPPY-KEY: $API_KEY" "$get_url"
@@ -277,6 +346,7 @@ if phase zipwhip; then
 	# their writes.
 	wait_s=$((6 - (SECONDS - ${zw_seeded_at:-0})))
 	[ "$wait_s" -le 0 ] || sleep "$wait_s"
+	quiet
 	# A form body, as Zipwhip's clients POST it; a page of 10, as the
 	# other phases read.
 	say "POST /zipwhip/message/list (form) for $DURATION with $CONCURRENCY connections"
@@ -289,6 +359,7 @@ if phase zipwhip; then
 	reports+=("POST /zipwhip/message/list|$tmpdir/zw-list.txt" "POST /zipwhip/message/send|$tmpdir/zw-send.txt")
 fi
 if phase whereby; then
+	quiet
 	say "GET  /whereby/v1/meetings?limit=10 for $DURATION with $CONCURRENCY connections"
 	run_hey "$tmpdir/wb-get.txt" -z "$DURATION" -c "$CONCURRENCY" \
 		-H "Authorization: Bearer $WHEREBY_KEY" "$meetings_url?limit=10"

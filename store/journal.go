@@ -105,10 +105,18 @@ func (tx *Tx) appendJournal(entries []JournalEntry) error {
 		ON CONFLICT (workspace_id, name) DO UPDATE SET value = value + excluded.value RETURNING value`, len(entries)).Scan(&last); err != nil {
 		return fmt.Errorf("append journal: %w", err)
 	}
-	page := make([]pageEntry, 0, min(len(entries), pageEntries))
+	page := make([]pageEntry, 0, len(entries))
+	var in interner
 	for i, e := range entries {
 		e.ID = last - int64(len(entries)) + int64(i) + 1
-		page = append(page, newPageEntry(e))
+		headers, response := e.RequestHeaders, e.ResponseBody
+		e.RequestHeaders, e.ResponseBody = nil, nil
+		p := newPageEntry(e)
+		if headers != nil {
+			p.f[fHeaders] = in.string(headers)
+		}
+		p.f[fResponseBody] = in.string(response)
+		page = append(page, p)
 	}
 	// Top up the newest page while it is small.
 	var id, n, size int64
@@ -131,6 +139,34 @@ func (tx *Tx) appendJournal(entries []JournalEntry) error {
 		page = page[n:]
 	}
 	return nil
+}
+
+// interner turns byte slices into strings, once per slice: the server
+// hands the journal the same slice for repeated header sets and for
+// answers from its read cache, and a batch would otherwise copy each of
+// them once per entry.
+type interner map[sliceID]string
+
+// sliceID names a byte slice by where it starts and how long it is.
+type sliceID struct {
+	at *byte
+	n  int
+}
+
+func (in *interner) string(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	id := sliceID{&b[0], len(b)}
+	if s, ok := (*in)[id]; ok {
+		return s
+	}
+	if *in == nil {
+		*in = interner{}
+	}
+	s := string(b)
+	(*in)[id] = s
+	return s
 }
 
 // writePage stores entries as page id (a new page for 0), or deletes the

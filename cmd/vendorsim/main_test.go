@@ -146,7 +146,7 @@ func TestLoadConfig_WarnsAboutUnknownVariables(t *testing.T) {
 	environ = func() []string {
 		return []string{"HOME=/root", "VENDORSIM_SPEED=2", "VENDORSIM_SPEEED=3", "VENDORSIM_LOGLEVEL=debug"}
 	}
-	_, warnings, err := loadConfig(nil, env(map[string]string{"VENDORSIM_SPEED": "2"}), io.Discard)
+	_, _, warnings, err := loadConfig(nil, env(map[string]string{"VENDORSIM_SPEED": "2"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,5 +490,55 @@ func TestProcess_ComposeContract(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["msg"] == nil || rec["level"] == nil || rec["time"] == nil {
 			t.Errorf("log line is not a JSON record with time, level and msg: %q", line)
 		}
+	}
+}
+
+func TestLoadConfig_PprofAddr(t *testing.T) {
+	_, rt, _, err := loadConfig(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt.pprofAddr != "" {
+		t.Errorf("pprof on %q by default; want off", rt.pprofAddr)
+	}
+	_, rt, _, err = loadConfig(nil, env(map[string]string{"VENDORSIM_PPROF_ADDR": "127.0.0.1:6061"}), io.Discard)
+	if err != nil || rt.pprofAddr != "127.0.0.1:6061" {
+		t.Errorf("from the variable: %q, %v", rt.pprofAddr, err)
+	}
+	_, rt, _, err = loadConfig([]string{"--pprof-addr", "127.0.0.1:6060"}, env(map[string]string{"VENDORSIM_PPROF_ADDR": "127.0.0.1:6061"}), io.Discard)
+	if err != nil || rt.pprofAddr != "127.0.0.1:6060" {
+		t.Errorf("the flag over the variable: %q, %v", rt.pprofAddr, err)
+	}
+}
+
+func TestRun_PprofListener(t *testing.T) {
+	p := start(t, []string{"--addr", "127.0.0.1:0", "--db", ":memory:", "--pprof-addr", "127.0.0.1:0"}, nil)
+	p.waitHealthy(t)
+	var addr string
+	for _, line := range strings.Split(p.log(), "\n") {
+		if m := regexp.MustCompile(`\bmsg="pprof listening" addr=(\S+)`).FindStringSubmatch(line); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no pprof listening line:\n%s", p.log())
+	}
+	resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile") {
+		t.Fatalf("GET /debug/pprof/goroutine: %d %.200s", resp.StatusCode, body)
+	}
+	// Not on the API's address.
+	resp, err = http.Get(p.url("/debug/pprof/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Error("the profiler answers on the API's address too")
 	}
 }

@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return cli.Run(ctx, args, getenv, stdout, stderr)
 		}
 	}
-	cfg, warnings, err := loadConfig(args, getenv, stdout)
+	cfg, rt, warnings, err := loadConfig(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -100,25 +100,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info("control API listening", "addr", cln.Addr().String())
 	}
 
-	// Profiles on an address of their own, when asked for.
-	if addr := pprofAddr(args, getenv); addr != "" {
-		pln, err := net.Listen("tcp", addr)
+	if rt.pprofAddr != "" {
+		pln, err := net.Listen("tcp", rt.pprofAddr)
 		if err != nil {
 			srv.Close()
 			if controlSrv != nil {
 				controlSrv.Close()
 			}
-			return fmt.Errorf("listen on %s (pprof): %w", addr, err)
+			return fmt.Errorf("listen on %s (pprof): %w", rt.pprofAddr, err)
 		}
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		pprofSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
-		go pprofSrv.Serve(pln)
-		defer pprofSrv.Close()
+		psrv := &http.Server{Handler: pprofHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		defer psrv.Close()
+		go psrv.Serve(pln)
 		log.Info("pprof listening", "addr", pln.Addr().String())
 	}
 
@@ -182,7 +175,7 @@ func newFlagSet(s *settings) *flag.FlagSet {
 	fs.StringVar(&s.controlToken, "control-token", "", "require this token in X-Sandbox-Token on every control API call but /_sandbox/health")
 	fs.StringVar(&s.controlAddr, "control-addr", "", "serve the control API on this address only (e.g. 127.0.0.1:8081), not on --addr")
 	fs.StringVar(&s.scenariosDir, "scenarios-dir", "", "directory of scenario files (*.yaml) loaded beside the built-in ones")
-	fs.StringVar(&s.pprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof, /debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
+	fs.StringVar(&s.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off by default")
 	return fs
 }
 
@@ -216,18 +209,24 @@ func unknownVariables() []string {
 	return out
 }
 
+// runtimeSettings are settings of the process rather than of the app.
+type runtimeSettings struct {
+	// pprofAddr, when set, serves net/http/pprof on a listener of its own.
+	pprofAddr string
+}
+
 // loadConfig merges defaults, the config file, VENDORSIM_* variables and
 // flags, in rising precedence, and returns warnings about variables that
 // set nothing.
-func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (config.Config, []string, error) {
-	cfg, err := loadSettings(args, getenv, stdout)
+func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (config.Config, runtimeSettings, []string, error) {
+	cfg, rt, err := loadSettings(args, getenv, stdout)
 	if err != nil {
-		return cfg, nil, err
+		return cfg, rt, nil, err
 	}
-	return cfg, unknownVariables(), nil
+	return cfg, rt, unknownVariables(), nil
 }
 
-func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (config.Config, error) {
+func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (config.Config, runtimeSettings, error) {
 	var s settings
 	fs := newFlagSet(&s)
 	fs.SetOutput(io.Discard)
@@ -239,12 +238,12 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 			fmt.Fprint(stdout, cli.Usage())
 			fmt.Fprintln(stdout, "Every flag can also be set as VENDORSIM_<NAME> (e.g. VENDORSIM_STRICT_AUTH=true); flags win.")
 			fs.PrintDefaults()
-			return config.Config{}, err
+			return config.Config{}, runtimeSettings{}, err
 		}
-		return config.Config{}, err
+		return config.Config{}, runtimeSettings{}, err
 	}
 	if fs.NArg() > 0 {
-		return config.Config{}, fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
+		return config.Config{}, runtimeSettings{}, fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	// origin names where each setting came from, for errors.
@@ -262,7 +261,7 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 			continue
 		}
 		if err := fs.Set(name, v); err != nil {
-			return config.Config{}, fmt.Errorf("%s: invalid value %q", env, v)
+			return config.Config{}, runtimeSettings{}, fmt.Errorf("%s: invalid value %q", env, v)
 		}
 		set[name], origin[name] = true, env
 	}
@@ -271,7 +270,7 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 	if set["config"] {
 		var err error
 		if cfg, err = app.LoadConfig(s.configPath); err != nil {
-			return config.Config{}, err
+			return config.Config{}, runtimeSettings{}, err
 		}
 	}
 	if set["addr"] {
@@ -308,25 +307,12 @@ func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (
 		// A bad value from a flag or variable is named as it was given.
 		for name, key := range configKeys {
 			if rest, ok := strings.CutPrefix(err.Error(), key+":"); ok && origin[name] != "" {
-				return config.Config{}, fmt.Errorf("%s:%s", origin[name], rest)
+				return config.Config{}, runtimeSettings{}, fmt.Errorf("%s:%s", origin[name], rest)
 			}
 		}
-		return config.Config{}, err
+		return config.Config{}, runtimeSettings{}, err
 	}
-	return cfg, nil
-}
-
-// pprofAddr is the --pprof-addr setting (the flag, else its variable). No
-// config key holds it: profiling belongs to one run, not to a sandbox's
-// configuration. loadConfig has checked the flags.
-func pprofAddr(args []string, getenv func(string) string) string {
-	var s settings
-	fs := newFlagSet(&s)
-	fs.SetOutput(io.Discard)
-	if fs.Parse(args) == nil && s.pprofAddr != "" {
-		return s.pprofAddr
-	}
-	return getenv(envName("pprof-addr"))
+	return cfg, runtimeSettings{pprofAddr: s.pprofAddr}, nil
 }
 
 // configKeys maps flags to the config keys they set.
@@ -336,6 +322,17 @@ var configKeys = map[string]string{
 	"seed": "server.seed", "speed": "scenarios.speed",
 	"control-token": "server.control_token", "control-addr": "server.control_addr",
 	"scenarios-dir": "scenarios.dir",
+}
+
+// pprofHandler serves net/http/pprof's pages under /debug/pprof/.
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 func newLogger(s config.Server, w io.Writer) *slog.Logger {

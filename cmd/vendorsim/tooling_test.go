@@ -71,34 +71,3 @@ func TestRun_ControlAddrAndToken(t *testing.T) {
 		t.Errorf("the token is in the log:\n%s", p.log())
 	}
 }
-
-// --pprof-addr (or its variable) serves Go's profiles on a listener of its
-// own; without it, and on the main listener, there are none.
-func TestRun_PprofAddr(t *testing.T) {
-	byFlag, byEnv := deadAddr(t), deadAddr(t)
-	for _, tt := range []struct {
-		name string
-		args []string
-		env  []string
-		addr string
-	}{
-		{"Flag", []string{"--pprof-addr", byFlag}, nil, byFlag},
-		{"Variable", nil, []string{"VENDORSIM_PPROF_ADDR=" + byEnv}, byEnv},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			p := start(t, append([]string{"--addr", "127.0.0.1:0", "--db", ":memory:"}, tt.args...), tt.env)
-			p.waitHealthy(t)
-			if got := get(t, "http://"+tt.addr+"/debug/pprof/goroutine?debug=1", nil); got != http.StatusOK {
-				t.Errorf("profiles on their listener: %d", got)
-			}
-			if got := get(t, p.url("/debug/pprof/"), nil); got != http.StatusNotFound {
-				t.Errorf("profiles on the main listener: %d, want 404", got)
-			}
-		})
-	}
-	p := start(t, []string{"--addr", "127.0.0.1:0", "--db", ":memory:"}, nil)
-	p.waitHealthy(t)
-	if strings.Contains(p.log(), "pprof") {
-		t.Errorf("profiles served without --pprof-addr:\n%s", p.log())
-	}
-}
