@@ -118,3 +118,7 @@ func (tx *Tx) TextMatches(q Query) ([]string, error) {
 	}
 	return out, nil
 }
+
+// GramsFlushSize is how many pending trigram numbers make the writer write
+// them.
+const GramsFlushSize = gramsFlushSize

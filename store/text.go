@@ -81,7 +81,7 @@ type textNames struct {
 
 // Thresholds of flushGrams.
 const (
-	gramsFlushSize  = 4096
+	gramsFlushSize  = 32768
 	gramsFlushEvery = time.Second
 )
 
@@ -102,9 +102,11 @@ func (t *textNames) publish(g txGrams) {
 	if g.resetAll {
 		t.grams = nil
 	}
-	for k := range t.grams {
-		if slices.Contains(g.reset, k.ws) {
-			delete(t.grams, k)
+	if len(g.reset) > 0 {
+		for k := range t.grams {
+			if slices.Contains(g.reset, k.ws) {
+				delete(t.grams, k)
+			}
 		}
 	}
 	if len(g.d) > 0 && t.grams == nil {

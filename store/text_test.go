@@ -488,10 +488,15 @@ func TestTextGramsFlush(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	const n = 6000
+	// More distinct trigrams than the threshold, from 36 letters.
+	const abc = "abcdefghijklmnopqrstuvwxyz0123456789"
+	n := store.GramsFlushSize + 1000
+	if n > 36*36*36 {
+		t.Fatalf("the threshold %d is past the %d trigrams the test makes", store.GramsFlushSize, 36*36*36)
+	}
 	err := db.Update(store.Bulk(ctx), "a", func(tx *store.Tx) error {
 		for i := range n {
-			v := string([]rune{rune('a' + i%26), rune('a' + i/26%26), rune('a' + i/676%26)})
+			v := string([]byte{abc[i%36], abc[i/36%36], abc[i/1296%36]})
 			if err := tx.Insert(&store.Resource{Vendor: "v", Kind: "k", ID: v, Doc: []byte(`{}`), Keys: []store.Key{store.T("name", v)}}); err != nil {
 				return err
 			}
