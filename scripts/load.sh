@@ -28,6 +28,7 @@
 #                   (2 s) of each phase are saved there (<phase>.cpu.pprof,
 #                   <phase>.allocs.pprof, <phase>.trace), with the
 #                   server's log (GODEBUG=gctrace=1 writes the GCs into it)
+#                   and the heap when the RSS is read (end.heap.pprof)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -394,6 +395,11 @@ done
 kill -0 "$server_pid" 2>/dev/null || die "vendorsim died during the load"
 rss_kb=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$server_pid/status")
 hwm_kb=$(awk '$1 == "VmHWM:" {print $2}' "/proc/$server_pid/status")
+if [ -n "$PROFILE_DIR" ]; then
+	# What the Go heap holds when the RSS is read.
+	curl -fsS -o "$PROFILE_DIR/end.heap.pprof" "$pprof_base/heap" || true
+	curl -fsS -o "$PROFILE_DIR/end.memstats.txt" "$pprof_base/heap?debug=1" || true
+fi
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; }
 
 # ---- summary ---------------------------------------------------------------
