@@ -390,7 +390,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	if e.Code == "" {
 		e.Code = codeOf(e.Status)
 	}
-	if e.Code == EINTERNAL || e.Status >= 500 {
+	switch {
+	case ri.fault != "":
+		// An answer a fault rule asked for is no failure of the server.
+		s.log.Debug("fault answered", "method", r.Method, "path", r.URL.Path, "operation", ri.op, "fault", ri.fault, "code", e.Code)
+	case e.Code == EINTERNAL || e.Status >= 500:
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "operation", ri.op, "code", e.Code, "err", e.Err)
 	}
 	for k, vs := range e.Header {

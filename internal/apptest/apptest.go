@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -44,25 +45,33 @@ type apiSpec struct {
 	router routers.Router
 }
 
-// Option changes the configuration of a test server.
-type Option func(*config.Config)
+// Option changes how a test server is made.
+type Option func(*options)
+
+type options struct {
+	cfg config.Config
+	log *slog.Logger
+}
 
 // WithConfig applies fn to the configuration.
-func WithConfig(fn func(*config.Config)) Option { return Option(fn) }
+func WithConfig(fn func(*config.Config)) Option { return func(o *options) { fn(&o.cfg) } }
+
+// WithLogger gives the server log (default: none).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // New starts a vendorsim with an in-memory database and the default
 // configuration changed by opts. It is closed when the test ends.
 func New(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	cfg := app.DefaultConfig()
-	cfg.Server.DB = ":memory:"
-	for _, o := range opts {
-		o(&cfg)
+	o := options{cfg: app.DefaultConfig()}
+	o.cfg.Server.DB = ":memory:"
+	for _, opt := range opts {
+		opt(&o)
 	}
-	if err := cfg.Validate(app.Owners()...); err != nil {
+	if err := o.cfg.Validate(app.Owners()...); err != nil {
 		tb.Fatalf("config: %v", err)
 	}
-	a := app.New(app.Options{Config: cfg, Version: "test"})
+	a := app.New(app.Options{Config: o.cfg, Version: "test", Logger: o.log})
 	if err := a.Open(context.Background()); err != nil {
 		tb.Fatalf("open app: %v", err)
 	}

@@ -341,7 +341,7 @@ func scenariosCmd(e *env, args []string) (err error) {
 				continue
 			}
 			n++
-			e.say("%-36s %-8s %-26s emits %d events", s.Name, s.Vendor, s.Source, len(s.Emits))
+			e.say("%-36s %-8s %-26s emits %s", s.Name, s.Vendor, s.Source, plural(len(s.Emits), "event"))
 		}
 		e.say("%d scenarios", n)
 		for _, s := range out.Skipped {
@@ -891,6 +891,14 @@ func snapshot(e *env, args []string) (err error) {
 		e.say("loaded %s as workspace %s", pos[0], ws.ID)
 	}
 	return nil
+}
+
+// plural is "1 event", "2 events".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // readBody reads a body given inline, or as @FILE.

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -391,5 +393,45 @@ func TestControl_ListDeleteAndErrors(t *testing.T) {
 		if r.Status != http.StatusUnprocessableEntity || e.Error.Field != b.field {
 			t.Errorf("%v: got %d %s, want 422 on %s", b.rule, r.Status, r.Body, b.field)
 		}
+	}
+}
+
+// lockedBuffer is a log destination safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A 5xx a fault asked for is logged as the fault's answer (debug), never
+// as a failure of the server.
+func TestStatus_FaultAnswersAreNotServerErrors(t *testing.T) {
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := apptest.New(t, apptest.WithLogger(log))
+	key := "fault-log-key"
+	f := addFault(t, s, key, M{"operation_id": "listContacts", "status": 503})
+	// The test client refuses 5xx answers: a plain one reads it.
+	resp, _, err := raw(t, s, key, "GET", "/whippy/v1/contacts", nil)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("got %v, %v; want a 503", resp, err)
+	}
+	out := logs.String()
+	if strings.Contains(out, "level=ERROR") {
+		t.Errorf("the fault's 503 was logged as an error:\n%s", out)
+	}
+	if !strings.Contains(out, `msg="fault answered"`) || !strings.Contains(out, "fault="+f["id"].(string)) {
+		t.Errorf("no debug line naming the fault %v:\n%s", f["id"], out)
 	}
 }
