@@ -163,11 +163,13 @@ func (a *App) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	a.Faults = &faults.Set{Seed: cfg.Server.Seed, Exclude: []string{sandboxAPIName}}
-	a.Chaos = &chaos.Set{Seed: cfg.Server.Seed, Policies: func(v string) (scenarios.VendorPolicy, bool) {
+	a.Faults = &faults.Set{Exclude: []string{sandboxAPIName}}
+	a.Faults.Seed = cfg.Server.Seed
+	a.Chaos = &chaos.Set{Policies: func(v string) (scenarios.VendorPolicy, bool) {
 		p, ok := a.Engine.Vendors[v]
 		return p, ok
 	}}
+	a.Chaos.Seed = cfg.Server.Seed
 	if err := a.Faults.Open(ctx, a.DB, a.log); err != nil {
 		return err
 	}

@@ -40,6 +40,13 @@ type Selector struct {
 	Seed int64 `json:"seed,omitempty"`
 }
 
+// SeedWith gives the selector seed when it has none of its own.
+func (s *Selector) SeedWith(seed int64) {
+	if s.Seed == 0 {
+		s.Seed = seed
+	}
+}
+
 // Validate checks the selector's values; the error names the field.
 func (s *Selector) Validate() error {
 	switch {

@@ -27,6 +27,8 @@ type Keyed interface {
 	SetID(id string)
 	IDPrefix() string
 	Counter() *Counter
+	// SeedWith gives the rule seed when it has none of its own.
+	SeedWith(seed int64)
 }
 
 // Store keeps a rule list durable; *store.DB implements it.
@@ -47,6 +49,9 @@ var _ Store = (*store.DB)(nil)
 // Store before it takes effect, and Flush saves the counters. Requests
 // never touch the store: matching a rule counts in memory.
 type Rules[R Keyed] struct {
+	// Seed is the seed Add and Put give a rule that has none.
+	Seed int64
+
 	mu   sync.Mutex
 	list atomic.Pointer[[]R]
 	n    int
@@ -128,6 +133,7 @@ func has[R Keyed](list []R, id string) bool {
 func (s *Rules[R]) Add(ctx context.Context, r R) (R, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	r.SeedWith(s.Seed)
 	cur := s.All()
 	if id, _ := r.Key(); id != "" && has(cur, id) {
 		var zero R
@@ -190,6 +196,7 @@ func (s *Rules[R]) save(ctx context.Context, r R, given int64) error {
 func (s *Rules[R]) Put(ctx context.Context, r R) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	r.SeedWith(s.Seed)
 	id, ws := r.Key()
 	cur := slices.DeleteFunc(slices.Clone(s.All()), func(x R) bool { xid, xws := x.Key(); return id != "" && xid == id && xws == ws })
 	return s.add(ctx, cur, r)

@@ -230,3 +230,22 @@ func TestRules_IDsDurable(t *testing.T) {
 		t.Errorf("another kind's first id is %s, want t1", f.ID)
 	}
 }
+
+// Add and Put give the list's seed to a rule without one, and keep a
+// rule's own.
+func TestRules_Seed(t *testing.T) {
+	s := chance.Rules[*rule]{Seed: 7}
+	a, err := s.Add(ctx, mk("", "a"))
+	if err != nil || a.Seed != 7 {
+		t.Fatalf("added %+v, %v; want seed 7", a, err)
+	}
+	own := mk("", "a")
+	own.Seed = 3
+	if err := s.Put(ctx, own); err != nil || own.Seed != 3 {
+		t.Fatalf("put %+v, %v; want its own seed 3", own, err)
+	}
+	put := mk("", "b")
+	if err := s.Put(ctx, put); err != nil || put.Seed != 7 {
+		t.Fatalf("put %+v, %v; want seed 7", put, err)
+	}
+}

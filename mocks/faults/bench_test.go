@@ -100,7 +100,8 @@ func benchGet(b *testing.B, s *apptest.Server, key string) {
 // BenchmarkApply is the fault stage alone on the same GET, with 100 rules
 // that match nothing: compare with BenchmarkWhippyGet's time per request.
 func BenchmarkApply(b *testing.B) {
-	set := &faults.Set{Seed: 1}
+	set := &faults.Set{}
+	set.Seed = 1
 	for i := range 100 {
 		var raw string
 		switch i % 4 {

@@ -114,12 +114,11 @@ type View struct {
 // Set holds the fault rules and applies them. Its zero value has no rules;
 // it is safe for concurrent use.
 type Set struct {
-	// Seed is the seed of rules that give none.
-	Seed int64
+	// Rules are the rules in the order they apply (its Seed is the seed
+	// of rules that give none); Add, Put, Delete, Clear and Flush are its.
+	chance.Rules[*Rule]
 	// Exclude names APIs no rule touches (the control API).
 	Exclude []string
-
-	rules chance.Rules[*Rule]
 }
 
 var _ mocks.Fault = (*Set)(nil)
@@ -582,55 +581,21 @@ func (r *Rule) Counter() *chance.Counter { return &r.counter }
 // Kind is the kind of the rules of a Set in the store.
 const Kind = "fault"
 
-func (s *Set) load() []*Rule { return s.rules.All() }
+func (s *Set) load() []*Rule { return s.Rules.All() }
 
 // Open loads the rules kept in st (with their counters as last saved) and
 // makes every later change write through st. A stored rule that no longer
 // parses is left out and logged on log.
 func (s *Set) Open(ctx context.Context, st chance.Store, log *slog.Logger) error {
-	return s.rules.Open(ctx, st, Kind, Parse, log)
-}
-
-// Flush saves the counters of the rules that matched since the last
-// Flush (see chance.Rules.Flush).
-func (s *Set) Flush(ctx context.Context) error { return s.rules.Flush(ctx) }
-
-// Add adds a checked rule and returns it with its id: the one it has, or
-// the next free "f<N>". It returns ErrExists for an id in use, or the
-// store's error.
-func (s *Set) Add(ctx context.Context, r *Rule) (*Rule, error) {
-	if r.Seed == 0 {
-		r.Seed = s.Seed
-	}
-	return s.rules.Add(ctx, r)
-}
-
-// Put adds a checked rule, replacing the rule of the same id and
-// workspace (a scenario step applied again); a rule without an id gets
-// one. It returns the store's error.
-func (s *Set) Put(ctx context.Context, r *Rule) error {
-	if r.Seed == 0 {
-		r.Seed = s.Seed
-	}
-	return s.rules.Put(ctx, r)
+	return s.Rules.Open(ctx, st, Kind, Parse, log)
 }
 
 // List returns the rules workspace ws ("" for all) sees, in the order
 // they apply.
 func (s *Set) List(ws string) []View {
 	out := []View{}
-	for _, r := range s.rules.Visible(ws) {
+	for _, r := range s.Rules.Visible(ws) {
 		out = append(out, View{Rule: r, Matched: r.counter.Matched(), Applied: r.counter.Applied()})
 	}
 	return out
 }
-
-// Delete removes rule id, if workspace ws ("" for any) owns it, and
-// reports whether it did.
-func (s *Set) Delete(ctx context.Context, ws, id string) (bool, error) {
-	return s.rules.Delete(ctx, ws, id)
-}
-
-// Clear removes the rules of workspace ws (every rule for "") and returns
-// how many it removed.
-func (s *Set) Clear(ctx context.Context, ws string) (int, error) { return s.rules.Clear(ctx, ws) }

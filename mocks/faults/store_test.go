@@ -46,7 +46,8 @@ var _ chance.Store = (*counting)(nil)
 func TestSet_RequestsDoNotTouchTheStore(t *testing.T) {
 	ctx := context.Background()
 	st := &counting{}
-	set := &faults.Set{Seed: 1}
+	set := &faults.Set{}
+	set.Seed = 1
 	if err := set.Open(ctx, st, nil); err != nil {
 		t.Fatal(err)
 	}
