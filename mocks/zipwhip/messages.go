@@ -331,47 +331,33 @@ func messageIDs(r *http.Request) (string, []string, error) {
 // readMessages serves message/read: each message is marked read (once),
 // its conversation's unread count drops, and a read event goes out.
 func (m *Mock) readMessages(w http.ResponseWriter, r *http.Request) error {
-	field, ids, err := messageIDs(r)
-	if err != nil {
-		return err
-	}
-	err = m.update(r.Context(), func(tx *store.Tx) error {
-		s, err := sessionOf(tx, r)
-		if err != nil {
+	return m.eachMessage(w, r, func(tx *store.Tx, line string, msg *Message) error {
+		if msg.Read {
+			return nil
+		}
+		msg.Read, msg.DateRead = true, strPtr(date(tx.Now()))
+		if err := saveMessage(tx, msg); err != nil {
 			return err
 		}
-		for _, id := range ids {
-			msg, _, err := lineMessage(tx, s.Line, field, id)
-			if err != nil {
-				return err
-			}
-			if msg.Read {
-				continue
-			}
-			msg.Read, msg.DateRead = true, strPtr(date(tx.Now()))
-			if err := saveMessage(tx, msg); err != nil {
-				return err
-			}
-			if msg.MessageType == "MO" && !msg.Deleted {
-				if err := m.addUnread(tx, msg.Fingerprint, -1); err != nil {
-					return err
-				}
-			}
-			if err := m.emitMessage(tx, s.Line, "message.read", msg); err != nil {
+		if msg.MessageType == "MO" && !msg.Deleted {
+			if err := m.addUnread(tx, msg.Fingerprint, -1); err != nil {
 				return err
 			}
 		}
-		return nil
+		return m.emitMessage(tx, line, "message.read", msg)
 	})
-	if err != nil {
-		return err
-	}
-	return ok(w, false)
 }
 
 // deleteMessages serves message/delete: each message is marked deleted,
 // leaves its line's lists, and a delete event goes out.
 func (m *Mock) deleteMessages(w http.ResponseWriter, r *http.Request) error {
+	return m.eachMessage(w, r, m.removeMessage)
+}
+
+// eachMessage runs fn, in one update, on each message the request names
+// (messageIDs) on its session's line, and answers success: all of them
+// or, when one names no message of the line, none.
+func (m *Mock) eachMessage(w http.ResponseWriter, r *http.Request, fn func(tx *store.Tx, line string, msg *Message) error) error {
 	field, ids, err := messageIDs(r)
 	if err != nil {
 		return err
@@ -386,7 +372,7 @@ func (m *Mock) deleteMessages(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			if err := m.removeMessage(tx, s.Line, msg); err != nil {
+			if err := fn(tx, s.Line, msg); err != nil {
 				return err
 			}
 		}
