@@ -162,6 +162,11 @@ type Engine struct {
 	resetAll uint64
 	// running holds the cancel funcs of attempts in flight.
 	running map[*item]context.CancelFunc
+	// stepping counts the scenario steps running per workspace (their
+	// transaction and what it does once committed); stepDone is closed
+	// and replaced each time one ends.
+	stepping map[string]int
+	stepDone chan struct{}
 	// closing is set by Close: no attempt starts; unsent collects the
 	// claimed deliveries given back.
 	closing bool
@@ -240,6 +245,8 @@ func (e *Engine) Open(ctx context.Context) error {
 	e.wsLocks = map[string]chan struct{}{}
 	e.resetAt = map[string]uint64{}
 	e.running = map[*item]context.CancelFunc{}
+	e.stepping = map[string]int{}
+	e.stepDone = make(chan struct{})
 	e.sem = make(chan struct{}, e.Concurrency)
 	e.outcomes = make(chan result, batchSize)
 	e.stopRecord = make(chan struct{})

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/vendorsim/vendorsim/store"
 )
@@ -102,7 +103,42 @@ func (e *Engine) Cancel(ctx context.Context, ws string) (func(), error) {
 		release()
 		return nil, err
 	}
+	e.waitSteps(ctx, ws)
 	return release, nil
+}
+
+// stepWait bounds how long Cancel waits for the steps running.
+const stepWait = 5 * time.Second
+
+// waitSteps waits until no scenario step of workspace ws ("" for any) is
+// running, for at most stepWait or until ctx ends. A step that claimed its
+// job before a reset commits before the reset's wipe (the store's writes
+// are serial), but what it does once committed (a fault or chaos rule
+// added) runs after: waiting for it lets the reset clear what the step
+// added, instead of the rule coming back after the reset.
+func (e *Engine) waitSteps(ctx context.Context, ws string) {
+	timer := time.NewTimer(stepWait)
+	defer timer.Stop()
+	for {
+		e.mu.Lock()
+		n := e.stepping[ws]
+		if ws == "" {
+			n = len(e.stepping)
+		}
+		done := e.stepDone
+		e.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+			e.log.Warn("reset: scenario steps still running", "workspace", ws, "steps", n)
+			return
+		}
+	}
 }
 
 // sendAndWait sends deliveries claimed after m and waits until every

@@ -104,6 +104,18 @@ func (e *Engine) scheduleStep(tx *store.Tx, sc *Scenario, runID string, i int, p
 // The store work is not cut short by ctx (a step half claimed would wait
 // out its lease); ctx only reports a stop.
 func (e *Engine) runJob(ctx context.Context, j store.Job) error {
+	e.mu.Lock()
+	e.stepping[j.WorkspaceID]++
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		if e.stepping[j.WorkspaceID]--; e.stepping[j.WorkspaceID] <= 0 {
+			delete(e.stepping, j.WorkspaceID)
+		}
+		close(e.stepDone)
+		e.stepDone = make(chan struct{})
+		e.mu.Unlock()
+	}()
 	dbctx := context.WithoutCancel(ctx)
 	var p jobPayload
 	err := json.Unmarshal(j.Payload, &p)
