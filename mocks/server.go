@@ -206,6 +206,11 @@ func NewServer(opts Options, apis ...*API) (*Server, error) {
 	return s, nil
 }
 
+// APIs returns the mounted APIs, longest prefix first (the order in which
+// a path finds its API). Their documents are the ones served: a caller must
+// not change them.
+func (s *Server) APIs() []*API { return append([]*API(nil), s.apis...) }
+
 // Routes lists "METHOD /path" for every mounted operation, for tests.
 func (s *Server) Routes() []string {
 	var out []string

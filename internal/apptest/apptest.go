@@ -25,7 +25,6 @@ import (
 	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/internal/coalesce"
 	"github.com/vendorsim/vendorsim/internal/config"
-	"github.com/vendorsim/vendorsim/specs"
 )
 
 // Server is a running vendorsim.
@@ -43,6 +42,8 @@ type apiSpec struct {
 	prefix string
 	doc    *openapi3.T
 	router routers.Router
+	// fallback marks the API whose errors paths of no API get.
+	fallback bool
 }
 
 // Option changes how a test server is made.
@@ -81,19 +82,18 @@ func New(tb testing.TB, opts ...Option) *Server {
 	hs.Start()
 	s := &Server{Server: hs, App: a, tb: tb}
 	tb.Cleanup(s.Stop)
-	for _, m := range []struct{ name, prefix string }{
-		{"whippy", "/whippy/v1"}, {"zipwhip", "/zipwhip"}, {"whereby", "/whereby/v1"}, {"sandbox", "/_sandbox"},
-	} {
-		doc, err := specs.Load(context.Background(), m.name)
+	// Every API the app serves, with the document it serves (a vendor's
+	// spec as its configuration adjusted it, the control API's with the
+	// vendors' simulator paths): a vendor added to app.Vendors is
+	// validated without a change here.
+	for _, api := range a.Server.APIs() {
+		doc := *api.Doc // the served document, with this server's URL
+		doc.Servers = openapi3.Servers{{URL: s.URL + api.Prefix}}
+		r, err := gorillamux.NewRouter(&doc)
 		if err != nil {
-			continue // not every vendor is served yet
+			tb.Fatalf("router for %s: %v", api.Name, err)
 		}
-		doc.Servers = openapi3.Servers{{URL: s.URL + m.prefix}}
-		r, err := gorillamux.NewRouter(doc)
-		if err != nil {
-			tb.Fatalf("router for %s: %v", m.name, err)
-		}
-		s.apis = append(s.apis, apiSpec{name: m.name, prefix: m.prefix, doc: doc, router: r})
+		s.apis = append(s.apis, apiSpec{name: api.Name, prefix: api.Prefix, doc: &doc, router: r, fallback: api.Default})
 	}
 	return s
 }
@@ -283,7 +283,7 @@ func (s *Server) apiFor(path string) *apiSpec {
 		if first(s.apis[i].prefix) == first(path) {
 			return &s.apis[i]
 		}
-		if s.apis[i].name == "sandbox" {
+		if s.apis[i].fallback {
 			def = &s.apis[i]
 		}
 	}
