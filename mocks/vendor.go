@@ -1,6 +1,7 @@
 package mocks
 
 import (
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,7 +20,8 @@ import (
 // its scenario files and one line of that list.
 //
 // The methods of config.Owner decode the vendor's configuration sections;
-// they work before Open. Every other method is called after Open.
+// they and Scenarios work before Open. Every other method is called after
+// Open.
 type Vendor interface {
 	config.Owner
 
@@ -44,6 +46,10 @@ type Vendor interface {
 	Actions() map[string]ActionSpec
 	// MagicNumbers are the destination numbers that select a scenario.
 	MagicNumbers() []MagicNumber
+	// Scenarios are the vendor's built-in scenario files: the *.yaml files
+	// at the root (by convention one, <vendor>.yaml), embedded by the
+	// vendor's package. Nil means none.
+	Scenarios() fs.FS
 	// Delivery is how the vendor signs and retries its webhooks.
 	Delivery() DeliveryPolicy
 	// EventTypes lists the webhook event types the vendor emits.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -38,6 +39,18 @@ func Owners() []config.Owner {
 	out := make([]config.Owner, len(vs))
 	for i, v := range vs {
 		out[i] = v
+	}
+	return out
+}
+
+// ScenarioFiles returns the vendors' built-in scenario files, in the order
+// of Vendors (for scenarios.NewLibrary).
+func ScenarioFiles() []fs.FS { return scenarioFiles(Vendors()) }
+
+func scenarioFiles(vs []mocks.Vendor) []fs.FS {
+	out := make([]fs.FS, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, v.Scenarios())
 	}
 	return out
 }
@@ -178,7 +191,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	}
 	a.Engine.WrapSender = a.Chaos.Wrap
 	a.addEngineSteps()
-	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks); err != nil {
+	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks, scenarioFiles(a.Vendors)...); err != nil {
 		return err
 	}
 	if a.Engine.Magic, err = mergeMagic(a.Engine.Magic, a.Engine.Library.Magic()); err != nil {
