@@ -54,10 +54,16 @@ type Vendor interface {
 	Delivery() DeliveryPolicy
 	// EventTypes lists the webhook event types the vendor emits.
 	EventTypes() []string
-	// Simulators are control-API operations (specs/sandbox.yaml) that play
-	// the vendor's other side (an inbound message, a room participant), by
-	// operationId. They run with the selected workspace.
+	// Simulators are control-API operations that play the vendor's other
+	// side (an inbound message, a room participant), by operationId. They
+	// run with the selected workspace.
 	Simulators() map[string]Handler
+	// SimulatorSpec is the OpenAPI of Simulators: YAML with their paths
+	// (under the control API's prefix) and, optionally, components, merged
+	// into specs/sandbox.yaml at start (specs.Fragment; its $refs may name
+	// that document's components). A path or component that is already
+	// defined stops the start. Nil means none.
+	SimulatorSpec() []byte
 }
 
 // Deps are the shared services a vendor uses.

@@ -206,7 +206,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine, Vendors: a.Vendors,
 		Faults: a.Faults, Chaos: a.Chaos,
 	})
-	sandboxDoc, err := specs.Load(ctx, "sandbox")
+	sandboxDoc, err := specs.Load(ctx, "sandbox", simulatorSpecs(a.Vendors)...)
 	if err != nil {
 		return err
 	}
@@ -293,6 +293,18 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 		apis = append(apis, api)
 	}
 	return apis, nil
+}
+
+// simulatorSpecs are the vendors' control-API paths (their simulators), to
+// merge into the control API's document.
+func simulatorSpecs(vs []mocks.Vendor) []specs.Fragment {
+	var out []specs.Fragment
+	for _, v := range vs {
+		if b := v.SimulatorSpec(); len(b) > 0 {
+			out = append(out, specs.Fragment{Source: v.Name(), YAML: b})
+		}
+	}
+	return out
 }
 
 // sandboxAPIName is the control API's name (mocks.API.Name): faults never

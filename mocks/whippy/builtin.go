@@ -19,3 +19,11 @@ func (m *Mock) Scenarios() fs.FS {
 	}
 	return sub
 }
+
+// simulatorSpec is the OpenAPI paths of the simulators.
+//
+//go:embed sandbox.yaml
+var simulatorSpec []byte
+
+// SimulatorSpec returns the control-API paths of Simulators (sandbox.yaml).
+func (m *Mock) SimulatorSpec() []byte { return simulatorSpec }
