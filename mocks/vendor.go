@@ -30,7 +30,9 @@ type Vendor interface {
 	Open(deps Deps) error
 	// API describes the vendor's API, built from doc (its embedded spec,
 	// specs.Load(Name())), which it may adjust first (a configured limit
-	// replaces the spec's). Nil means the vendor serves no API yet.
+	// replaces the spec's). doc is nil when specs holds no document of that
+	// name: the API then brings its own Doc. Nil means the vendor serves no
+	// API yet.
 	API(doc *openapi3.T) *API
 	// Credentials are where requests carry the vendor's credential, in the
 	// order they are tried.

@@ -74,6 +74,8 @@ type Options struct {
 	// Fault, when set, may answer vendor requests instead of their handlers
 	// (in place of the fault rules of the control API).
 	Fault mocks.Fault
+	// Vendors replaces the list of Vendors (tests: a vendor of their own).
+	Vendors []mocks.Vendor
 }
 
 // App is a running vendorsim, without its listener.
@@ -82,6 +84,7 @@ type App struct {
 	version string
 	log     *slog.Logger
 	fault   mocks.Fault
+	vendors []mocks.Vendor
 
 	DB         *store.DB
 	Workspaces *mocks.Workspaces
@@ -111,7 +114,7 @@ func New(opts Options) *App {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger, fault: opts.Fault}
+	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger, fault: opts.Fault, vendors: opts.Vendors}
 	a.DB = store.New(opts.Config.Server.DB)
 	if opts.Now != nil {
 		a.DB.Now = opts.Now
@@ -139,7 +142,10 @@ func (a *App) Open(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := a.cfg
-	a.Vendors = Vendors()
+	a.Vendors = a.vendors
+	if a.Vendors == nil {
+		a.Vendors = Vendors()
+	}
 	owners := make([]config.Owner, len(a.Vendors))
 	for i, v := range a.Vendors {
 		owners[i] = v
@@ -278,7 +284,7 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 		a.Engine.Vendors[name] = pol
 		doc, err := specs.Load(ctx, name)
 		if errors.Is(err, specs.ErrNoSpec) {
-			continue // the vendor serves no API yet
+			doc, err = nil, nil // the vendor brings its own, or serves no API
 		}
 		if err != nil {
 			return nil, err
@@ -286,6 +292,9 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 		api := v.API(doc)
 		if api == nil {
 			continue
+		}
+		if api.Doc == nil {
+			return nil, fmt.Errorf("open %s: its API has no OpenAPI document", name)
 		}
 		if hosts, ok := cfg.Server.Hosts[name]; ok {
 			api.Hosts = hosts

@@ -25,6 +25,7 @@ import (
 	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/internal/coalesce"
 	"github.com/vendorsim/vendorsim/internal/config"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // Server is a running vendorsim.
@@ -50,12 +51,19 @@ type apiSpec struct {
 type Option func(*options)
 
 type options struct {
-	cfg config.Config
-	log *slog.Logger
+	cfg     config.Config
+	log     *slog.Logger
+	vendors []mocks.Vendor
 }
 
 // WithConfig applies fn to the configuration.
 func WithConfig(fn func(*config.Config)) Option { return func(o *options) { fn(&o.cfg) } }
+
+// WithVendors adds vendors to the app's list (app.Vendors), as a new
+// vendor is added there: a test's own vendor.
+func WithVendors(vs ...mocks.Vendor) Option {
+	return func(o *options) { o.vendors = append(o.vendors, vs...) }
+}
 
 // WithLogger gives the server log (default: none).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -72,7 +80,11 @@ func New(tb testing.TB, opts ...Option) *Server {
 	if err := o.cfg.Validate(app.Owners()...); err != nil {
 		tb.Fatalf("config: %v", err)
 	}
-	a := app.New(app.Options{Config: o.cfg, Version: "test", Logger: o.log})
+	ao := app.Options{Config: o.cfg, Version: "test", Logger: o.log}
+	if len(o.vendors) > 0 {
+		ao.Vendors = append(app.Vendors(), o.vendors...)
+	}
+	a := app.New(ao)
 	if err := a.Open(context.Background()); err != nil {
 		tb.Fatalf("open app: %v", err)
 	}
