@@ -304,8 +304,10 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 	return apis, nil
 }
 
-// simulatorSpecs are the vendors' control-API paths (their simulators), to
-// merge into the control API's document.
+// SimulatorSpecs returns the vendors' control-API paths (their
+// simulators), as merged into the control API's document.
+func SimulatorSpecs() []specs.Fragment { return simulatorSpecs(Vendors()) }
+
 func simulatorSpecs(vs []mocks.Vendor) []specs.Fragment {
 	var out []specs.Fragment
 	for _, v := range vs {
