@@ -16,18 +16,11 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 
+	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/internal/apptest"
 	"github.com/vendorsim/vendorsim/mocks"
 	"github.com/vendorsim/vendorsim/specs"
 )
-
-// mounted are the APIs the app serves, by spec name.
-var mounted = []struct{ spec, prefix string }{
-	{"whippy", "/whippy/v1"},
-	{"zipwhip", "/zipwhip"},
-	{"whereby", "/whereby/v1"},
-	{"sandbox", "/_sandbox"},
-}
 
 type operation struct {
 	spec, prefix string
@@ -35,17 +28,24 @@ type operation struct {
 	op           *openapi3.Operation
 }
 
-func operations(tb testing.TB) []operation {
+// operations are those of the specs of the APIs s serves, loaded afresh
+// (the control API's with the vendors' simulator paths), each under the
+// prefix it is mounted at.
+func operations(tb testing.TB, s *apptest.Server) []operation {
 	tb.Helper()
 	var out []operation
-	for _, m := range mounted {
-		doc, err := specs.Load(context.Background(), m.spec)
+	for _, api := range s.App.Server.APIs() {
+		var frags []specs.Fragment
+		if api.Name == "sandbox" {
+			frags = app.SimulatorSpecs()
+		}
+		doc, err := specs.Load(context.Background(), api.Name, frags...)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		for _, path := range doc.Paths.InMatchingOrder() {
 			for method, op := range doc.Paths.Value(path).Operations() {
-				out = append(out, operation{spec: m.spec, prefix: m.prefix, method: method, path: path, op: op})
+				out = append(out, operation{spec: api.Name, prefix: api.Prefix, method: method, path: path, op: op})
 			}
 		}
 	}
@@ -67,7 +67,7 @@ func TestEveryOperationIsRouted(t *testing.T) {
 	const key = "routing-key"
 	journal := s.Sandbox(http.Header{"X-Whippy-Key": {key}})
 
-	for _, o := range operations(t) {
+	for _, o := range operations(t, s) {
 		t.Run(o.spec+"/"+o.op.OperationID, func(t *testing.T) {
 			path := pathParam.ReplaceAllStringFunc(o.path, func(string) string { return uuid.NewString() })
 			// Control calls select the workspace of the Whippy key too:
@@ -140,7 +140,7 @@ func TestEveryOperationIsRouted(t *testing.T) {
 func TestRoutesMatchSpecs(t *testing.T) {
 	s := apptest.New(t)
 	var want []string
-	for _, o := range operations(t) {
+	for _, o := range operations(t, s) {
 		want = append(want, o.method+" "+o.prefix+o.path)
 	}
 	sort.Strings(want)

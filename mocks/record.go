@@ -39,6 +39,10 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 	if s.opts.Journal == nil || ri.api == nil || ri.api.NoJournal {
 		return
 	}
+	answer := rec.body
+	if ri.api.RedactAnswer != nil && len(answer) > 0 {
+		answer = ri.api.RedactAnswer(ri.op, answer)
+	}
 	s.opts.Journal.Record(store.JournalEntry{
 		At:             ri.start,
 		WorkspaceID:    ri.workspace,
@@ -53,7 +57,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 		Fault:          ri.fault,
 		RequestHeaders: ri.api.requestHeaders(r.Header),
 		RequestBody:    clip(ri.api.redactedBody(r, ri.body), s.opts.Journal.bodyLimit),
-		ResponseBody:   rec.body,
+		ResponseBody:   answer,
 	})
 }
 

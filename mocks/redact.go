@@ -140,6 +140,10 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// Redact is how the journal shows a credential (for API.RedactAnswer): see
+// redact.
+func Redact(s string) string { return redact(s) }
+
 // redact keeps enough of a credential to tell keys apart in the journal:
 // its first and last four characters, after the scheme of an Authorization
 // value ("Bearer …"). Keys of eight characters or fewer keep none.

@@ -161,6 +161,77 @@ func TestReadCache_KeysOnBody(t *testing.T) {
 	}
 }
 
+// twoMethodSpec serves one operation by GET and by POST (one handler, as
+// Zipwhip's reads are served both ways), with its parameters in the query.
+const twoMethodSpec = `
+openapi: 3.0.3
+info: {title: two, version: "1"}
+paths:
+  /item:
+    get:
+      operationId: getItem
+      parameters: [{name: id, in: query, schema: {type: string}}]
+      responses:
+        "200": {description: The item.}
+    post:
+      operationId: getItem
+      parameters: [{name: id, in: query, schema: {type: string}}]
+      responses:
+        "200": {description: The item.}
+`
+
+// The read cache keys on the method: the same operation, path, query and
+// (empty) body asked by GET and then by POST are two answers, each of
+// which is cached.
+func TestReadCache_KeysOnMethod(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(twoMethodSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs atomic.Int64
+	srv, err := mocks.NewServer(mocks.Options{Generation: func(string) uint64 { return 1 }}, &mocks.API{
+		Name: "two", Doc: doc, Prefix: "/two",
+		Handlers: map[string]mocks.Handler{"getItem": func(w http.ResponseWriter, r *http.Request) error {
+			runs.Add(1)
+			mocks.WriteJSON(w, http.StatusOK, map[string]string{"method": r.Method, "id": r.URL.Query().Get("id")})
+			return nil
+		}},
+		Cacheable: map[string]bool{"getItem": true},
+		WriteError: func(w http.ResponseWriter, r *http.Request, e *mocks.Error) {
+			mocks.WriteJSON(w, e.HTTPStatus(nil), map[string]string{"error": e.Message})
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	call := func(method string) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, hs.URL+"/two/item?id=7", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", method, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	if got := call(http.MethodGet); got != `{"id":"7","method":"GET"}` {
+		t.Fatalf("GET answered %s", got)
+	}
+	if got := call(http.MethodPost); got != `{"id":"7","method":"POST"}` {
+		t.Errorf("POST after GET answered %s: the GET's cached answer", got)
+	}
+	before := runs.Load()
+	if got := call(http.MethodGet); got != `{"id":"7","method":"GET"}` || runs.Load() != before {
+		t.Errorf("the repeated GET answered %s and ran the handler %d times more", got, runs.Load()-before)
+	}
+}
+
 // A middleware that wraps the ResponseWriter (as fault injection does)
 // leaves the pipeline working: it finds its server in the request.
 func TestServer_WrappedWriter(t *testing.T) {

@@ -69,6 +69,14 @@ type API struct {
 	// journal redacts them, and files a request that fails before or at
 	// authentication under the workspace its credential names.
 	Credentials []CredentialSource
+	// Secrets name more query or form body parameters that the journal
+	// redacts (a password), without being credentials.
+	Secrets []string
+	// RedactAnswer, when set, returns the journaled answer of an
+	// operation with its secrets redacted (a login's session key), or body
+	// itself when it holds none. It must not change body, which may be
+	// shared (the read cache's answers), and gets only its journaled start.
+	RedactAnswer func(operationID string, body []byte) []byte
 	// Identify, when set, returns the workspace a credential names without
 	// creating one (for the journal of failed requests).
 	Identify func(r *http.Request) string
@@ -110,7 +118,7 @@ type API struct {
 	Default bool
 
 	// secretHeaders (lower case) and secretParams are where Credentials
-	// are, redacted in the journal.
+	// (and Secrets) are, redacted in the journal.
 	secretHeaders, secretParams map[string]bool
 	// headers remembers the JSON of a header set for the journal
 	// (requestHeaders); headerMisses counts the sets unlike it, bodyMisses
@@ -198,6 +206,11 @@ func NewServer(opts Options, apis ...*API) (*Server, error) {
 	return s, nil
 }
 
+// APIs returns the mounted APIs, longest prefix first (the order in which
+// a path finds its API). Their documents are the ones served: a caller must
+// not change them.
+func (s *Server) APIs() []*API { return append([]*API(nil), s.apis...) }
+
 // Routes lists "METHOD /path" for every mounted operation, for tests.
 func (s *Server) Routes() []string {
 	var out []string
@@ -237,6 +250,9 @@ func (s *Server) mount(api *API) error {
 		if c.Param != "" {
 			api.secretParams[c.Param] = true
 		}
+	}
+	for _, p := range api.Secrets {
+		api.secretParams[p] = true
 	}
 	ops := map[string]bool{}
 	for _, path := range api.Doc.Paths.InMatchingOrder() {

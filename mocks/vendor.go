@@ -1,6 +1,7 @@
 package mocks
 
 import (
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,7 +20,8 @@ import (
 // its scenario files and one line of that list.
 //
 // The methods of config.Owner decode the vendor's configuration sections;
-// they work before Open. Every other method is called after Open.
+// they and Scenarios work before Open. Every other method is called after
+// Open.
 type Vendor interface {
 	config.Owner
 
@@ -28,7 +30,9 @@ type Vendor interface {
 	Open(deps Deps) error
 	// API describes the vendor's API, built from doc (its embedded spec,
 	// specs.Load(Name())), which it may adjust first (a configured limit
-	// replaces the spec's). Nil means the vendor serves no API yet.
+	// replaces the spec's). doc is nil when specs holds no document of that
+	// name: the API then brings its own Doc. Nil means the vendor serves no
+	// API yet.
 	API(doc *openapi3.T) *API
 	// Credentials are where requests carry the vendor's credential, in the
 	// order they are tried.
@@ -44,14 +48,24 @@ type Vendor interface {
 	Actions() map[string]ActionSpec
 	// MagicNumbers are the destination numbers that select a scenario.
 	MagicNumbers() []MagicNumber
+	// Scenarios are the vendor's built-in scenario files: the *.yaml files
+	// at the root (by convention one, <vendor>.yaml), embedded by the
+	// vendor's package. Nil means none.
+	Scenarios() fs.FS
 	// Delivery is how the vendor signs and retries its webhooks.
 	Delivery() DeliveryPolicy
 	// EventTypes lists the webhook event types the vendor emits.
 	EventTypes() []string
-	// Simulators are control-API operations (specs/sandbox.yaml) that play
-	// the vendor's other side (an inbound message, a room participant), by
-	// operationId. They run with the selected workspace.
+	// Simulators are control-API operations that play the vendor's other
+	// side (an inbound message, a room participant), by operationId. They
+	// run with the selected workspace.
 	Simulators() map[string]Handler
+	// SimulatorSpec is the OpenAPI of Simulators: YAML with their paths
+	// (under the control API's prefix) and, optionally, components, merged
+	// into specs/sandbox.yaml at start (specs.Fragment; its $refs may name
+	// that document's components). A path or component that is already
+	// defined stops the start. Nil means none.
+	SimulatorSpec() []byte
 }
 
 // Deps are the shared services a vendor uses.

@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"testing"
 
+	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/scenarios"
 )
 
@@ -11,7 +12,7 @@ import (
 // scenarios the vendors ship.
 func withBuiltins(tb testing.TB, actions map[string]scenarios.Action, fn scenarios.Action) map[string]scenarios.Action {
 	tb.Helper()
-	lib, err := scenarios.NewLibrary("", nil, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/scenarios"
 	"github.com/vendorsim/vendorsim/store"
 )
@@ -25,7 +26,7 @@ func TestCheckRun_RunsTheActionsChecks(t *testing.T) {
 	}
 	noop := func(*store.Tx, map[string]string) error { return nil }
 	actions := withBuiltins(t, map[string]scenarios.Action{"test.use": noop}, noop)
-	lib, err := scenarios.NewLibrary(dir, actions, nil)
+	lib, err := scenarios.NewLibrary(dir, actions, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +80,11 @@ func TestCheckRun_RunsTheActionsChecks(t *testing.T) {
 
 func TestHorizon_BoundsStartAndAdvance(t *testing.T) {
 	f := newFixture(t, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.engine.Library = lib
 	ctx := context.Background()
 	check := func(at func(now time.Time) time.Time) error {
 		return f.db.Update(ctx, "a", func(tx *store.Tx) error {

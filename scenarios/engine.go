@@ -124,7 +124,9 @@ type Engine struct {
 	// the library is loaded; see AddStepCheck.
 	StepChecks map[string]StepCheck
 	Vendors    map[string]VendorPolicy
-	Library    *Library
+	// Library holds the scenarios; nil gives Open an empty one (the
+	// built-in scenarios are the vendors', given by the app).
+	Library *Library
 	// Magic replaces the built-in magic-number table when set.
 	Magic  []MagicNumber
 	Client *http.Client

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/scenarios"
 	"github.com/vendorsim/vendorsim/store"
 )
@@ -57,7 +58,7 @@ func TestLibrary_ErrorsNameFileLineField(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := scenarios.NewLibrary(dir, withBuiltins(t, map[string]scenarios.Action{"test.record": nil}, nil), checks)
+			_, err := scenarios.NewLibrary(dir, withBuiltins(t, map[string]scenarios.Action{"test.record": nil}, nil), checks, app.ScenarioFiles()...)
 			var le *scenarios.LoadError
 			if !errors.As(err, &le) {
 				t.Fatalf("error %v; want a *LoadError", err)
@@ -76,7 +77,7 @@ func TestLibrary_ErrorsNameFileLineField(t *testing.T) {
 // one replaces the earlier upload of the same name, never a built-in.
 func TestLibrary_Upload(t *testing.T) {
 	actions := withBuiltins(t, map[string]scenarios.Action{"test.record": nil}, nil)
-	lib, err := scenarios.NewLibrary("", actions, nil)
+	lib, err := scenarios.NewLibrary("", actions, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ steps:
 	}
 	rec := &recorder{}
 	actions := withBuiltins(t, map[string]scenarios.Action{"test.record": rec.action}, rec.action)
-	lib, err := scenarios.NewLibrary(dir, actions, nil)
+	lib, err := scenarios.NewLibrary(dir, actions, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +204,7 @@ func TestScenario_CancelRun(t *testing.T) {
 	}
 	rec := &recorder{}
 	actions := withBuiltins(t, map[string]scenarios.Action{"test.record": rec.action}, rec.action)
-	lib, err := scenarios.NewLibrary(dir, actions, nil)
+	lib, err := scenarios.NewLibrary(dir, actions, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"bytes"
 	"context"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,8 +44,9 @@ type Scenario struct {
 	// hand.
 	Internal bool   `json:"internal,omitempty"`
 	Steps    []Step `json:"steps"`
-	// Source is where it was loaded from: builtin/<vendor>.yaml, a file of
-	// the scenarios dir, or upload:<name>.
+	// Source is where it was loaded from: builtin/<vendor>.yaml (a file of
+	// the vendor's, see NewLibrary), a file of the scenarios dir, or
+	// upload:<name>.
 	Source string `json:"source"`
 	// UploadedAt is when an uploaded scenario was uploaded (zero for the
 	// others).
@@ -155,9 +155,6 @@ func (e *LoadError) Error() string {
 	return b.String() + ": " + e.Msg
 }
 
-//go:embed builtin/*.yaml
-var builtin embed.FS
-
 // MaxSteps bounds the steps of a scenario once its repeats are unrolled.
 const MaxSteps = 100000
 
@@ -203,29 +200,37 @@ type SkippedUpload struct {
 // (a built-in or scenarios dir one).
 var ErrNotUploaded = errors.New("not an uploaded scenario")
 
-// NewLibrary loads the built-in scenarios and those in dir (if not empty),
-// and checks every step: it names one of actions (when actions is not
-// nil) or one of the engine's own, and the step check of its action, if
-// any, accepts its values. dir must exist; a scenario in it may not take
-// the name of a built-in one (nor of another in dir). Errors are
-// *LoadError.
-func NewLibrary(dir string, actions map[string]Action, checks map[string]StepCheck) (*Library, error) {
+// NewLibrary loads the built-in scenarios, the *.yaml files at the root
+// of each of builtin (the vendors' files, mocks.Vendor.Scenarios; the
+// engine has none of its own), and those in dir (if not empty), and checks
+// every step: it names one of actions (when actions is not nil) or one of
+// the engine's own, and the step check of its action, if any, accepts its
+// values. dir must exist; a scenario in it may not take the name of a
+// built-in one (nor of another in dir). A built-in file's Source is
+// builtin/<file>. Errors are *LoadError.
+func NewLibrary(dir string, actions map[string]Action, checks map[string]StepCheck, builtin ...fs.FS) (*Library, error) {
 	l := &Library{byName: map[string]*Scenario{}, actions: actions, checks: checks}
 	var all []*Scenario
-	err := fs.WalkDir(builtin, "builtin", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	for _, fsys := range builtin {
+		if fsys == nil {
+			continue
 		}
-		b, err := builtin.ReadFile(path)
+		files, err := fs.Glob(fsys, "*.yaml")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		scs, err := l.parseFile(path, b)
-		all = append(all, scs...)
-		return err
-	})
-	if err != nil {
-		return nil, err
+		sort.Strings(files)
+		for _, f := range files {
+			b, err := fs.ReadFile(fsys, f)
+			if err != nil {
+				return nil, fmt.Errorf("scenarios: %w", err)
+			}
+			scs, err := l.parseFile("builtin/"+f, b)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, scs...)
+		}
 	}
 	if dir != "" {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {

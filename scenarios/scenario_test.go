@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/scenarios"
 	"github.com/vendorsim/vendorsim/store"
 )
 
 func TestLibrary_BuiltinsLoad(t *testing.T) {
-	lib, err := scenarios.NewLibrary("", nil, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func TestLibrary_BuiltinsLoad(t *testing.T) {
 
 func TestLibrary_DirMustExist(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "missing")
-	_, err := scenarios.NewLibrary(dir, nil, nil)
+	_, err := scenarios.NewLibrary(dir, nil, nil, app.ScenarioFiles()...)
 	if err == nil || !strings.Contains(err.Error(), "scenarios.dir") || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("NewLibrary(%q) error = %v; want one naming scenarios.dir and the directory", dir, err)
 	}
@@ -60,7 +61,7 @@ func TestLibrary_Errors(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "qa.yaml"), []byte(tt.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := scenarios.NewLibrary(dir, withBuiltins(t, map[string]scenarios.Action{"test.record": nil}, nil), checks)
+			_, err := scenarios.NewLibrary(dir, withBuiltins(t, map[string]scenarios.Action{"test.record": nil}, nil), checks, app.ScenarioFiles()...)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("NewLibrary error = %v; want it to mention %q", err, tt.want)
 			}
@@ -100,7 +101,7 @@ func TestScenario_StepsRunInOrderUnderAdvance(t *testing.T) {
 	}
 	rec := &recorder{}
 	actions := withBuiltins(t, map[string]scenarios.Action{"test.record": rec.action}, rec.action)
-	lib, err := scenarios.NewLibrary(dir, actions, nil)
+	lib, err := scenarios.NewLibrary(dir, actions, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestScenario_SpeedScalesDelays(t *testing.T) {
 	actions := withBuiltins(t, map[string]scenarios.Action{"test.record": rec.action}, rec.action)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "s.yaml"), []byte("name: s\nsteps:\n  - {after: 10s, action: test.record, with: {step: x}}\n"), 0o644)
-	lib, err := scenarios.NewLibrary(dir, actions, nil)
+	lib, err := scenarios.NewLibrary(dir, actions, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/scenarios"
 	"github.com/vendorsim/vendorsim/store"
 )
@@ -35,7 +36,7 @@ const qaFile = "name: qa.one\nvendor: whippy\nsteps:\n  - {wait: 1s}\n"
 // its file and scenario, and the others load.
 func TestLibrary_UploadStore(t *testing.T) {
 	ctx := context.Background()
-	lib, err := scenarios.NewLibrary("", nil, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestLibrary_UploadsReplaceByName(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	open := func() *scenarios.Library {
-		lib, err := scenarios.NewLibrary("", nil, nil)
+		lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,13 +47,20 @@ func Raw(name string) ([]byte, error) {
 	return b, nil
 }
 
-// Load parses and validates the named document. It returns an error naming the
-// document and the first defect when the document does not load or validate,
-// so a broken spec stops start-up with a clear message.
-func Load(ctx context.Context, name string) (*openapi3.T, error) {
+// Load parses and validates the named document, with the paths and
+// components of the fragments merged into it (see Fragment). It returns an
+// error naming the document and the first defect when the document does not
+// load, merge or validate, so a broken spec stops start-up with a clear
+// message.
+func Load(ctx context.Context, name string, fragments ...Fragment) (*openapi3.T, error) {
 	b, err := Raw(name)
 	if err != nil {
 		return nil, err
+	}
+	if len(fragments) > 0 {
+		if b, err = merge(name, b, fragments); err != nil {
+			return nil, err
+		}
 	}
 	loader := openapi3.NewLoader()
 	loader.Context = ctx

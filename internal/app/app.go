@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -42,6 +43,18 @@ func Owners() []config.Owner {
 	return out
 }
 
+// ScenarioFiles returns the vendors' built-in scenario files, in the order
+// of Vendors (for scenarios.NewLibrary).
+func ScenarioFiles() []fs.FS { return scenarioFiles(Vendors()) }
+
+func scenarioFiles(vs []mocks.Vendor) []fs.FS {
+	out := make([]fs.FS, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, v.Scenarios())
+	}
+	return out
+}
+
 // DefaultConfig returns the configuration used when nothing is configured.
 func DefaultConfig() config.Config { return config.Default(Owners()...) }
 
@@ -61,6 +74,8 @@ type Options struct {
 	// Fault, when set, may answer vendor requests instead of their handlers
 	// (in place of the fault rules of the control API).
 	Fault mocks.Fault
+	// Vendors replaces the list of Vendors (tests: a vendor of their own).
+	Vendors []mocks.Vendor
 }
 
 // App is a running vendorsim, without its listener.
@@ -69,6 +84,7 @@ type App struct {
 	version string
 	log     *slog.Logger
 	fault   mocks.Fault
+	vendors []mocks.Vendor
 
 	DB         *store.DB
 	Workspaces *mocks.Workspaces
@@ -98,7 +114,7 @@ func New(opts Options) *App {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger, fault: opts.Fault}
+	a := &App{cfg: opts.Config, version: opts.Version, log: opts.Logger, fault: opts.Fault, vendors: opts.Vendors}
 	a.DB = store.New(opts.Config.Server.DB)
 	if opts.Now != nil {
 		a.DB.Now = opts.Now
@@ -126,7 +142,10 @@ func (a *App) Open(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := a.cfg
-	a.Vendors = Vendors()
+	a.Vendors = a.vendors
+	if a.Vendors == nil {
+		a.Vendors = Vendors()
+	}
 	owners := make([]config.Owner, len(a.Vendors))
 	for i, v := range a.Vendors {
 		owners[i] = v
@@ -178,7 +197,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 	}
 	a.Engine.WrapSender = a.Chaos.Wrap
 	a.addEngineSteps()
-	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks); err != nil {
+	if a.Engine.Library, err = scenarios.NewLibrary(cfg.Scenarios.Dir, a.Engine.Actions, a.Engine.StepChecks, scenarioFiles(a.Vendors)...); err != nil {
 		return err
 	}
 	if a.Engine.Magic, err = mergeMagic(a.Engine.Magic, a.Engine.Library.Magic()); err != nil {
@@ -193,7 +212,7 @@ func (a *App) Open(ctx context.Context) (err error) {
 		DB: a.DB, Workspaces: a.Workspaces, Journal: a.Journal, Version: a.version, Engine: a.Engine, Vendors: a.Vendors,
 		Faults: a.Faults, Chaos: a.Chaos,
 	})
-	sandboxDoc, err := specs.Load(ctx, "sandbox")
+	sandboxDoc, err := specs.Load(ctx, "sandbox", simulatorSpecs(a.Vendors)...)
 	if err != nil {
 		return err
 	}
@@ -265,7 +284,7 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 		a.Engine.Vendors[name] = pol
 		doc, err := specs.Load(ctx, name)
 		if errors.Is(err, specs.ErrNoSpec) {
-			continue // the vendor serves no API yet
+			doc, err = nil, nil // the vendor brings its own, or serves no API
 		}
 		if err != nil {
 			return nil, err
@@ -274,12 +293,29 @@ func (a *App) openVendors(ctx context.Context, cfg config.Config) ([]*mocks.API,
 		if api == nil {
 			continue
 		}
+		if api.Doc == nil {
+			return nil, fmt.Errorf("open %s: its API has no OpenAPI document", name)
+		}
 		if hosts, ok := cfg.Server.Hosts[name]; ok {
 			api.Hosts = hosts
 		}
 		apis = append(apis, api)
 	}
 	return apis, nil
+}
+
+// SimulatorSpecs returns the vendors' control-API paths (their
+// simulators), as merged into the control API's document.
+func SimulatorSpecs() []specs.Fragment { return simulatorSpecs(Vendors()) }
+
+func simulatorSpecs(vs []mocks.Vendor) []specs.Fragment {
+	var out []specs.Fragment
+	for _, v := range vs {
+		if b := v.SimulatorSpec(); len(b) > 0 {
+			out = append(out, specs.Fragment{Source: v.Name(), YAML: b})
+		}
+	}
+	return out
 }
 
 // sandboxAPIName is the control API's name (mocks.API.Name): faults never

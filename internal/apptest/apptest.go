@@ -25,7 +25,7 @@ import (
 	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/internal/coalesce"
 	"github.com/vendorsim/vendorsim/internal/config"
-	"github.com/vendorsim/vendorsim/specs"
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // Server is a running vendorsim.
@@ -43,18 +43,27 @@ type apiSpec struct {
 	prefix string
 	doc    *openapi3.T
 	router routers.Router
+	// fallback marks the API whose errors paths of no API get.
+	fallback bool
 }
 
 // Option changes how a test server is made.
 type Option func(*options)
 
 type options struct {
-	cfg config.Config
-	log *slog.Logger
+	cfg     config.Config
+	log     *slog.Logger
+	vendors []mocks.Vendor
 }
 
 // WithConfig applies fn to the configuration.
 func WithConfig(fn func(*config.Config)) Option { return func(o *options) { fn(&o.cfg) } }
+
+// WithVendors adds vendors to the app's list (app.Vendors), as a new
+// vendor is added there: a test's own vendor.
+func WithVendors(vs ...mocks.Vendor) Option {
+	return func(o *options) { o.vendors = append(o.vendors, vs...) }
+}
 
 // WithLogger gives the server log (default: none).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -71,7 +80,11 @@ func New(tb testing.TB, opts ...Option) *Server {
 	if err := o.cfg.Validate(app.Owners()...); err != nil {
 		tb.Fatalf("config: %v", err)
 	}
-	a := app.New(app.Options{Config: o.cfg, Version: "test", Logger: o.log})
+	ao := app.Options{Config: o.cfg, Version: "test", Logger: o.log}
+	if len(o.vendors) > 0 {
+		ao.Vendors = append(app.Vendors(), o.vendors...)
+	}
+	a := app.New(ao)
 	if err := a.Open(context.Background()); err != nil {
 		tb.Fatalf("open app: %v", err)
 	}
@@ -81,19 +94,18 @@ func New(tb testing.TB, opts ...Option) *Server {
 	hs.Start()
 	s := &Server{Server: hs, App: a, tb: tb}
 	tb.Cleanup(s.Stop)
-	for _, m := range []struct{ name, prefix string }{
-		{"whippy", "/whippy/v1"}, {"zipwhip", "/zipwhip"}, {"whereby", "/whereby/v1"}, {"sandbox", "/_sandbox"},
-	} {
-		doc, err := specs.Load(context.Background(), m.name)
+	// Every API the app serves, with the document it serves (a vendor's
+	// spec as its configuration adjusted it, the control API's with the
+	// vendors' simulator paths): a vendor added to app.Vendors is
+	// validated without a change here.
+	for _, api := range a.Server.APIs() {
+		doc := *api.Doc // the served document, with this server's URL
+		doc.Servers = openapi3.Servers{{URL: s.URL + api.Prefix}}
+		r, err := gorillamux.NewRouter(&doc)
 		if err != nil {
-			continue // not every vendor is served yet
+			tb.Fatalf("router for %s: %v", api.Name, err)
 		}
-		doc.Servers = openapi3.Servers{{URL: s.URL + m.prefix}}
-		r, err := gorillamux.NewRouter(doc)
-		if err != nil {
-			tb.Fatalf("router for %s: %v", m.name, err)
-		}
-		s.apis = append(s.apis, apiSpec{name: m.name, prefix: m.prefix, doc: doc, router: r})
+		s.apis = append(s.apis, apiSpec{name: api.Name, prefix: api.Prefix, doc: &doc, router: r, fallback: api.Default})
 	}
 	return s
 }
@@ -283,7 +295,7 @@ func (s *Server) apiFor(path string) *apiSpec {
 		if first(s.apis[i].prefix) == first(path) {
 			return &s.apis[i]
 		}
-		if s.apis[i].name == "sandbox" {
+		if s.apis[i].fallback {
 			def = &s.apis[i]
 		}
 	}

@@ -1,7 +1,9 @@
 // Package sandbox serves vendorsim's own control API under /_sandbox:
 // readiness, workspaces and reset, the request journal, webhook deliveries,
 // the virtual clock, scenarios and vendor-side simulators. It is described
-// by specs/sandbox.yaml and served by the same pipeline as the vendor APIs.
+// by specs/sandbox.yaml, with the vendors' simulator paths merged in
+// (mocks.Vendor.SimulatorSpec), and served by the same pipeline as the
+// vendor APIs.
 package sandbox
 
 import (

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/internal/apptest"
 	"github.com/vendorsim/vendorsim/mocks/whereby"
 	"github.com/vendorsim/vendorsim/scenarios"
@@ -24,7 +25,7 @@ const libSecret = "whsec-library"
 // check, sweep, processing) are played by the vendor inside those runs:
 // the events they document must be among those received.
 func TestLibrary_EveryScenarioEmitsItsDocumentedEvents(t *testing.T) {
-	lib, err := scenarios.NewLibrary("", nil, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +357,7 @@ func TestLibrary_ListShowsParamsAndEmits(t *testing.T) {
 		}
 	}
 	apptest.Want(t, a.sandbox().Get(t, "/scenarios"), http.StatusOK).JSON(t, &body)
-	lib, err := scenarios.NewLibrary("", nil, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/internal/apptest"
 	"github.com/vendorsim/vendorsim/mocks/whippy"
 	"github.com/vendorsim/vendorsim/scenarios"
@@ -17,7 +18,7 @@ import (
 // file documents (emits), in order, with the statuses and bodies its steps
 // set, signed; driven by clock advances only.
 func TestLibrary_EveryScenarioEmitsItsDocumentedEvents(t *testing.T) {
-	lib, err := scenarios.NewLibrary("", nil, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func clipList(s []string) []string {
 // number Whippy lists plays the scenario whose file declares it, and
 // every number a Whippy scenario declares is in Whippy's table.
 func TestLibrary_MagicNumbersAgree(t *testing.T) {
-	lib, err := scenarios.NewLibrary("", nil, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}

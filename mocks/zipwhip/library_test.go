@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/internal/apptest"
 	"github.com/vendorsim/vendorsim/internal/config"
 	"github.com/vendorsim/vendorsim/mocks/zipwhip"
@@ -72,7 +73,7 @@ func eventType(h hit) string { return strings.ReplaceAll(strings.TrimPrefix(h.pa
 // plays from a 10-digit line, and those with toll-free-only steps also
 // from a toll-free line (which adds those steps' progress events).
 func TestLibrary_EveryScenarioEmitsItsDocumentedEvents(t *testing.T) {
-	lib, err := scenarios.NewLibrary("", nil, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +384,7 @@ func clip(s []string) []string {
 // Zipwhip scenario declares is in Zipwhip's table, and the served table has
 // them.
 func TestLibrary_MagicNumbersAgree(t *testing.T) {
-	lib, err := scenarios.NewLibrary("", nil, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +436,7 @@ func TestLibrary_ListShowsParamsAndEmits(t *testing.T) {
 		}
 	}
 	apptest.Want(t, s.Sandbox(nil).Get(t, "/scenarios"), http.StatusOK).JSON(t, &body)
-	lib, err := scenarios.NewLibrary("", nil, nil)
+	lib, err := scenarios.NewLibrary("", nil, nil, app.ScenarioFiles()...)
 	if err != nil {
 		t.Fatal(err)
 	}

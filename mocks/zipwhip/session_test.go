@@ -126,10 +126,7 @@ func TestSession_JournalRedactsAndControlAPISelects(t *testing.T) {
 	uuidPart := strings.Split(sess, ":")[0]
 	for _, e := range j.Data {
 		ops[e.OperationID] = true
-		if e.OperationID == "userLogin" {
-			continue // its answer is the session, for the test that logged in
-		}
-		if strings.Contains(e.Query+e.RequestBody, uuidPart) {
+		if strings.Contains(e.Query+e.RequestBody+e.ResponseBody, uuidPart) {
 			t.Errorf("journal keeps the session: %+v", e)
 		}
 	}
@@ -216,4 +213,52 @@ func TestSession_SurvivesWorkspaceReset(t *testing.T) {
 	sendTo(t, s, sess, "2065557541", "after the reset")
 	success(t, s, "user/logout", form("session", sess))
 	failure(t, s, "message/list", form("session", sess))
+}
+
+// A login's password and the session key it answers are journaled
+// redacted, by body and by query string; the key keeps its first and last
+// four characters, as the session parameter does.
+func TestSession_JournalRedactsLogin(t *testing.T) {
+	const password = "correct-horse-battery"
+	s := manual(t, withAccounts("zw-secret", zipwhip.Account{Username: "2065557530", Password: password}))
+	byBody := success(t, s, "user/login", form("username", "2065557530", "password", password)).(string)
+	status, m := get(t, s, "user/login", form("username", "2065557530", "password", password))
+	byQuery, _ := m["response"].(string)
+	if status != 200 || byQuery == "" {
+		t.Fatalf("user/login by query: %d %v", status, m)
+	}
+	var j struct {
+		Data []struct {
+			OperationID  string `json:"operation_id"`
+			Query        string `json:"query"`
+			RequestBody  string `json:"request_body"`
+			ResponseBody string `json:"response_body"`
+		} `json:"data"`
+	}
+	apptest.Want(t, sandboxDo(t, s, byBody, http.MethodGet, "/requests?vendor=zipwhip", nil), 200).JSON(t, &j)
+	logins := 0
+	for _, e := range j.Data {
+		if e.OperationID != "userLogin" && e.OperationID != "userLoginGet" {
+			continue
+		}
+		logins++
+		key := byBody
+		if e.OperationID == "userLoginGet" {
+			key = byQuery
+		}
+		all := e.Query + e.RequestBody + e.ResponseBody
+		if strings.Contains(all, "horse") || strings.Contains(all, strings.Split(key, ":")[0]) {
+			t.Errorf("%s journaled with a secret: %+v", e.OperationID, e)
+		}
+		if !strings.Contains(e.Query+e.RequestBody, "password=corr%E2%80%A6tery") {
+			t.Errorf("%s: the password is not redacted as a key is: %+v", e.OperationID, e)
+		}
+		want := fmt.Sprintf(`{"success":true,"response":"%s…%s"}`, key[:4], key[len(key)-4:])
+		if e.ResponseBody != want {
+			t.Errorf("%s answer journaled as %s, want %s", e.OperationID, e.ResponseBody, want)
+		}
+	}
+	if logins != 2 {
+		t.Errorf("journal holds %d logins, want 2: %+v", logins, j.Data)
+	}
 }

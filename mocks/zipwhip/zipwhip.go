@@ -11,6 +11,7 @@ package zipwhip
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -107,6 +108,8 @@ func (m *Mock) API(doc *openapi3.T) *mocks.API {
 		Authenticate: m.authenticate(auth),
 		Identify:     m.identify(identify),
 		Credentials:  m.Credentials(),
+		Secrets:      []string{"password"},
+		RedactAnswer: redactLogin,
 		Handlers:     m.handlers(),
 		WriteError:   m.writeError,
 		Wrap:         onceEach,
@@ -184,6 +187,26 @@ func unreadableForm(r *http.Request) error {
 }
 
 func isLogin(op string) bool { return op == "userLogin" || op == "userLoginGet" }
+
+// redactLogin is the journal's answer of a login: the session key it hands
+// out redacted as the session parameter is. An answer cut short by the
+// journal's limit, which cannot be read, is left out.
+func redactLogin(op string, body []byte) []byte {
+	if !isLogin(op) {
+		return body
+	}
+	var a struct {
+		Success  bool `json:"success"`
+		Response any  `json:"response"`
+	}
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil
+	}
+	if key, ok := a.Response.(string); ok && a.Success {
+		a.Response = mocks.Redact(key)
+	}
+	return mustJSON(a)
+}
 
 func badLogin() *mocks.Error {
 	return mocks.FieldFail(mocks.EUNAUTHENTICATED, "username", "username or password is invalid")
