@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load test of the running vendorsim binary with a file database.
+# Load test of vendorsim: builds and starts its own binary with a file database.
 #
 #   scripts/load.sh                          # 15s per phase, 32 connections
 #   DURATION=3s CONCURRENCY=8 scripts/load.sh

@@ -43,8 +43,12 @@ func TestMain(m *testing.M) {
 }
 
 // env returns a getenv reading only vars.
-func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+func env(vars map[string]string) []string {
+	var out []string
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
 
 // writeFile writes content to name in a temporary directory.
@@ -141,12 +145,8 @@ func TestRun_ConfigErrors(t *testing.T) {
 }
 
 func TestLoadConfig_WarnsAboutUnknownVariables(t *testing.T) {
-	saved := environ
-	t.Cleanup(func() { environ = saved })
-	environ = func() []string {
-		return []string{"HOME=/root", "VENDORSIM_SPEED=2", "VENDORSIM_SPEEED=3", "VENDORSIM_LOGLEVEL=debug"}
-	}
-	_, _, warnings, err := loadConfig(nil, env(map[string]string{"VENDORSIM_SPEED": "2"}), io.Discard)
+	environ := []string{"HOME=/root", "VENDORSIM_SPEED=2", "VENDORSIM_SPEEED=3", "VENDORSIM_LOGLEVEL=debug"}
+	cfg, _, warnings, err := loadConfig(nil, environ, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +155,9 @@ func TestLoadConfig_WarnsAboutUnknownVariables(t *testing.T) {
 	}
 	if !strings.Contains(warnings[0], "VENDORSIM_LOG_LEVEL") {
 		t.Errorf("warning %q does not list the settings", warnings[0])
+	}
+	if cfg.Scenarios.Speed != 2 {
+		t.Errorf("speed %g; want 2, from the environment given", cfg.Scenarios.Speed)
 	}
 }
 

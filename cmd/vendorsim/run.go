@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"os/signal"
 	"slices"
 	"sort"
@@ -27,8 +26,11 @@ import (
 	"github.com/vendorsim/vendorsim/internal/config"
 )
 
-// run is the whole program; main only exits with its error.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// run is the whole program, given the process's arguments and environment
+// ("NAME=value" entries, as os.Environ lists them); main only exits with
+// its error.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	getenv := lookupEnv(environ)
 	if len(args) > 0 {
 		switch args[0] {
 		case "healthcheck":
@@ -41,7 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return cli.Run(ctx, args, getenv, stdout, stderr)
 		}
 	}
-	cfg, rt, warnings, err := loadConfig(args, getenv, stdout)
+	cfg, rt, warnings, err := loadConfig(args, environ, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -179,9 +181,17 @@ func newFlagSet(s *settings) *flag.FlagSet {
 	return fs
 }
 
-// environ lists the process's variables, for the names of VENDORSIM_*
-// variables that set nothing (tests replace it).
-var environ = os.Environ
+// lookupEnv returns a getenv over environ: the value of a variable, the
+// last one when it is listed twice, or "".
+func lookupEnv(environ []string) func(string) string {
+	vars := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if name, value, ok := strings.Cut(kv, "="); ok {
+			vars[name] = value
+		}
+	}
+	return func(name string) string { return vars[name] }
+}
 
 // settingNames are the flags, each mirrored by VENDORSIM_<NAME>.
 var settingNames = []string{"addr", "db", "config", "strict-auth", "log-level", "log-format", "seed", "speed", "control-token", "control-addr", "scenarios-dir", "pprof-addr"}
@@ -190,16 +200,16 @@ func envName(flag string) string {
 	return "VENDORSIM_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// unknownVariables returns a warning for each VENDORSIM_* variable that is
-// not a setting (a typo, say), naming it.
-func unknownVariables() []string {
+// unknownVariables returns a warning for each VENDORSIM_* variable of
+// environ that is not a setting (a typo, say), naming it.
+func unknownVariables(environ []string) []string {
 	// The client's variables (vendorsim requests, deliveries, ...).
 	known := map[string]bool{"VENDORSIM_URL": true}
 	for _, n := range settingNames {
 		known[envName(n)] = true
 	}
 	var out []string
-	for _, kv := range environ() {
+	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(name, "VENDORSIM_") && !known[name] {
 			out = append(out, fmt.Sprintf("unknown variable %s ignored (the settings are %s)", name, strings.Join(slices.Sorted(maps.Keys(known)), ", ")))
@@ -218,12 +228,12 @@ type runtimeSettings struct {
 // loadConfig merges defaults, the config file, VENDORSIM_* variables and
 // flags, in rising precedence, and returns warnings about variables that
 // set nothing.
-func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (config.Config, runtimeSettings, []string, error) {
-	cfg, rt, err := loadSettings(args, getenv, stdout)
+func loadConfig(args, environ []string, stdout io.Writer) (config.Config, runtimeSettings, []string, error) {
+	cfg, rt, err := loadSettings(args, lookupEnv(environ), stdout)
 	if err != nil {
 		return cfg, rt, nil, err
 	}
-	return cfg, rt, unknownVariables(), nil
+	return cfg, rt, unknownVariables(environ), nil
 }
 
 func loadSettings(args []string, getenv func(string) string, stdout io.Writer) (config.Config, runtimeSettings, error) {

@@ -42,6 +42,11 @@ type Config struct {
 	// message.updated event, as a carrier-side refusal; "deliver" ignores
 	// the opt-out.
 	OptedOutSend string `yaml:"opted_out_send"`
+	// UnknownEventTypes is what an endpoint subscribing to an event type
+	// Whippy does not send does (inferred: Whippy's rule is unknown):
+	// "refuse" answers a 422 naming event_types and the value; "accept"
+	// stores the subscription, which then receives nothing for it.
+	UnknownEventTypes string `yaml:"unknown_event_types"`
 }
 
 // RateLimit mirrors Whippy's documented limits. Off unless Enabled.
@@ -88,6 +93,7 @@ func DefaultConfig() *Config {
 		SequenceMaxContacts:   4000,
 		MethodNotAllowed:      404,
 		OptedOutSend:          "fail",
+		UnknownEventTypes:     "refuse",
 	}
 }
 
@@ -109,6 +115,9 @@ func (c *Config) validate() error {
 	}
 	if c.OptedOutSend != "fail" && c.OptedOutSend != "deliver" {
 		return config.KeyErrorf("opted_out_send", "%q is not one of fail, deliver", c.OptedOutSend)
+	}
+	if c.UnknownEventTypes != "refuse" && c.UnknownEventTypes != "accept" {
+		return config.KeyErrorf("unknown_event_types", "%q is not one of refuse, accept", c.UnknownEventTypes)
 	}
 	if err := c.Signature.Validate("signature"); err != nil {
 		return err

@@ -177,14 +177,14 @@ func (m *Mock) getCustomObject(tx *store.Tx, id string) (*CustomObject, error) {
 }
 
 func saveCustomObject(tx *store.Tx, o *CustomObject) error {
-	o.UpdatedAt = ts(tx.Now())
+	o.UpdatedAt = tsNaive(tx.Now())
 	return tx.Update(&store.Resource{Vendor: Vendor, Kind: kindCustomObject, ID: o.ID, Doc: mustJSON(o), Keys: objectKeys(o)})
 }
 
 // newProperty builds a property of object o from in; field prefixes the
 // names of the fields an error names (custom_properties.0.).
 func (m *Mock) newProperty(tx *store.Tx, o *CustomObject, in propertyInput, field string) (*CustomProperty, error) {
-	now := ts(tx.Now())
+	now := tsNaive(tx.Now())
 	p := &CustomProperty{ID: newID(), CustomObjectID: o.ID, References: []PropertyReference{}, Default: json.RawMessage("null"),
 		CreatedAt: now, UpdatedAt: now}
 	for _, req := range []struct {
@@ -260,7 +260,7 @@ func (m *Mock) applyProperty(tx *store.Tx, o *CustomObject, p *CustomProperty, i
 		}
 		p.References = refs
 	}
-	p.UpdatedAt = ts(tx.Now())
+	p.UpdatedAt = tsNaive(tx.Now())
 	return nil
 }
 
@@ -295,7 +295,7 @@ func (m *Mock) createCustomObject(w http.ResponseWriter, r *http.Request) error 
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		now := ts(tx.Now())
+		now := tsNaive(tx.Now())
 		o = &CustomObject{ID: newID(), Key: key, Label: in.Label, Description: in.Description, Color: in.Color, Emoji: in.Emoji,
 			CustomProperties: []CustomProperty{}, CreatedAt: now, UpdatedAt: now}
 		for i, pin := range props {
@@ -476,7 +476,7 @@ func (m *Mock) upsertCustomObjectRecord(w http.ResponseWriter, r *http.Request) 
 			}
 			return m.saveRecord(tx, o, rec, &in)
 		case errors.Is(err, store.ErrNotFound):
-			now := ts(tx.Now())
+			now := tsNaive(tx.Now())
 			rec = &CustomObjectRecord{ID: newID(), CustomObjectID: o.ID, Key: o.Key, Label: o.Label, Properties: map[string]any{},
 				CreatedAt: now, UpdatedAt: now}
 			applyRecord(rec, &in)
@@ -505,7 +505,7 @@ func (m *Mock) saveRecord(tx *store.Tx, o *CustomObject, rec *CustomObjectRecord
 	}
 	// The object's key and label as they are now.
 	rec.Key, rec.Label = o.Key, o.Label
-	rec.UpdatedAt = ts(tx.Now())
+	rec.UpdatedAt = tsNaive(tx.Now())
 	return tx.Update(&store.Resource{Vendor: Vendor, Kind: kindCustomObjectRecord, ID: rec.ID, Parent: o.ID, Doc: mustJSON(rec), Keys: recordKeys(rec)})
 }
 

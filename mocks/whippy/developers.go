@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/vendorsim/vendorsim/mocks"
 	"github.com/vendorsim/vendorsim/store"
@@ -75,13 +77,30 @@ func checkURL(field, s string) error {
 	return nil
 }
 
+// checkEventTypes refuses an endpoint's event_types when they name no event
+// or, per whippy.unknown_event_types, an event Whippy does not send.
+func (m *Mock) checkEventTypes(types []string) error {
+	if len(types) == 0 {
+		return invalid("event_types", "event_types must name at least one event")
+	}
+	if m.cfg.UnknownEventTypes == "accept" {
+		return nil
+	}
+	for _, t := range types {
+		if !slices.Contains(EventTypes, t) {
+			return invalid("event_types", "event_types: %q is not a Whippy event type (known: %s)", t, strings.Join(EventTypes, ", "))
+		}
+	}
+	return nil
+}
+
 // insertEndpoint stores an endpoint and its delivery subscription.
 func (m *Mock) insertEndpoint(tx *store.Tx, app *Application, in endpointInput) (*Endpoint, error) {
 	if err := checkURL("url", in.URL); err != nil {
 		return nil, err
 	}
-	if len(in.EventTypes) == 0 {
-		return nil, invalid("event_types", "event_types must name at least one event")
+	if err := m.checkEventTypes(in.EventTypes); err != nil {
+		return nil, err
 	}
 	now := ts(tx.Now())
 	ep := &Endpoint{ID: newID(), DeveloperApplicationID: app.ID, URL: in.URL, EventTypes: in.EventTypes,
@@ -235,8 +254,8 @@ func (m *Mock) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 			ep.URL = in.URL
 		}
 		if in.EventTypes != nil {
-			if len(in.EventTypes) == 0 {
-				return invalid("event_types", "event_types must name at least one event")
+			if err := m.checkEventTypes(in.EventTypes); err != nil {
+				return err
 			}
 			ep.EventTypes = in.EventTypes
 		}

@@ -35,8 +35,15 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 
 func ts(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// tsSeconds is the second-resolution form used by communication preferences.
+// tsSeconds is the second-resolution form used by communication
+// preferences, tags and step contacts (as the fixtures and samples of
+// those objects have them).
 func tsSeconds(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// tsNaive is the zoneless second-resolution form (Ecto's naive_datetime)
+// of the objects whose fixtures and samples have it: sequences, their
+// steps and runs, custom objects, their properties and records.
+func tsNaive(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05") }
 
 func tsPtr(t time.Time) *string {
 	s := ts(t)

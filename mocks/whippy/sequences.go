@@ -13,7 +13,7 @@ import (
 // seedSequence creates the default sequence every workspace starts with, so
 // that adding contacts to a sequence works without setup.
 func seedSequence(tx *store.Tx, ws string) error {
-	now := ts(tx.Now())
+	now := tsNaive(tx.Now()) // as Whippy's sequence and step samples have it
 	id := stableUUID(ws, "sequence", "welcome")
 	seq := Sequence{
 		ID: id, Title: "Welcome sequence", Description: strPtr("Greets new contacts and follows up a day later."),
@@ -145,18 +145,20 @@ func (m *Mock) addSequenceContacts(w http.ResponseWriter, r *http.Request) error
 				"conversation_id": msg.ConversationID, "body": msg.Body, "attachments": msg.Attachments}
 			// As the step_contact.created sample (W9) has it: scheduled_at
 			// is when the step sends, in whole seconds; added_by_id is a
-			// user; the run timestamps are null until the step runs.
+			// user; the run timestamps are null until the step runs; its
+			// own timestamps are whole seconds in UTC, and the run's
+			// (sequence_run.created) whole seconds without a zone.
 			when := now
 			if !scheduleAt.IsZero() {
 				when = scheduleAt
 			}
 			sc := StepContact{ID: scID, Status: "active", Contact: c.summary(), StepID: step.ID, ChannelID: ch.ID, SequenceID: seq.ID,
 				AddedByID: addedBy, ScheduledAt: tsPtr(when.Truncate(time.Second)),
-				ContactMessages: []map[string]any{contactMsg}, CreatedAt: ts(now), UpdatedAt: ts(now)}
+				ContactMessages: []map[string]any{contactMsg}, CreatedAt: tsSeconds(now), UpdatedAt: tsSeconds(now)}
 			run := SequenceRun{ID: runID, Status: "active", Contact: c.summary(), ChannelID: ch.ID, SequenceID: seq.ID, LastStepID: &step.ID,
 				StepContacts: []map[string]any{{"id": scID, "status": sc.Status, "step_id": step.ID, "clicked_link": false,
 					"unsubscribed": false, "contact_messages": sc.ContactMessages}},
-				CreatedAt: ts(now), UpdatedAt: ts(now)}
+				CreatedAt: tsNaive(now), UpdatedAt: tsNaive(now)}
 			keys := []store.Key{store.K("sequence", seq.ID), store.K("contact", c.ID)}
 			if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindSequenceRun, ID: runID, Doc: mustJSON(run), CreatedAt: now.Add(microsteps(i)), Keys: keys}); err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -16,6 +17,8 @@ import (
 type shapeEntry struct {
 	Source string            `json:"source"`
 	Fields map[string]string `json:"fields"`
+	// Formats is the layout of every date or timestamp field.
+	Formats map[string]string `json:"formats"`
 }
 
 type vendorShapes struct {
@@ -102,18 +105,70 @@ var envelopeExtras = map[string]map[string]string{
 	"list_contacts_fixture": {"total": "§1.2: lists carry total (W3); the contacts fixture is taken to be incomplete"},
 }
 
+// optional are fields that are null or set by the state of the object, so
+// that vendorsim may answer null where every fixture and sample of the
+// kind has a value, or a value where they all have null; each with the
+// state that decides it. Any other field must be null exactly where the
+// vendor's are.
+var optional = map[string]map[string]string{
+	"contact": {
+		"name":       "null until the client gives one (a lead from an unknown number has none)",
+		"first_name": "null until the client gives a name",
+		"email":      "null until the client gives one",
+		"communication_preferences[].opt_out_date":       "null until the contact opts out of the channel",
+		"communication_preferences[].last_campaign_date": "null until a campaign reaches the contact on the channel",
+		"last_name":                           "null until the client gives one",
+		"address.address_line_two":            "null unless the address has a second line",
+		"contact_tags[].tag.created_by.phone": "the user's phone: null for a user without one (users seed without a phone unless given one)",
+		"contact_tags[].tag.updated_by.phone": "the user's phone, as created_by.phone",
+	},
+	"conversation": {
+		"last_message_date": "null until the conversation has a message",
+		"assigned_user_id":  "null while no user is assigned (vendorsim assigns none unless asked)",
+		"assigned_team_id":  "null while no team is assigned",
+		"contact_language":  "en in the conversation fixture (W8), null in the lead.new sample: vendorsim takes it as known (en)",
+	},
+	"sequence_run": {
+		"channel_id": "null in the sample, whose author wrote '' for nulls; the run's step contact has the channel, and vendorsim gives the run the channel it sends on",
+	},
+	"campaign_event": {
+		"body": "null in the campaign.created sample (a campaign created before its message); vendorsim's campaigns are created by a send, with its body",
+	},
+	"user": {
+		"phone": "null for a user without a phone (users seed without one unless given one)",
+	},
+	"channel": {
+		"color":                     "null until set on the channel (seeded channels have none)",
+		"emoji":                     "null until set on the channel",
+		"description":               "null until set on the channel",
+		"automatic_response_open":   "null until set on the channel",
+		"automatic_response_closed": "null until set on the channel",
+	},
+	"message": {
+		"sequence_id":         "set on a message a sequence step sent, null otherwise (the samples are of other messages)",
+		"campaign_contact_id": "set on a message a campaign sent, null otherwise (the samples are of other messages)",
+		"campaign_id":         "set on a message a campaign sent, null otherwise",
+		"step_id":             "set on a message a sequence step sent, null otherwise",
+		"step_contact_id":     "set on a message a sequence step sent, null otherwise",
+	},
+}
+
 // free are paths whose contents are the client's data, not a shape.
 var free = map[string][]string{
 	"record":          {"properties", "custom_property_values[].value"},
 	"custom_property": {"default"},
 }
 
-// TestVendorShapes compares the field sets and JSON types of vendorsim's
-// answers and webhook events with those of every vendor fixture and
-// sample (testdata/vendor_shapes.json): a field the vendor has that
-// vendorsim leaves out, a field of another type, or a field vendorsim adds
-// that neither the fixtures nor the samples have (unless extras backs it)
-// fails.
+// TestVendorShapes compares the field sets, JSON types, nulls and
+// timestamp layouts of vendorsim's answers and webhook events with those
+// of every vendor fixture and sample (testdata/vendor_shapes.json): a
+// field the vendor has that vendorsim leaves out, a field of another type,
+// a null where the fixture or sample has a value or a value where it has
+// null (unless optional names the state that decides it), a date or
+// timestamp in a layout (whole seconds, microseconds, no zone) no fixture
+// or sample of the kind uses, or a field vendorsim adds that neither the
+// fixtures nor the samples have (unless extras backs it) fails; so does an
+// optional entry no comparison needed.
 func TestVendorShapes(t *testing.T) {
 	raw, err := os.ReadFile("testdata/vendor_shapes.json")
 	if err != nil {
@@ -198,6 +253,7 @@ func TestVendorShapes(t *testing.T) {
 	}
 
 	known := knownFields(vs)
+	used := map[string]bool{} // the optional entries a comparison needed
 	for name, entry := range vs.Responses {
 		got := answers[name]
 		if len(got) == 0 {
@@ -210,7 +266,7 @@ func TestVendorShapes(t *testing.T) {
 				if _, ok := shapeOf(g)[p.prefix]; p.prefix != "" && !ok {
 					continue // an empty list: nothing to compare
 				}
-				compareObject(t, name+" "+p.kind, rebase(entry.Fields, p.prefix, p.skip), rebase(shapeOf(g), p.prefix, p.skip), known[p.kind], p.kind)
+				compareObject(t, name+" "+p.kind, rebase(entry.Fields, p.prefix, p.skip), g, p, known[p.kind], used)
 			}
 		}
 	}
@@ -231,13 +287,20 @@ func TestVendorShapes(t *testing.T) {
 				if _, ok := shapeOf(g)[p.prefix]; p.prefix != "" && !ok {
 					continue
 				}
-				compareObject(t, name+" "+p.kind, rebase(entry.Fields, p.prefix, p.skip), rebase(shapeOf(g), p.prefix, p.skip), known[p.kind], p.kind)
+				compareObject(t, name+" "+p.kind, rebase(entry.Fields, p.prefix, p.skip), g, p, known[p.kind], used)
 			}
 		}
 	}
 	for name := range events {
 		if _, ok := vs.Events[name]; !ok {
 			t.Errorf("vendorsim sent %s, which no sample shows", name)
+		}
+	}
+	for kind, fields := range optional {
+		for p := range fields {
+			if !used[kind+" "+p] {
+				t.Errorf("optional %s %s: no answer or event needed it; remove it", kind, p)
+			}
 		}
 	}
 }
@@ -278,6 +341,63 @@ func shapeOf(v any) map[string]string {
 		var list []string
 		for t := range ts {
 			list = append(list, t)
+		}
+		sort.Strings(list)
+		out[p] = strings.Join(list, "|")
+	}
+	return out
+}
+
+// timestampPattern matches a date, or a date and time with optional
+// fractional seconds and Z.
+var timestampPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z)?)?$`)
+
+// formatsOf returns, for every path of v holding a date or timestamp
+// string, its layouts in Go's reference-time notation, as
+// testdata/vendor_shapes.json records them.
+func formatsOf(v any) map[string]string {
+	found := map[string]map[string]bool{}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				walk(join(path, k), e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		case string:
+			m := timestampPattern.FindStringSubmatch(x)
+			if m == nil {
+				return
+			}
+			layout := "2006-01-02"
+			if m[1] != "" {
+				layout += "T15:04:05"
+				if m[2] != "" {
+					layout += "." + strings.Repeat("0", len(m[2])-1)
+				}
+				layout += m[3]
+			}
+			if found[path] == nil {
+				found[path] = map[string]bool{}
+			}
+			found[path][layout] = true
+		}
+	}
+	walk("", v)
+	return joinSets(found)
+}
+
+// joinSets returns each set of strings sorted and joined by |.
+func joinSets(sets map[string]map[string]bool) map[string]string {
+	out := map[string]string{}
+	for p, set := range sets {
+		var list []string
+		for s := range set {
+			list = append(list, s)
 		}
 		sort.Strings(list)
 		out[p] = strings.Join(list, "|")
@@ -332,26 +452,47 @@ func parent(path string) string {
 	return ""
 }
 
-// knownFields is, by kind, every field any fixture or sample shows.
-func knownFields(vs vendorShapes) map[string]map[string]bool {
-	out := map[string]map[string]bool{}
-	add := func(parts []part, fields map[string]string) {
-		for _, p := range parts {
-			if out[p.kind] == nil {
-				out[p.kind] = map[string]bool{}
+// kindFacts is what the fixtures and samples of one kind show together:
+// for every field, the JSON types and the timestamp layouts it has in any
+// of them.
+type kindFacts struct {
+	types, formats map[string]map[string]bool
+}
+
+func (k kindFacts) has(path string) bool { return k.types[path] != nil }
+
+// knownFields gathers the facts of every kind from all the fixtures and
+// samples that hold one (the users fixture's channels back the fields of
+// channels, and so on).
+func knownFields(vs vendorShapes) map[string]kindFacts {
+	out := map[string]kindFacts{}
+	addAll := func(into map[string]map[string]bool, fields map[string]string) {
+		for f, list := range fields {
+			if into[f] == nil {
+				into[f] = map[string]bool{}
 			}
-			for f := range rebase(fields, p.prefix, p.skip) {
-				out[p.kind][f] = true
+			for _, x := range strings.Split(list, "|") {
+				into[f][x] = true
 			}
 		}
 	}
+	add := func(parts []part, e shapeEntry) {
+		for _, p := range parts {
+			k, ok := out[p.kind]
+			if !ok {
+				k = kindFacts{types: map[string]map[string]bool{}, formats: map[string]map[string]bool{}}
+				out[p.kind] = k
+			}
+			addAll(k.types, rebase(e.Fields, p.prefix, p.skip))
+			addAll(k.formats, rebase(e.Formats, p.prefix, p.skip))
+		}
+	}
 	for name, e := range vs.Responses {
-		add(responseParts[name], e.Fields)
+		add(responseParts[name], e)
 	}
 	for name, e := range vs.Events {
-		add(eventParts[name], e.Fields)
+		add(eventParts[name], e)
 	}
-	// The users fixture's channels back the fields of channels.
 	return out
 }
 
@@ -376,12 +517,19 @@ func compareEnvelope(t *testing.T, name string, want map[string]string, got any)
 	}
 }
 
-// compareObject reports the fields of want that got lacks or has with
-// another type, and the fields of got that neither known nor the kind's
-// extras have. Fields under an empty array or a null object of got are
-// not compared.
-func compareObject(t *testing.T, where string, want, got map[string]string, known map[string]bool, kind string) {
+// compareObject reports the fields of want (one fixture or sample) that
+// gotDoc's object at p lacks, has with another type, has null where want
+// has a value, or has set where want has null (unless optional says
+// when); and, against everything the kind's fixtures and samples show
+// (known), a field they do not have (unless extras backs it) and a date or
+// timestamp in a layout none of them uses. It records in used the
+// optional entries it needed. Fields under an empty array
+// or a null object of got are not compared.
+func compareObject(t *testing.T, where string, want map[string]string, gotDoc any, p part, known kindFacts, used map[string]bool) {
 	t.Helper()
+	kind := p.kind
+	got := rebase(shapeOf(gotDoc), p.prefix, p.skip)
+	formats := rebase(formatsOf(gotDoc), p.prefix, p.skip)
 	reachable := func(p string) bool {
 		if strings.HasSuffix(p, "[]") {
 			_, ok := got[p]
@@ -402,28 +550,62 @@ func compareObject(t *testing.T, where string, want, got map[string]string, know
 			t.Errorf("%s: vendorsim leaves out %s (%s)", where, p, wt)
 			continue
 		}
-		if wt == "null" || under(p, free[kind]) {
+		if under(p, free[kind]) {
 			continue
 		}
 		allowed := strings.Split(wt, "|")
+		_, opt := optional[kind][p]
 		for _, g := range strings.Split(gt, "|") {
-			if g != "null" && !contains(allowed, g) {
+			nullDiffers := (g == "null" && !contains(allowed, "null")) || (g != "null" && wt == "null")
+			if nullDiffers && opt {
+				used[kind+" "+p] = true
+				continue
+			}
+			switch {
+			case g == "null" && !contains(allowed, "null"):
+				t.Errorf("%s: %s is null in vendorsim, %s at the vendor", where, p, wt)
+			case g != "null" && wt == "null":
+				t.Errorf("%s: %s is %s in vendorsim, null at the vendor", where, p, g)
+			case g != "null" && wt != "null" && !contains(allowed, g):
 				t.Errorf("%s: %s is %s in vendorsim, %s at the vendor", where, p, gt, wt)
 			}
 		}
 	}
-	for p := range got {
-		if known[p] || under(p, free[kind]) {
+	for p, gt := range got {
+		if under(p, free[kind]) {
 			continue
 		}
-		if q := parent(p); q != "" && !known[q] {
-			continue // reported at q
-		}
-		if _, ok := extras[kind][p]; ok {
+		if !known.has(p) {
+			if q := parent(p); q != "" && !known.has(q) {
+				continue // reported at q
+			}
+			if _, ok := extras[kind][p]; !ok {
+				t.Errorf("%s: vendorsim adds %s, which no fixture or sample has (back it with a source in extras, or remove it)", where, p)
+			}
 			continue
 		}
-		t.Errorf("%s: vendorsim adds %s, which no fixture or sample has (back it with a source in extras, or remove it)", where, p)
+		layouts := known.formats[p]
+		if len(layouts) == 0 {
+			continue
+		}
+		if !strings.Contains(gt, "string") {
+			continue // null, per the rule above
+		}
+		f, ok := formats[p]
+		if !ok {
+			t.Errorf("%s: %s is no timestamp in vendorsim; the vendor's is %s", where, p, setString(layouts))
+			continue
+		}
+		for _, l := range strings.Split(f, "|") {
+			if !layouts[l] {
+				t.Errorf("%s: %s is laid out %s in vendorsim, %s at the vendor", where, p, l, setString(layouts))
+			}
+		}
 	}
+}
+
+func setString(set map[string]bool) string {
+	return joinSets(map[string]map[string]bool{"": set})[""]
 }
 
 func isRoot(p string, roots []string) bool { return contains(roots, p) }

@@ -1253,6 +1253,16 @@ var (
 	// times, as in Whippy's own fixtures ("2022-10-01T19:39:23Z").
 	secondsRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 	e164RE    = regexp.MustCompile(`^\+[1-9]\d{6,14}$`)
+	// Sequences, their steps and runs carry zoneless second-resolution
+	// times, as in Whippy's samples of them ("2023-11-02T14:03:45").
+	naiveRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$`)
+	// ownTimes is the layout of the listed objects' own created_at and
+	// updated_at, by the answer they are in, where it is not timestampRE.
+	ownTimes = []struct{ where, layout *regexp.Regexp }{
+		{regexp.MustCompile(`^/sequences(/runs)?$`), naiveRE},
+		{regexp.MustCompile(`^/sequences/[^/]+/contacts$`), secondsRE}, // step contacts
+	}
+	ownTimePath = regexp.MustCompile(`^\.data(\[\d+\])?(\.steps\[\d+\])?\.(created_at|updated_at)$`)
 )
 
 // checkFormats walks a decoded answer and reports every id, timestamp and
@@ -1286,6 +1296,11 @@ func checkFormats(tb testing.TB, where string, v any) (checked int) {
 				re := timestampRE
 				if inPrefs {
 					re = secondsRE
+				}
+				for _, o := range ownTimes {
+					if o.where.MatchString(where) && ownTimePath.MatchString(path) {
+						re = o.layout
+					}
 				}
 				if !re.MatchString(v) {
 					tb.Errorf("%s%s = %q is not a Whippy timestamp", where, path, v)
