@@ -72,6 +72,7 @@ type env struct {
 	url       string
 	token     string
 	workspace string
+	session   string
 	headers   headerFlags
 	json      bool
 	fs        *flag.FlagSet
@@ -99,6 +100,7 @@ func (e *env) flags() *flag.FlagSet {
 	fs.StringVar(&e.url, "url", "", "the server's base URL (default $VENDORSIM_URL or "+DefaultURL+")")
 	fs.StringVar(&e.token, "token", "", "the control token (default $VENDORSIM_CONTROL_TOKEN)")
 	fs.StringVar(&e.workspace, "workspace", "", "the workspace to act on, by id (X-Sandbox-Workspace)")
+	fs.StringVar(&e.session, "session", "", "the workspace of a Zipwhip session key (sent as the session query parameter)")
 	fs.Var(&e.headers, "header", `a header selecting the workspace by a vendor credential, e.g. "X-Whippy-Key: KEY" (repeatable)`)
 	fs.BoolVar(&e.json, "json", false, "print the server's answer as JSON")
 	e.fs = fs
@@ -157,7 +159,11 @@ func (e *env) client() (*Client, error) {
 		}
 		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	return &Client{URL: u, Token: tok, Header: h}, nil
+	c := &Client{URL: u, Token: tok, Header: h}
+	if e.session != "" {
+		c.Query = url.Values{"session": {e.session}}
+	}
+	return c, nil
 }
 
 // call makes one control API call and, with --json, prints the answer.

@@ -454,3 +454,21 @@ steps:
 	fails(t, u, "want the run's id", "scenarios", "show")
 	fails(t, u, "name one of list, upload, delete, show, cancel", "scenarios")
 }
+
+// --session selects the workspace of a Zipwhip session key (the control
+// API reads it from the query).
+func TestCommands_ZipwhipSession(t *testing.T) {
+	s := apptest.New(t)
+	r := s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/zipwhip/user/login",
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: "username=2065550194&password=pw"})
+	var login struct{ Response string }
+	apptest.Want(t, r, http.StatusOK).JSON(t, &login)
+	apptest.Want(t, s.Whippy("cli-session-other").Get(t, "/contacts"), http.StatusOK)
+	if out := ok(t, s.URL, "requests", "count", "--session", login.Response); strings.TrimSpace(out) != "1" {
+		t.Errorf("requests count --session = %q, want the login only", out)
+	}
+	if out := ok(t, s.URL, "requests", "count"); strings.TrimSpace(out) != "2" {
+		t.Errorf("requests count of every workspace = %q, want 2", out)
+	}
+	fails(t, s.URL, "no workspace has that zipwhip credential", "clock", "show", "--session", "nope:1")
+}
