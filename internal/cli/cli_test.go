@@ -22,7 +22,6 @@ import (
 	"github.com/vendorsim/vendorsim/internal/apptest"
 	"github.com/vendorsim/vendorsim/internal/cli"
 	"github.com/vendorsim/vendorsim/internal/config"
-	"github.com/vendorsim/vendorsim/specs"
 )
 
 type M = map[string]any
@@ -142,6 +141,24 @@ func TestCommands_AgainstARealServer(t *testing.T) {
 		t.Errorf("deliveries wait: %q", out)
 	}
 	id := strings.TrimPrefix(strings.Fields(out)[0], "#")
+	// The vendor and endpoint filters: the webhook's id or URL matches,
+	// another vendor or endpoint waits in vain.
+	var hooks struct {
+		Data []struct{ ID string } `json:"data"`
+	}
+	apptest.Want(t, s.Sandbox(http.Header{"X-Whippy-Key": {key}}).Get(t, "/webhooks"), http.StatusOK).JSON(t, &hooks)
+	if len(hooks.Data) != 1 {
+		t.Fatalf("webhooks %+v", hooks)
+	}
+	for _, f := range [][]string{{"--vendor", "whippy"}, {"--endpoint", hook.URL}, {"--endpoint", hooks.Data[0].ID}, {"--vendor", "whippy", "--endpoint", hook.URL}} {
+		out := ok(t, u, with(append([]string{"deliveries", "wait", "--event-type", "contact.created", "--timeout", "30s"}, f...)...)...)
+		if !strings.Contains(out, "whippy contact.created -> "+hook.URL) {
+			t.Errorf("deliveries wait %v: %q", f, out)
+		}
+	}
+	for _, f := range [][]string{{"--vendor", "whereby"}, {"--endpoint", "http://127.0.0.1:1/elsewhere"}} {
+		fails(t, u, "no matching delivery within 100ms", with(append([]string{"deliveries", "wait", "--event-type", "contact.created", "--timeout", "100ms"}, f...)...)...)
+	}
 	fails(t, u, "no matching delivery within 100ms", with("deliveries", "wait", "--event-type", "lead.new", "--timeout", "100ms")...)
 	out = ok(t, u, with("deliveries", "flush")...)
 	if !strings.Contains(out, "delivered") {
@@ -198,24 +215,106 @@ func TestCommands_AgainstARealServer(t *testing.T) {
 	fails(t, u, "no such file", "snapshot", "import", filepath.Join(t.TempDir(), "missing.json"))
 }
 
-// clock freeze and faults are the QA engineer's endpoints: until the
-// server has them, the commands say they are not supported.
-func TestCommands_NotYetSupported(t *testing.T) {
+// clockState is what clock show --json says of the frozen state.
+type clockState struct {
+	Now           time.Time `json:"now"`
+	OffsetSeconds float64   `json:"offset_seconds"`
+	Frozen        bool      `json:"frozen"`
+}
+
+func clockOf(t *testing.T, u string, args ...string) clockState {
+	t.Helper()
+	var c clockState
+	out := ok(t, u, append(args, "--json")...)
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("%v --json: %v\n%s", args, err, out)
+	}
+	return c
+}
+
+// clock freeze stops the workspace's virtual time (advance still moves
+// it), clock resume lets it run again.
+func TestCommands_ClockFreezeAndResume(t *testing.T) {
 	s := apptest.New(t)
-	doc, err := specs.Load(context.Background(), "sandbox")
+	sel := []string{"--header", keyHeader}
+	apptest.Want(t, s.Whippy(key).Get(t, "/contacts"), http.StatusOK)
+	out := ok(t, s.URL, append([]string{"clock", "freeze"}, sel...)...)
+	if !strings.Contains(out, ", frozen)") {
+		t.Errorf("clock freeze: %q", out)
+	}
+	first := clockOf(t, s.URL, append([]string{"clock", "show"}, sel...)...)
+	apptest.Want(t, s.Whippy(key).Get(t, "/contacts"), http.StatusOK) // real time passes
+	second := clockOf(t, s.URL, append([]string{"clock", "show"}, sel...)...)
+	if !first.Frozen || !second.Now.Equal(first.Now) {
+		t.Errorf("frozen clock: %+v then %+v, want frozen and the same time", first, second)
+	}
+	moved := clockOf(t, s.URL, append([]string{"clock", "advance", "1h"}, sel...)...)
+	if !moved.Frozen || moved.Now.Sub(first.Now) != time.Hour {
+		t.Errorf("advance while frozen: %+v, want %s and still frozen", moved, first.Now.Add(time.Hour))
+	}
+	resumed := clockOf(t, s.URL, append([]string{"clock", "resume"}, sel...)...)
+	if resumed.Frozen {
+		t.Errorf("clock resume: %+v, want running", resumed)
+	}
+	if out := ok(t, s.URL, append([]string{"clock", "show"}, sel...)...); strings.Contains(out, "frozen") {
+		t.Errorf("clock show after resume: %q", out)
+	}
+	fails(t, s.URL, "no arguments", "clock", "freeze", "now")
+}
+
+// rawStatus GETs u with the test's key, without the spec check (a fault
+// answers a status the vendor's spec does not list).
+func rawStatus(t *testing.T, u string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("X-Whippy-Key", key)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc.Paths.Find("/clock/freeze") == nil {
-		fails(t, s.URL, "clock freeze is not supported by this server", "clock", "freeze", "--header", keyHeader)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// faults list is a table; faults clear removes the selected workspace's
+// rules (every rule without a selection), and the calls answer again.
+func TestCommands_FaultsAddListClear(t *testing.T) {
+	s := apptest.New(t)
+	sel := []string{"--header", keyHeader}
+	apptest.Want(t, s.Whippy(key).Get(t, "/contacts"), http.StatusOK)
+	if out := ok(t, s.URL, append([]string{"faults", "add", `{"vendor":"whippy","operation_id":"listContacts","status":503}`}, sel...)...); !strings.Contains(out, "added fault f1") {
+		t.Fatalf("faults add: %q", out)
 	}
-	if doc.Paths.Find("/faults") == nil {
-		fails(t, s.URL, "faults is not supported by this server", "faults", "list")
-		fails(t, s.URL, "faults is not supported by this server", "faults", "add", `{"status":503}`)
-		fails(t, s.URL, "faults is not supported by this server", "faults", "clear")
-	} else {
-		ok(t, s.URL, "faults", "list")
-		ok(t, s.URL, "faults", "clear")
+	if out := ok(t, s.URL, "faults", "add", `{"path":"/whippy/v1/channels","effect":"latency","latency":{"fixed":"1ms"}}`); !strings.Contains(out, "added fault f2") {
+		t.Fatalf("faults add: %q", out)
+	}
+	if st := rawStatus(t, s.URL+"/whippy/v1/contacts"); st != http.StatusServiceUnavailable {
+		t.Errorf("with the fault: %d, want 503", st)
+	}
+	out := ok(t, s.URL, "faults", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "ID WORKSPACE MATCHES EFFECT MATCHED APPLIED" ||
+		!strings.HasPrefix(strings.Join(strings.Fields(lines[1]), " "), "f1 auto-") || !strings.HasSuffix(strings.Join(strings.Fields(lines[1]), " "), "vendor=whippy operation=listContacts status 503 1 1") ||
+		strings.Join(strings.Fields(lines[2]), " ") != "f2 (all) path=/whippy/v1/channels latency +1ms 0 0" || lines[3] != "2 faults" || strings.Contains(out, "{") {
+		t.Errorf("faults list:\n%s", out)
+	}
+	if out := ok(t, s.URL, append([]string{"faults", "clear"}, sel...)...); strings.TrimSpace(out) != "removed 1 faults" {
+		t.Errorf("faults clear of the workspace: %q", out)
+	}
+	apptest.Want(t, s.Whippy(key).Get(t, "/contacts"), http.StatusOK)
+	if out := ok(t, s.URL, "faults", "list"); !strings.Contains(out, "f2 ") || strings.Contains(out, "f1 ") || !strings.HasSuffix(out, "1 faults\n") {
+		t.Errorf("faults list after clearing the workspace's:\n%s", out)
+	}
+	if out := ok(t, s.URL, "faults", "clear"); strings.TrimSpace(out) != "removed 1 faults" {
+		t.Errorf("faults clear: %q", out)
+	}
+	if out := ok(t, s.URL, "faults", "list"); out != "0 faults\n" {
+		t.Errorf("faults list after clear:\n%s", out)
+	}
+	var rules struct{ Data []any }
+	if err := json.Unmarshal([]byte(ok(t, s.URL, "faults", "list", "--json")), &rules); err != nil || len(rules.Data) != 0 {
+		t.Errorf("faults list --json: %v %v", err, rules)
 	}
 	fails(t, s.URL, "not JSON", "faults", "add", "{")
 }
@@ -233,19 +332,33 @@ func deadURL(tb testing.TB) string {
 
 func TestCommands_Errors(t *testing.T) {
 	dead := deadURL(t)
+	dir := t.TempDir()
+	snap, upload := filepath.Join(dir, "ws.json"), filepath.Join(dir, "qa.yaml")
+	if err := os.WriteFile(snap, []byte(`{"format":"vendorsim-snapshot","version":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(upload, []byte("name: qa.x\nvendor: whippy\nsteps: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"run", "whippy.sms.delivered"},
 		{"requests", "list"}, {"requests", "count"}, {"requests", "expect"}, {"requests", "list", "--har"},
 		{"deliveries", "list"}, {"deliveries", "wait"}, {"deliveries", "replay", "1"}, {"deliveries", "flush"},
 		{"clock", "show"}, {"clock", "advance", "1s"}, {"clock", "freeze"},
 		{"faults", "add", "{}"}, {"faults", "list"}, {"faults", "clear"},
-		{"reset"}, {"snapshot", "export", "x"},
+		{"clock", "resume"},
+		{"reset"}, {"snapshot", "export", "x"}, {"snapshot", "import", snap},
 		{"scenarios", "list"}, {"scenarios", "delete", "x"}, {"scenarios", "show", "x"},
+		{"scenarios", "upload", upload}, {"scenarios", "cancel", "x"},
 	} {
 		fails(t, dead, "cannot reach vendorsim at "+dead, args...)
 		bad := append(append([]string{}, args...), "--no-such-flag")
 		fails(t, dead, "flag provided but not defined: -no-such-flag", bad...)
 	}
+	// invoke talks to a receiver, not to vendorsim.
+	inv := []string{"invoke", "--vendor", "whippy", "--event", "message.created", "--to", dead + "/hooks"}
+	fails(t, dead, "cannot reach the receiver at "+dead+"/hooks", inv...)
+	fails(t, dead, "flag provided but not defined: -no-such-flag", append(inv, "--no-such-flag")...)
 	fails(t, dead, "unknown subcommand \"nope\"", "requests", "nope")
 	fails(t, dead, "name one of list, count, expect", "requests")
 	fails(t, dead, `matcher "method"`, "requests", "count", "--match", "method")
