@@ -8,12 +8,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -496,11 +498,138 @@ func TestInvoke_EachVendorVerifiedAtAReceiver(t *testing.T) {
 	fails(t, dead, "--vendor must be one of whippy, zipwhip, whereby", "invoke", "--vendor", "x", "--event", "e", "--to", h.URL)
 	fails(t, dead, "--event must be one of whippy's event types", "invoke", "--vendor", "whippy", "--event", "nope", "--to", h.URL)
 	fails(t, dead, "--to must be an http(s) URL", "invoke", "--vendor", "whippy", "--event", "message.created")
-	fails(t, dead, "whereby has no example payloads yet", "invoke", "--vendor", "whereby", "--event", "room.client.joined", "--to", h.URL)
-	fails(t, dead, "connection refused", "invoke", "--vendor", "whippy", "--event", "message.created", "--to", dead)
+	fails(t, dead, "cannot reach the receiver at "+dead, "invoke", "--vendor", "whippy", "--event", "message.created", "--to", dead)
 	bad, gotBad := capture(t, http.StatusInternalServerError)
 	fails(t, dead, "the receiver answered 500", "invoke", "--vendor", "whippy", "--event", "message.created", "--to", bad.URL, "--secret", "s")
 	<-gotBad
+}
+
+// keys returns the sorted keys of a JSON object, and of its object
+// members as "member.key".
+func keys(t *testing.T, b []byte) []string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("not a JSON object: %s", b)
+	}
+	var out []string
+	for k, v := range m {
+		out = append(out, k)
+		if o, ok := v.(map[string]any); ok {
+			for k2 := range o {
+				out = append(out, k+"."+k2)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Zipwhip and Whereby have an example payload for every event type: sent
+// signed to a receiver and checked there with each vendor's verifier.
+func TestInvoke_ExamplePayloadsOfEveryEventType(t *testing.T) {
+	dead := deadURL(t)
+	h, got := capture(t, http.StatusOK)
+	cfg := filepath.Join(t.TempDir(), "vendorsim.yaml")
+	if err := os.WriteFile(cfg, []byte("zipwhip:\n  signature:\n    disabled: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		vendor, header string
+		events         []string
+		check          func(event string, body []byte) error
+	}{
+		{"zipwhip", "X-Zipwhip-Signature", []string{"message.receive", "message.send", "message.progress", "message.read", "message.delete", "optout.change"},
+			func(event string, body []byte) error {
+				var p struct {
+					ID          json.Number `json:"id"`
+					MessageType string      `json:"messageType"`
+					Body        string      `json:"body"`
+					StatusCode  int         `json:"statusCode"`
+					Read        bool        `json:"read"`
+					Deleted     bool        `json:"deleted"`
+					Type        string      `json:"type"`
+					MessageID   string      `json:"messageId"`
+					Line        string      `json:"line"`
+				}
+				if err := json.Unmarshal(body, &p); err != nil {
+					return err
+				}
+				ok := map[string]bool{
+					"message.send":     p.MessageType == "MT" && p.StatusCode == 1 && p.Body != "",
+					"message.progress": p.MessageType == "MT" && p.StatusCode == 4 && strings.Contains(string(body), `"dateDelivered":"20`),
+					"message.receive":  p.MessageType == "MO" && p.ID != "",
+					"message.read":     p.MessageType == "MO" && p.Read,
+					"message.delete":   p.MessageType == "MO" && p.Deleted && strings.Contains(string(body), `"visible":false`),
+					"optout.change":    p.Type == "STOP" && p.MessageID != "" && p.Line != "",
+				}[event]
+				if !ok {
+					return fmt.Errorf("not a %s payload", event)
+				}
+				return nil
+			}},
+		{"whereby", "Whereby-Signature", []string{"room.client.joined", "room.client.left", "room.client.knocked", "room.client.knockCancelled",
+			"room.session.started", "room.session.ended", "recording.finished", "transcription.started", "transcription.finished", "transcription.failed", "assistant.requested"},
+			func(event string, body []byte) error {
+				var e struct {
+					ID, APIVersion, CreatedAt, Type string
+					Data                            map[string]any
+				}
+				if err := json.Unmarshal(body, &e); err != nil {
+					return err
+				}
+				if len(e.ID) != 64 || e.APIVersion != "1.0" || e.CreatedAt == "" || e.Type != event || !strings.HasPrefix(fmt.Sprint(e.Data["roomName"]), "/") {
+					return fmt.Errorf("not a %s envelope", event)
+				}
+				return nil
+			}},
+	} {
+		for _, ev := range c.events {
+			ok(t, dead, "invoke", "--vendor", c.vendor, "--event", ev, "--to", h.URL+"/"+ev, "--secret", "sec", "--config", cfg)
+			r := <-got
+			verify(t, r.header.Get(c.header), r.body, "sec", hex.EncodeToString)
+			if err := c.check(ev, r.body); err != nil {
+				t.Errorf("%s %s: %v: %s", c.vendor, ev, err, r.body)
+			}
+		}
+	}
+}
+
+// The example payloads have the shape of the events the server sends:
+// the same fields as a real message.send and room.client.joined.
+func TestInvoke_ExamplesAreShapedAsRealEvents(t *testing.T) {
+	s := apptest.New(t, apptest.WithConfig(func(c *config.Config) { c.Scenarios.Manual = true }))
+	h, got := capture(t, http.StatusOK)
+	formH := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	var login struct{ Response string }
+	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/zipwhip/user/login", Header: formH, Body: "username=2065550195&password=pw"}), http.StatusOK).JSON(t, &login)
+	sess := http.Header{"Content-Type": formH["Content-Type"]}
+	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/zipwhip/webhook/add", Header: sess,
+		Body: "session=" + login.Response + "&type=message&event=send&url=" + h.URL}), http.StatusOK)
+	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/zipwhip/message/send", Header: sess,
+		Body: "session=" + login.Response + "&contacts=%2B12065550196&body=hi"}), http.StatusOK)
+	apptest.Want(t, s.Sandbox(nil).Post(t, "/deliveries/flush", nil), http.StatusOK)
+	realSend := (<-got).body
+
+	wb := http.Header{"Authorization": {"Bearer cli-example-wb"}, "Content-Type": {"application/json"}}
+	mt := apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/whereby/v1/meetings", Header: wb, Body: M{"endDate": "2099-01-01T00:00:00Z"}}), http.StatusCreated).Map(t)
+	sel := http.Header{"Authorization": wb["Authorization"], "X-Sandbox-Vendor": {"whereby"}}
+	apptest.Want(t, s.Sandbox(sel).Post(t, "/webhooks", M{"vendor": "whereby", "url": h.URL, "events": []string{"room.client.joined"}}), http.StatusCreated)
+	apptest.Want(t, s.Sandbox(sel).Post(t, "/whereby/meetings/"+mt["meetingId"].(string)+"/participants", M{"displayName": "Ann", "roleName": "host", "externalId": "u-1"}), http.StatusCreated)
+	apptest.Want(t, s.Sandbox(nil).Post(t, "/deliveries/flush", nil), http.StatusOK)
+	realJoined := (<-got).body
+
+	dead := deadURL(t)
+	for _, c := range []struct {
+		vendor, event string
+		real          []byte
+	}{{"zipwhip", "message.send", realSend}, {"whereby", "room.client.joined", realJoined}} {
+		ok(t, dead, "invoke", "--vendor", c.vendor, "--event", c.event, "--to", h.URL)
+		example := (<-got).body
+		if a, b := strings.Join(keys(t, example), " "), strings.Join(keys(t, c.real), " "); a != b {
+			t.Errorf("%s %s example fields\n  %s\nreal event\n  %s", c.vendor, c.event, a, b)
+		}
+	}
 }
 
 // scenarios: upload a file, see it listed, run it, show and cancel the
