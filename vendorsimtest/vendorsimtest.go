@@ -382,22 +382,12 @@ func (s *Sandbox) AddWebhook(t testing.TB, ws Workspace, vendor, url, secret str
 	return out.ID
 }
 
-// ErrNotSupported is AddFault's error on a server without fault rules.
-var ErrNotSupported = errors.New("not supported by this vendorsim")
-
 // AddFault adds a fault rule (POST /_sandbox/faults, see
-// docs/control-api.md for its shape) and returns the server's answer.
+// docs/scenarios.md for its shape) and returns the rule as stored.
 func (s *Sandbox) AddFault(t testing.TB, ws Workspace, rule any) map[string]any {
 	t.Helper()
 	var out map[string]any
-	err := s.Do(context.Background(), ws, http.MethodPost, "/faults", rule, &out)
-	var ae *APIError
-	if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed) && ae.Field == "" {
-		t.Fatalf("vendorsimtest: add fault: %v (%s)", ErrNotSupported, ae.Message)
-	}
-	if err != nil {
-		t.Fatalf("vendorsimtest: add fault: %v", err)
-	}
+	s.must(t, ws, http.MethodPost, "/faults", rule, &out)
 	return out
 }
 
