@@ -88,10 +88,23 @@ func (s *Server) apiFor(path string) *API {
 
 // unrouted prepares the answer to a request no operation takes: the API
 // whose shape it gets, and the workspace its credential names, so that the
-// journal files it with the workspace's other requests.
-func (s *Server) unrouted(r *http.Request) *requestInfo {
+// journal files it with the workspace's other requests. The body is read
+// (within the body limit) for the journal and for a credential sent in a
+// form body (a Zipwhip session); one over the limit is left unread.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) *requestInfo {
 	ri := info(r.Context())
 	ri.api = s.apiFor(r.URL.Path)
+	if r.Body != nil && r.Body != http.NoBody && ri.body == nil {
+		limit := s.opts.MaxBodyBytes
+		if ri.api != nil && ri.api.MaxBodyBytes > 0 {
+			limit = ri.api.MaxBodyBytes
+		}
+		if body, err := readAll(w, r, limit); err == nil {
+			ri.body, ri.params = body, nil
+		}
+		r.Body.Close()
+		resetBody(r, ri)
+	}
 	if ri.api != nil && ri.api.Identify != nil {
 		ri.workspace = ri.api.Identify(r)
 	}
@@ -99,12 +112,12 @@ func (s *Server) unrouted(r *http.Request) *requestInfo {
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.unrouted(r)
+	s.unrouted(w, r)
 	s.writeError(w, r, &Error{Code: ENOTFOUND, Message: "Not found"})
 }
 
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	ri := s.unrouted(r)
+	ri := s.unrouted(w, r)
 	if ri.api != nil && ri.api.MethodNotAllowed != "" && ri.api.MethodNotAllowed != EMETHOD {
 		// The vendor's framework does not tell a missing method from a
 		// missing path.

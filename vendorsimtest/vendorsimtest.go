@@ -134,31 +134,63 @@ func (s *Sandbox) NewKey() string {
 }
 
 // Workspace selects the workspace a control call acts on, as the control
-// API reads it: a vendor credential carried as the vendor carries it, or a
-// workspace id.
-type Workspace http.Header
+// API reads it: a vendor credential carried as the vendor carries it (a
+// header, or Zipwhip's session parameter), or a workspace id. The zero
+// Workspace (All) selects none.
+type Workspace struct {
+	header http.Header
+	query  url.Values
+}
 
 // WhippyKey selects the workspace of a Whippy API key.
-func WhippyKey(key string) Workspace { return Workspace{"X-Whippy-Key": {key}} }
+func WhippyKey(key string) Workspace {
+	return Workspace{header: http.Header{"X-Whippy-Key": {key}}}
+}
 
 // Bearer selects the workspace of a bearer token of vendor (Whereby's
 // API key, Whippy's bearer form).
 func Bearer(vendor, token string) Workspace {
-	return Workspace{"Authorization": {"Bearer " + token}, "X-Sandbox-Vendor": {vendor}}
+	return Workspace{header: http.Header{"Authorization": {"Bearer " + token}, "X-Sandbox-Vendor": {vendor}}}
+}
+
+// ZipwhipSession selects the workspace of a Zipwhip session key (the
+// answer of user/login), sent as the session query parameter.
+func ZipwhipSession(session string) Workspace {
+	return Workspace{query: url.Values{"session": {session}}}
 }
 
 // WorkspaceID selects a workspace by its id.
-func WorkspaceID(id string) Workspace { return Workspace{"X-Sandbox-Workspace": {id}} }
+func WorkspaceID(id string) Workspace {
+	return Workspace{header: http.Header{"X-Sandbox-Workspace": {id}}}
+}
 
 // All acts on every workspace (where the call allows it).
 var All Workspace
 
+// APIError is an answer of the control API that is not a success, the
+// error of Do (use errors.As).
+type APIError struct {
+	// Status is the HTTP status.
+	Status int
+	// Code, Message and Field are the answer's error object.
+	Code, Message, Field string
+}
+
+func (e *APIError) Error() string {
+	return (&cli.APIError{Status: e.Status, Code: e.Code, Message: e.Message, Field: e.Field}).Error()
+}
+
 // Do calls the control API (path under /_sandbox) for ws and decodes the
-// answer into out; an error answer is a *cli.APIError.
+// answer into out; an error answer is an *APIError.
 func (s *Sandbox) Do(ctx context.Context, ws Workspace, method, path string, body, out any) error {
 	c := *s.client
-	c.Header = http.Header(ws)
-	return c.Do(ctx, method, path, body, out)
+	c.Header, c.Query = ws.header, ws.query
+	err := c.Do(ctx, method, path, body, out)
+	var ae *cli.APIError
+	if errors.As(err, &ae) {
+		return &APIError{Status: ae.Status, Code: ae.Code, Message: ae.Message, Field: ae.Field}
+	}
+	return err
 }
 
 func (s *Sandbox) must(t testing.TB, ws Workspace, method, path string, body, out any) {
@@ -350,22 +382,12 @@ func (s *Sandbox) AddWebhook(t testing.TB, ws Workspace, vendor, url, secret str
 	return out.ID
 }
 
-// ErrNotSupported is AddFault's error on a server without fault rules.
-var ErrNotSupported = errors.New("not supported by this vendorsim")
-
 // AddFault adds a fault rule (POST /_sandbox/faults, see
-// docs/control-api.md for its shape) and returns the server's answer.
+// docs/scenarios.md for its shape) and returns the rule as stored.
 func (s *Sandbox) AddFault(t testing.TB, ws Workspace, rule any) map[string]any {
 	t.Helper()
 	var out map[string]any
-	err := s.Do(context.Background(), ws, http.MethodPost, "/faults", rule, &out)
-	var ae *cli.APIError
-	if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed) && ae.Field == "" {
-		t.Fatalf("vendorsimtest: add fault: %v (%s)", ErrNotSupported, ae.Message)
-	}
-	if err != nil {
-		t.Fatalf("vendorsimtest: add fault: %v", err)
-	}
+	s.must(t, ws, http.MethodPost, "/faults", rule, &out)
 	return out
 }
 

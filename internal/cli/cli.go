@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 )
 
@@ -37,7 +38,7 @@ func init() {
 		"scenarios":  {"scenarios list|upload FILE|delete NAME|show RUN|cancel RUN", scenariosCmd},
 		"requests":   {"requests list|count|expect [--match MATCHER]... [filters]", requests},
 		"deliveries": {"deliveries list|wait|replay ID|flush [filters]", deliveries},
-		"clock":      {"clock show|advance DURATION|freeze", clock},
+		"clock":      {"clock show|advance DURATION|freeze|resume", clock},
 		"faults":     {"faults add RULE-JSON|list|clear", faults},
 		"reset":      {"reset", reset},
 		"snapshot":   {"snapshot export WORKSPACE [-o FILE] | snapshot import FILE [--id ID] [--replace]", snapshot},
@@ -72,6 +73,7 @@ type env struct {
 	url       string
 	token     string
 	workspace string
+	session   string
 	headers   headerFlags
 	json      bool
 	fs        *flag.FlagSet
@@ -99,6 +101,7 @@ func (e *env) flags() *flag.FlagSet {
 	fs.StringVar(&e.url, "url", "", "the server's base URL (default $VENDORSIM_URL or "+DefaultURL+")")
 	fs.StringVar(&e.token, "token", "", "the control token (default $VENDORSIM_CONTROL_TOKEN)")
 	fs.StringVar(&e.workspace, "workspace", "", "the workspace to act on, by id (X-Sandbox-Workspace)")
+	fs.StringVar(&e.session, "session", "", "the workspace of a Zipwhip session key (sent as the session query parameter)")
 	fs.Var(&e.headers, "header", `a header selecting the workspace by a vendor credential, e.g. "X-Whippy-Key: KEY" (repeatable)`)
 	fs.BoolVar(&e.json, "json", false, "print the server's answer as JSON")
 	e.fs = fs
@@ -157,7 +160,11 @@ func (e *env) client() (*Client, error) {
 		}
 		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	return &Client{URL: u, Token: tok, Header: h}, nil
+	c := &Client{URL: u, Token: tok, Header: h}
+	if e.session != "" {
+		c.Query = url.Values{"session": {e.session}}
+	}
+	return c, nil
 }
 
 // call makes one control API call and, with --json, prints the answer.
@@ -680,12 +687,9 @@ func (s summary) line() string {
 	return l
 }
 
-// clockFreezePath is the control API's clock freeze (QA's, when it lands).
-const clockFreezePath = "/clock/freeze"
-
 func clock(e *env, args []string) (err error) {
 	defer func() { err = done(err) }()
-	sub, args, err := e.sub(args, "show", "advance", "freeze")
+	sub, args, err := e.sub(args, "show", "advance", "freeze", "resume")
 	if err != nil {
 		return err
 	}
@@ -698,6 +702,7 @@ func clock(e *env, args []string) (err error) {
 		WorkspaceID   string   `json:"workspace_id"`
 		Now           string   `json:"now"`
 		OffsetSeconds float64  `json:"offset_seconds"`
+		Frozen        bool     `json:"frozen"`
 		Ran           *summary `json:"ran"`
 	}
 	switch sub {
@@ -718,35 +723,24 @@ func clock(e *env, args []string) (err error) {
 		if err := e.call(http.MethodPost, "/clock/advance", map[string]string{"by": pos[0]}, &c); err != nil {
 			return err
 		}
-	case "freeze":
+	case "freeze", "resume":
 		if err := wantArgs(e, pos, 0, "no arguments"); err != nil {
 			return err
 		}
-		if err := e.optional(e.call(http.MethodPost, clockFreezePath, map[string]any{}, nil), "clock freeze"); err != nil {
+		if err := e.call(http.MethodPost, "/clock/"+sub, map[string]any{}, &c); err != nil {
 			return err
 		}
-		e.say("clock frozen")
-		return nil
 	}
-	e.say("workspace %s: now %s (%+.0fs from real time)", c.WorkspaceID, c.Now, c.OffsetSeconds)
+	state := ""
+	if c.Frozen {
+		state = ", frozen"
+	}
+	e.say("workspace %s: now %s (%+.0fs from real time%s)", c.WorkspaceID, c.Now, c.OffsetSeconds, state)
 	if c.Ran != nil {
 		e.say("%s", c.Ran.line())
 	}
 	return nil
 }
-
-// optional turns the 404 or 405 of a control API operation the server
-// does not have yet into "not supported".
-func (e *env) optional(err error, what string) error {
-	var ae *APIError
-	if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusMethodNotAllowed) && ae.Field == "" {
-		return fmt.Errorf("%s: %s is not supported by this server (%s)", e.name, what, ae.Message)
-	}
-	return err
-}
-
-// faultsPath is the control API's fault rules (QA's, when it lands).
-const faultsPath = "/faults"
 
 func faults(e *env, args []string) (err error) {
 	defer func() { err = done(err) }()
@@ -772,7 +766,7 @@ func faults(e *env, args []string) (err error) {
 			return fmt.Errorf("%s: the rule is not JSON", e.name)
 		}
 		var out map[string]any
-		if err := e.optional(e.call(http.MethodPost, faultsPath, rule, &out), "faults"); err != nil {
+		if err := e.call(http.MethodPost, "/faults", rule, &out); err != nil {
 			return err
 		}
 		e.say("added fault %v", out["id"])
@@ -781,25 +775,102 @@ func faults(e *env, args []string) (err error) {
 			return err
 		}
 		var out struct {
-			Data []json.RawMessage `json:"data"`
+			Data []faultRule `json:"data"`
 		}
-		if err := e.optional(e.call(http.MethodGet, faultsPath, nil, &out), "faults"); err != nil {
+		if err := e.call(http.MethodGet, "/faults", nil, &out); err != nil {
 			return err
 		}
-		for _, r := range out.Data {
-			e.say("%s", r)
+		if !e.json && len(out.Data) > 0 {
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tWORKSPACE\tMATCHES\tEFFECT\tMATCHED\tAPPLIED")
+			for _, r := range out.Data {
+				ws := r.Workspace
+				if ws == "" {
+					ws = "(all)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", r.ID, ws, r.matches(), r.effect(), r.Matched, r.Applied)
+			}
+			tw.Flush()
 		}
 		e.say("%d faults", len(out.Data))
 	case "clear":
 		if err := wantArgs(e, pos, 0, "no arguments"); err != nil {
 			return err
 		}
-		if err := e.optional(e.call(http.MethodDelete, faultsPath, nil, nil), "faults"); err != nil {
+		var out struct {
+			Deleted int `json:"deleted"`
+		}
+		if err := e.call(http.MethodDelete, "/faults", nil, &out); err != nil {
 			return err
 		}
-		e.say("faults cleared")
+		e.say("removed %d faults", out.Deleted)
 	}
 	return nil
+}
+
+// faultRule is what faults list shows of a rule.
+type faultRule struct {
+	ID          string  `json:"id"`
+	Workspace   string  `json:"workspace"`
+	Vendor      string  `json:"vendor"`
+	OperationID string  `json:"operation_id"`
+	Method      string  `json:"method"`
+	Path        string  `json:"path"`
+	PathPattern string  `json:"path_pattern"`
+	Probability float64 `json:"probability"`
+	Body        *struct {
+		Field string `json:"field"`
+	} `json:"body"`
+	Effect  string `json:"effect"`
+	Status  int    `json:"status"`
+	Code    string `json:"code"`
+	Latency *struct {
+		Fixed, Min, Max, P50, P99 string
+	} `json:"latency"`
+	Matched int `json:"matched"`
+	Applied int `json:"applied"`
+}
+
+// matches is the rule's selectors, or "any request".
+func (r faultRule) matches() string {
+	var parts []string
+	for _, p := range []struct{ name, v string }{{"vendor", r.Vendor}, {"operation", r.OperationID}, {"method", r.Method}, {"path", r.Path}, {"path~", r.PathPattern}} {
+		if p.v != "" {
+			parts = append(parts, p.name+"="+p.v)
+		}
+	}
+	if r.Body != nil && r.Body.Field != "" {
+		parts = append(parts, "body."+r.Body.Field)
+	}
+	if r.Probability > 0 && r.Probability < 1 {
+		parts = append(parts, fmt.Sprintf("p=%g", r.Probability))
+	}
+	if len(parts) == 0 {
+		return "any request"
+	}
+	return strings.Join(parts, " ")
+}
+
+// effect is the rule's effect with its status or code.
+func (r faultRule) effect() string {
+	out := r.Effect
+	if r.Status != 0 {
+		out += fmt.Sprintf(" %d", r.Status)
+	}
+	if r.Code != "" {
+		out += " " + r.Code
+	}
+	if l := r.Latency; l != nil {
+		switch {
+		case l.Fixed != "":
+			out += " +" + l.Fixed
+		case l.Max != "":
+			out += " +" + l.Min + ".." + l.Max
+		case l.P99 != "":
+			out += " +p50 " + l.P50 + " p99 " + l.P99
+		}
+	}
+	return out
 }
 
 func reset(e *env, args []string) (err error) {

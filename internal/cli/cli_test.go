@@ -8,12 +8,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +24,6 @@ import (
 	"github.com/vendorsim/vendorsim/internal/apptest"
 	"github.com/vendorsim/vendorsim/internal/cli"
 	"github.com/vendorsim/vendorsim/internal/config"
-	"github.com/vendorsim/vendorsim/specs"
 )
 
 type M = map[string]any
@@ -142,6 +143,24 @@ func TestCommands_AgainstARealServer(t *testing.T) {
 		t.Errorf("deliveries wait: %q", out)
 	}
 	id := strings.TrimPrefix(strings.Fields(out)[0], "#")
+	// The vendor and endpoint filters: the webhook's id or URL matches,
+	// another vendor or endpoint waits in vain.
+	var hooks struct {
+		Data []struct{ ID string } `json:"data"`
+	}
+	apptest.Want(t, s.Sandbox(http.Header{"X-Whippy-Key": {key}}).Get(t, "/webhooks"), http.StatusOK).JSON(t, &hooks)
+	if len(hooks.Data) != 1 {
+		t.Fatalf("webhooks %+v", hooks)
+	}
+	for _, f := range [][]string{{"--vendor", "whippy"}, {"--endpoint", hook.URL}, {"--endpoint", hooks.Data[0].ID}, {"--vendor", "whippy", "--endpoint", hook.URL}} {
+		out := ok(t, u, with(append([]string{"deliveries", "wait", "--event-type", "contact.created", "--timeout", "30s"}, f...)...)...)
+		if !strings.Contains(out, "whippy contact.created -> "+hook.URL) {
+			t.Errorf("deliveries wait %v: %q", f, out)
+		}
+	}
+	for _, f := range [][]string{{"--vendor", "whereby"}, {"--endpoint", "http://127.0.0.1:1/elsewhere"}} {
+		fails(t, u, "no matching delivery within 100ms", with(append([]string{"deliveries", "wait", "--event-type", "contact.created", "--timeout", "100ms"}, f...)...)...)
+	}
 	fails(t, u, "no matching delivery within 100ms", with("deliveries", "wait", "--event-type", "lead.new", "--timeout", "100ms")...)
 	out = ok(t, u, with("deliveries", "flush")...)
 	if !strings.Contains(out, "delivered") {
@@ -198,24 +217,106 @@ func TestCommands_AgainstARealServer(t *testing.T) {
 	fails(t, u, "no such file", "snapshot", "import", filepath.Join(t.TempDir(), "missing.json"))
 }
 
-// clock freeze and faults are the QA engineer's endpoints: until the
-// server has them, the commands say they are not supported.
-func TestCommands_NotYetSupported(t *testing.T) {
+// clockState is what clock show --json says of the frozen state.
+type clockState struct {
+	Now           time.Time `json:"now"`
+	OffsetSeconds float64   `json:"offset_seconds"`
+	Frozen        bool      `json:"frozen"`
+}
+
+func clockOf(t *testing.T, u string, args ...string) clockState {
+	t.Helper()
+	var c clockState
+	out := ok(t, u, append(args, "--json")...)
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("%v --json: %v\n%s", args, err, out)
+	}
+	return c
+}
+
+// clock freeze stops the workspace's virtual time (advance still moves
+// it), clock resume lets it run again.
+func TestCommands_ClockFreezeAndResume(t *testing.T) {
 	s := apptest.New(t)
-	doc, err := specs.Load(context.Background(), "sandbox")
+	sel := []string{"--header", keyHeader}
+	apptest.Want(t, s.Whippy(key).Get(t, "/contacts"), http.StatusOK)
+	out := ok(t, s.URL, append([]string{"clock", "freeze"}, sel...)...)
+	if !strings.Contains(out, ", frozen)") {
+		t.Errorf("clock freeze: %q", out)
+	}
+	first := clockOf(t, s.URL, append([]string{"clock", "show"}, sel...)...)
+	apptest.Want(t, s.Whippy(key).Get(t, "/contacts"), http.StatusOK) // real time passes
+	second := clockOf(t, s.URL, append([]string{"clock", "show"}, sel...)...)
+	if !first.Frozen || !second.Now.Equal(first.Now) {
+		t.Errorf("frozen clock: %+v then %+v, want frozen and the same time", first, second)
+	}
+	moved := clockOf(t, s.URL, append([]string{"clock", "advance", "1h"}, sel...)...)
+	if !moved.Frozen || moved.Now.Sub(first.Now) != time.Hour {
+		t.Errorf("advance while frozen: %+v, want %s and still frozen", moved, first.Now.Add(time.Hour))
+	}
+	resumed := clockOf(t, s.URL, append([]string{"clock", "resume"}, sel...)...)
+	if resumed.Frozen {
+		t.Errorf("clock resume: %+v, want running", resumed)
+	}
+	if out := ok(t, s.URL, append([]string{"clock", "show"}, sel...)...); strings.Contains(out, "frozen") {
+		t.Errorf("clock show after resume: %q", out)
+	}
+	fails(t, s.URL, "no arguments", "clock", "freeze", "now")
+}
+
+// rawStatus GETs u with the test's key, without the spec check (a fault
+// answers a status the vendor's spec does not list).
+func rawStatus(t *testing.T, u string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("X-Whippy-Key", key)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc.Paths.Find("/clock/freeze") == nil {
-		fails(t, s.URL, "clock freeze is not supported by this server", "clock", "freeze", "--header", keyHeader)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// faults list is a table; faults clear removes the selected workspace's
+// rules (every rule without a selection), and the calls answer again.
+func TestCommands_FaultsAddListClear(t *testing.T) {
+	s := apptest.New(t)
+	sel := []string{"--header", keyHeader}
+	apptest.Want(t, s.Whippy(key).Get(t, "/contacts"), http.StatusOK)
+	if out := ok(t, s.URL, append([]string{"faults", "add", `{"vendor":"whippy","operation_id":"listContacts","status":503}`}, sel...)...); !strings.Contains(out, "added fault f1") {
+		t.Fatalf("faults add: %q", out)
 	}
-	if doc.Paths.Find("/faults") == nil {
-		fails(t, s.URL, "faults is not supported by this server", "faults", "list")
-		fails(t, s.URL, "faults is not supported by this server", "faults", "add", `{"status":503}`)
-		fails(t, s.URL, "faults is not supported by this server", "faults", "clear")
-	} else {
-		ok(t, s.URL, "faults", "list")
-		ok(t, s.URL, "faults", "clear")
+	if out := ok(t, s.URL, "faults", "add", `{"path":"/whippy/v1/channels","effect":"latency","latency":{"fixed":"1ms"}}`); !strings.Contains(out, "added fault f2") {
+		t.Fatalf("faults add: %q", out)
+	}
+	if st := rawStatus(t, s.URL+"/whippy/v1/contacts"); st != http.StatusServiceUnavailable {
+		t.Errorf("with the fault: %d, want 503", st)
+	}
+	out := ok(t, s.URL, "faults", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "ID WORKSPACE MATCHES EFFECT MATCHED APPLIED" ||
+		!strings.HasPrefix(strings.Join(strings.Fields(lines[1]), " "), "f1 auto-") || !strings.HasSuffix(strings.Join(strings.Fields(lines[1]), " "), "vendor=whippy operation=listContacts status 503 1 1") ||
+		strings.Join(strings.Fields(lines[2]), " ") != "f2 (all) path=/whippy/v1/channels latency +1ms 0 0" || lines[3] != "2 faults" || strings.Contains(out, "{") {
+		t.Errorf("faults list:\n%s", out)
+	}
+	if out := ok(t, s.URL, append([]string{"faults", "clear"}, sel...)...); strings.TrimSpace(out) != "removed 1 faults" {
+		t.Errorf("faults clear of the workspace: %q", out)
+	}
+	apptest.Want(t, s.Whippy(key).Get(t, "/contacts"), http.StatusOK)
+	if out := ok(t, s.URL, "faults", "list"); !strings.Contains(out, "f2 ") || strings.Contains(out, "f1 ") || !strings.HasSuffix(out, "1 faults\n") {
+		t.Errorf("faults list after clearing the workspace's:\n%s", out)
+	}
+	if out := ok(t, s.URL, "faults", "clear"); strings.TrimSpace(out) != "removed 1 faults" {
+		t.Errorf("faults clear: %q", out)
+	}
+	if out := ok(t, s.URL, "faults", "list"); out != "0 faults\n" {
+		t.Errorf("faults list after clear:\n%s", out)
+	}
+	var rules struct{ Data []any }
+	if err := json.Unmarshal([]byte(ok(t, s.URL, "faults", "list", "--json")), &rules); err != nil || len(rules.Data) != 0 {
+		t.Errorf("faults list --json: %v %v", err, rules)
 	}
 	fails(t, s.URL, "not JSON", "faults", "add", "{")
 }
@@ -233,19 +334,33 @@ func deadURL(tb testing.TB) string {
 
 func TestCommands_Errors(t *testing.T) {
 	dead := deadURL(t)
+	dir := t.TempDir()
+	snap, upload := filepath.Join(dir, "ws.json"), filepath.Join(dir, "qa.yaml")
+	if err := os.WriteFile(snap, []byte(`{"format":"vendorsim-snapshot","version":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(upload, []byte("name: qa.x\nvendor: whippy\nsteps: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"run", "whippy.sms.delivered"},
 		{"requests", "list"}, {"requests", "count"}, {"requests", "expect"}, {"requests", "list", "--har"},
 		{"deliveries", "list"}, {"deliveries", "wait"}, {"deliveries", "replay", "1"}, {"deliveries", "flush"},
 		{"clock", "show"}, {"clock", "advance", "1s"}, {"clock", "freeze"},
 		{"faults", "add", "{}"}, {"faults", "list"}, {"faults", "clear"},
-		{"reset"}, {"snapshot", "export", "x"},
+		{"clock", "resume"},
+		{"reset"}, {"snapshot", "export", "x"}, {"snapshot", "import", snap},
 		{"scenarios", "list"}, {"scenarios", "delete", "x"}, {"scenarios", "show", "x"},
+		{"scenarios", "upload", upload}, {"scenarios", "cancel", "x"},
 	} {
 		fails(t, dead, "cannot reach vendorsim at "+dead, args...)
 		bad := append(append([]string{}, args...), "--no-such-flag")
 		fails(t, dead, "flag provided but not defined: -no-such-flag", bad...)
 	}
+	// invoke talks to a receiver, not to vendorsim.
+	inv := []string{"invoke", "--vendor", "whippy", "--event", "message.created", "--to", dead + "/hooks"}
+	fails(t, dead, "cannot reach the receiver at "+dead+"/hooks", inv...)
+	fails(t, dead, "flag provided but not defined: -no-such-flag", append(inv, "--no-such-flag")...)
 	fails(t, dead, "unknown subcommand \"nope\"", "requests", "nope")
 	fails(t, dead, "name one of list, count, expect", "requests")
 	fails(t, dead, `matcher "method"`, "requests", "count", "--match", "method")
@@ -383,11 +498,138 @@ func TestInvoke_EachVendorVerifiedAtAReceiver(t *testing.T) {
 	fails(t, dead, "--vendor must be one of whippy, zipwhip, whereby", "invoke", "--vendor", "x", "--event", "e", "--to", h.URL)
 	fails(t, dead, "--event must be one of whippy's event types", "invoke", "--vendor", "whippy", "--event", "nope", "--to", h.URL)
 	fails(t, dead, "--to must be an http(s) URL", "invoke", "--vendor", "whippy", "--event", "message.created")
-	fails(t, dead, "whereby has no example payloads yet", "invoke", "--vendor", "whereby", "--event", "room.client.joined", "--to", h.URL)
-	fails(t, dead, "connection refused", "invoke", "--vendor", "whippy", "--event", "message.created", "--to", dead)
+	fails(t, dead, "cannot reach the receiver at "+dead, "invoke", "--vendor", "whippy", "--event", "message.created", "--to", dead)
 	bad, gotBad := capture(t, http.StatusInternalServerError)
 	fails(t, dead, "the receiver answered 500", "invoke", "--vendor", "whippy", "--event", "message.created", "--to", bad.URL, "--secret", "s")
 	<-gotBad
+}
+
+// keys returns the sorted keys of a JSON object, and of its object
+// members as "member.key".
+func keys(t *testing.T, b []byte) []string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("not a JSON object: %s", b)
+	}
+	var out []string
+	for k, v := range m {
+		out = append(out, k)
+		if o, ok := v.(map[string]any); ok {
+			for k2 := range o {
+				out = append(out, k+"."+k2)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Zipwhip and Whereby have an example payload for every event type: sent
+// signed to a receiver and checked there with each vendor's verifier.
+func TestInvoke_ExamplePayloadsOfEveryEventType(t *testing.T) {
+	dead := deadURL(t)
+	h, got := capture(t, http.StatusOK)
+	cfg := filepath.Join(t.TempDir(), "vendorsim.yaml")
+	if err := os.WriteFile(cfg, []byte("zipwhip:\n  signature:\n    disabled: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		vendor, header string
+		events         []string
+		check          func(event string, body []byte) error
+	}{
+		{"zipwhip", "X-Zipwhip-Signature", []string{"message.receive", "message.send", "message.progress", "message.read", "message.delete", "optout.change"},
+			func(event string, body []byte) error {
+				var p struct {
+					ID          json.Number `json:"id"`
+					MessageType string      `json:"messageType"`
+					Body        string      `json:"body"`
+					StatusCode  int         `json:"statusCode"`
+					Read        bool        `json:"read"`
+					Deleted     bool        `json:"deleted"`
+					Type        string      `json:"type"`
+					MessageID   string      `json:"messageId"`
+					Line        string      `json:"line"`
+				}
+				if err := json.Unmarshal(body, &p); err != nil {
+					return err
+				}
+				ok := map[string]bool{
+					"message.send":     p.MessageType == "MT" && p.StatusCode == 1 && p.Body != "",
+					"message.progress": p.MessageType == "MT" && p.StatusCode == 4 && strings.Contains(string(body), `"dateDelivered":"20`),
+					"message.receive":  p.MessageType == "MO" && p.ID != "",
+					"message.read":     p.MessageType == "MO" && p.Read,
+					"message.delete":   p.MessageType == "MO" && p.Deleted && strings.Contains(string(body), `"visible":false`),
+					"optout.change":    p.Type == "STOP" && p.MessageID != "" && p.Line != "",
+				}[event]
+				if !ok {
+					return fmt.Errorf("not a %s payload", event)
+				}
+				return nil
+			}},
+		{"whereby", "Whereby-Signature", []string{"room.client.joined", "room.client.left", "room.client.knocked", "room.client.knockCancelled",
+			"room.session.started", "room.session.ended", "recording.finished", "transcription.started", "transcription.finished", "transcription.failed", "assistant.requested"},
+			func(event string, body []byte) error {
+				var e struct {
+					ID, APIVersion, CreatedAt, Type string
+					Data                            map[string]any
+				}
+				if err := json.Unmarshal(body, &e); err != nil {
+					return err
+				}
+				if len(e.ID) != 64 || e.APIVersion != "1.0" || e.CreatedAt == "" || e.Type != event || !strings.HasPrefix(fmt.Sprint(e.Data["roomName"]), "/") {
+					return fmt.Errorf("not a %s envelope", event)
+				}
+				return nil
+			}},
+	} {
+		for _, ev := range c.events {
+			ok(t, dead, "invoke", "--vendor", c.vendor, "--event", ev, "--to", h.URL+"/"+ev, "--secret", "sec", "--config", cfg)
+			r := <-got
+			verify(t, r.header.Get(c.header), r.body, "sec", hex.EncodeToString)
+			if err := c.check(ev, r.body); err != nil {
+				t.Errorf("%s %s: %v: %s", c.vendor, ev, err, r.body)
+			}
+		}
+	}
+}
+
+// The example payloads have the shape of the events the server sends:
+// the same fields as a real message.send and room.client.joined.
+func TestInvoke_ExamplesAreShapedAsRealEvents(t *testing.T) {
+	s := apptest.New(t, apptest.WithConfig(func(c *config.Config) { c.Scenarios.Manual = true }))
+	h, got := capture(t, http.StatusOK)
+	formH := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	var login struct{ Response string }
+	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/zipwhip/user/login", Header: formH, Body: "username=2065550195&password=pw"}), http.StatusOK).JSON(t, &login)
+	sess := http.Header{"Content-Type": formH["Content-Type"]}
+	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/zipwhip/webhook/add", Header: sess,
+		Body: "session=" + login.Response + "&type=message&event=send&url=" + h.URL}), http.StatusOK)
+	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/zipwhip/message/send", Header: sess,
+		Body: "session=" + login.Response + "&contacts=%2B12065550196&body=hi"}), http.StatusOK)
+	apptest.Want(t, s.Sandbox(nil).Post(t, "/deliveries/flush", nil), http.StatusOK)
+	realSend := (<-got).body
+
+	wb := http.Header{"Authorization": {"Bearer cli-example-wb"}, "Content-Type": {"application/json"}}
+	mt := apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/whereby/v1/meetings", Header: wb, Body: M{"endDate": "2099-01-01T00:00:00Z"}}), http.StatusCreated).Map(t)
+	sel := http.Header{"Authorization": wb["Authorization"], "X-Sandbox-Vendor": {"whereby"}}
+	apptest.Want(t, s.Sandbox(sel).Post(t, "/webhooks", M{"vendor": "whereby", "url": h.URL, "events": []string{"room.client.joined"}}), http.StatusCreated)
+	apptest.Want(t, s.Sandbox(sel).Post(t, "/whereby/meetings/"+mt["meetingId"].(string)+"/participants", M{"displayName": "Ann", "roleName": "host", "externalId": "u-1"}), http.StatusCreated)
+	apptest.Want(t, s.Sandbox(nil).Post(t, "/deliveries/flush", nil), http.StatusOK)
+	realJoined := (<-got).body
+
+	dead := deadURL(t)
+	for _, c := range []struct {
+		vendor, event string
+		real          []byte
+	}{{"zipwhip", "message.send", realSend}, {"whereby", "room.client.joined", realJoined}} {
+		ok(t, dead, "invoke", "--vendor", c.vendor, "--event", c.event, "--to", h.URL)
+		example := (<-got).body
+		if a, b := strings.Join(keys(t, example), " "), strings.Join(keys(t, c.real), " "); a != b {
+			t.Errorf("%s %s example fields\n  %s\nreal event\n  %s", c.vendor, c.event, a, b)
+		}
+	}
 }
 
 // scenarios: upload a file, see it listed, run it, show and cancel the
@@ -453,4 +695,22 @@ steps:
 	fails(t, u, "HTTP 409", "scenarios", "delete", "whippy.sms.delivered")
 	fails(t, u, "want the run's id", "scenarios", "show")
 	fails(t, u, "name one of list, upload, delete, show, cancel", "scenarios")
+}
+
+// --session selects the workspace of a Zipwhip session key (the control
+// API reads it from the query).
+func TestCommands_ZipwhipSession(t *testing.T) {
+	s := apptest.New(t)
+	r := s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/zipwhip/user/login",
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: "username=2065550194&password=pw"})
+	var login struct{ Response string }
+	apptest.Want(t, r, http.StatusOK).JSON(t, &login)
+	apptest.Want(t, s.Whippy("cli-session-other").Get(t, "/contacts"), http.StatusOK)
+	if out := ok(t, s.URL, "requests", "count", "--session", login.Response); strings.TrimSpace(out) != "1" {
+		t.Errorf("requests count --session = %q, want the login only", out)
+	}
+	if out := ok(t, s.URL, "requests", "count"); strings.TrimSpace(out) != "2" {
+		t.Errorf("requests count of every workspace = %q, want 2", out)
+	}
+	fails(t, s.URL, "no workspace has that zipwhip credential", "clock", "show", "--session", "nope:1")
 }

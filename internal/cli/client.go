@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -22,9 +23,12 @@ type Client struct {
 	// Token is sent as X-Sandbox-Token when set.
 	Token string
 	// Header selects the workspace (X-Sandbox-Workspace, or a vendor
-	// credential as the vendor carries it).
+	// credential as the vendor carries it in a header).
 	Header http.Header
-	HTTP   *http.Client
+	// Query selects it by a credential a vendor carries as a parameter (a
+	// Zipwhip session): added to every call's query string.
+	Query url.Values
+	HTTP  *http.Client
 }
 
 // APIError is an answer of the control API that is not a success.
@@ -71,7 +75,15 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		}
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.URL, "/")+"/_sandbox"+path, rd)
+	target := strings.TrimRight(c.URL, "/") + "/_sandbox" + path
+	if len(c.Query) > 0 {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		target += sep + c.Query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func send(e *env, vendor string, pol mocks.DeliveryPolicy, method, to, secret st
 	start := time.Now()
 	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", e.name, err)
+		return fmt.Errorf("%s: cannot reach the receiver at %s: %w", e.name, to, err)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))

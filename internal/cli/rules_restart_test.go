@@ -21,7 +21,7 @@ func TestFaults_ListedAfterRestart(t *testing.T) {
 	s.Stop()
 	s = apptest.New(t, file)
 	out := ok(t, s.URL, "faults", "list")
-	if !strings.Contains(out, `"id":"f1"`) || !strings.Contains(out, "1 faults") {
+	if !strings.Contains(out, "\nf1 ") || !strings.Contains(out, "operation=listContacts") || !strings.Contains(out, "1 faults") {
 		t.Errorf("faults list after the restart:\n%s", out)
 	}
 	ok(t, s.URL, "reset")

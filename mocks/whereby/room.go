@@ -418,10 +418,15 @@ func (m *Mock) processRecording(tx *store.Tx, p map[string]string) error {
 		Keys: []store.Key{store.K("roomName", rc.RoomName)}}); err != nil {
 		return err
 	}
-	return m.emit(tx, "recording.finished", recordingEvent{Filename: rc.Filename, RecordingID: rc.RecordingID, RoomName: rc.RoomName, Status: "completed"})
+	return m.emit(tx, "recording.finished", finishedEvent(rc))
 }
 
 // fileStem names a room's file of a session started at start.
+// finishedEvent is the data of recording.finished about rc.
+func finishedEvent(rc *recording) recordingEvent {
+	return recordingEvent{Filename: rc.Filename, RecordingID: rc.RecordingID, RoomName: rc.RoomName, Status: "completed"}
+}
+
 func fileStem(roomName string, start time.Time) string {
 	name := roomName
 	if len(name) > 0 && name[0] == '/' {

@@ -48,9 +48,12 @@ func (m *Mock) insertTranscription(tx *store.Tx, t *transcription) error {
 		Keys: []store.Key{store.K("roomName", t.RoomName)}}); err != nil {
 		return err
 	}
-	return m.emit(tx, "transcription.started", transcriptionEvent{
-		RoomName: t.RoomName, RoomSessionID: t.RoomSessionID, TranscriptionID: t.TranscriptionID, Type: t.Type, Status: stateInProgress,
-	})
+	return m.emit(tx, "transcription.started", startedEvent(t))
+}
+
+// startedEvent is the data of transcription.started about t.
+func startedEvent(t *transcription) transcriptionEvent {
+	return transcriptionEvent{RoomName: t.RoomName, RoomSessionID: t.RoomSessionID, TranscriptionID: t.TranscriptionID, Type: t.Type, Status: stateInProgress}
 }
 
 // stopTranscription ends the session's live transcription at end and
@@ -103,29 +106,32 @@ func (m *Mock) processTranscription(tx *store.Tx, p map[string]string) error {
 	if err != nil || t.State != stateInProgress {
 		return err
 	}
-	ev := transcriptionEvent{RoomName: t.RoomName, RoomSessionID: t.RoomSessionID, TranscriptionID: t.TranscriptionID, Type: t.Type}
-	if t.Fail || p["fail"] == "true" {
-		t.State, t.Error = stateFailed, "The transcription could not be completed"
-		ev.Status, ev.Error = stateFailed, t.Error
-	} else {
-		t.State = stateReady
-		t.Filename = fileStem(t.RoomName, parseMillis(t.StartDate)) + ".md"
-		ev.Status, ev.Filename, ev.StorageType = stateReady, t.Filename, t.StorageType
-		d := t.DurationInSeconds
-		ev.DurationInSeconds = &d
-		if t.Type == recordingTranscription {
-			ev.RecordingID = t.RecordingID
-		}
-	}
+	event, ev := finishTranscription(t, t.Fail || p["fail"] == "true")
 	r.Doc = mustJSON(t)
 	if err := tx.UpdateDoc(r); err != nil {
 		return err
 	}
-	event := "transcription.finished"
-	if t.State == stateFailed {
-		event = "transcription.failed"
-	}
 	return m.emit(tx, event, ev)
+}
+
+// finishTranscription ends t, ready or failed, and returns the event that
+// says so and its data.
+func finishTranscription(t *transcription, fail bool) (string, transcriptionEvent) {
+	ev := transcriptionEvent{RoomName: t.RoomName, RoomSessionID: t.RoomSessionID, TranscriptionID: t.TranscriptionID, Type: t.Type}
+	if fail {
+		t.State, t.Error = stateFailed, "The transcription could not be completed"
+		ev.Status, ev.Error = stateFailed, t.Error
+		return "transcription.failed", ev
+	}
+	t.State = stateReady
+	t.Filename = fileStem(t.RoomName, parseMillis(t.StartDate)) + ".md"
+	ev.Status, ev.Filename, ev.StorageType = stateReady, t.Filename, t.StorageType
+	d := t.DurationInSeconds
+	ev.DurationInSeconds = &d
+	if t.Type == recordingTranscription {
+		ev.RecordingID = t.RecordingID
+	}
+	return "transcription.finished", ev
 }
 
 // createTranscription serves POST /transcriptions: a recording is

@@ -3,6 +3,7 @@ package whereby
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"time"
 
 	"github.com/vendorsim/vendorsim/internal/jsjson"
 	"github.com/vendorsim/vendorsim/store"
@@ -27,11 +28,16 @@ func (m *Mock) emit(tx *store.Tx, eventType string, data any) error {
 		return err
 	}
 	id := eventID()
-	body, err := jsjson.Marshal(envelope{ID: id, APIVersion: "1.0", CreatedAt: millis(tx.Now()), Type: eventType, Data: data})
+	body, err := eventBody(id, eventType, tx.Now(), data)
 	if err != nil {
 		return err
 	}
 	return tx.Enqueue(store.Event{ID: id, Vendor: Vendor, Type: eventType, Body: body}, hooks)
+}
+
+// eventBody is the webhook body of an event.
+func eventBody(id, eventType string, at time.Time, data any) ([]byte, error) {
+	return jsjson.Marshal(envelope{ID: id, APIVersion: "1.0", CreatedAt: millis(at), Type: eventType, Data: data})
 }
 
 // eventID is 64 hex characters, as the vendor's event ids are.

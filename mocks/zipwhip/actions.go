@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vendorsim/vendorsim/mocks"
 	"github.com/vendorsim/vendorsim/store"
@@ -147,14 +148,20 @@ func (m *Mock) actionProgress(tx *store.Tx, p map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("zipwhip.message.progress needs a numeric status, not %q", p["status"])
 	}
-	msg.StatusCode = code
-	if delivered[code] && msg.DateDelivered == nil {
-		msg.DateDelivered = strPtr(date(tx.Now()))
-	}
+	setProgress(msg, code, tx.Now())
 	if err := saveMessage(tx, msg); err != nil {
 		return err
 	}
 	return m.emitMessage(tx, line, "message.progress", msg)
+}
+
+// setProgress gives msg the status code, and a delivery date when the
+// code is a delivery.
+func setProgress(msg *Message, code int, now time.Time) {
+	msg.StatusCode = code
+	if delivered[code] && msg.DateDelivered == nil {
+		msg.DateDelivered = strPtr(date(now))
+	}
 }
 
 // actionSend sends a scheduled message when its time comes.

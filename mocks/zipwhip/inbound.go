@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vendorsim/vendorsim/mocks"
 	"github.com/vendorsim/vendorsim/store"
@@ -68,8 +69,13 @@ func (m *Mock) receive(tx *store.Tx, line, number, body string) (*Message, strin
 	default:
 		return msg, "", nil
 	}
-	ev := OptOutEvent{MessageBody: body, Line: line, Contact: number, MessageID: strconv.FormatInt(msg.ID, 10), Type: change, EventDate: offsetDate(tx.Now())}
-	return msg, change, m.emit(tx, line, "optout.change", ev)
+	return msg, change, m.emit(tx, line, "optout.change", optOutEvent(msg, line, number, body, change, tx.Now()))
+}
+
+// optOutEvent is the optout.change payload of the inbound message msg
+// whose body changed the sender's opt-out (change STOP or UNSTOP).
+func optOutEvent(msg *Message, line, number, body, change string, now time.Time) OptOutEvent {
+	return OptOutEvent{MessageBody: body, Line: line, Contact: number, MessageID: strconv.FormatInt(msg.ID, 10), Type: change, EventDate: offsetDate(now)}
 }
 
 // inboundInput is the body of POST /_sandbox/zipwhip/inbound.

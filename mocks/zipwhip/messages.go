@@ -189,11 +189,17 @@ func (m *Mock) newMessage(tx *store.Tx, line string, c *Contact, typ, body strin
 	if err != nil {
 		return nil, err
 	}
+	return m.messageObject(id, tx.Now(), line, c, typ, body, device), nil
+}
+
+// messageObject is a new message id of type typ ("MT" from line to c, "MO"
+// from c to line), created at now.
+func (m *Mock) messageObject(id int64, now time.Time, line string, c *Contact, typ, body string, device int64) *Message {
 	contact := c.MobileNumber
 	msg := &Message{
 		Body: body, BodySize: utf16Len(body), Address: ptn(contact), MessageType: typ,
 		Fingerprint: fingerprint(line, contact), ID: id, Visible: true, ContactID: c.ID, DeviceID: device,
-		MessageTransport: messageTransport, DateCreated: date(tx.Now()), StatusCode: 1, MessageStatus: m.cfg.MessageStatus,
+		MessageTransport: messageTransport, DateCreated: date(now), StatusCode: 1, MessageStatus: m.cfg.MessageStatus,
 	}
 	if typ == "MO" {
 		msg.FinalSource, msg.FinalDestination, msg.StatusCode = contact, line, 4
@@ -203,7 +209,7 @@ func (m *Mock) newMessage(tx *store.Tx, line string, c *Contact, typ, body strin
 	if utf16Len(body) > m.cfg.BodyFieldLength {
 		msg.Body, msg.HasAttachment = utf16Prefix(body, m.cfg.BodyFieldLength), true
 	}
-	return msg, nil
+	return msg
 }
 
 // insertMessage stores msg under its line, and a long body's whole text as
@@ -335,7 +341,7 @@ func (m *Mock) readMessages(w http.ResponseWriter, r *http.Request) error {
 		if msg.Read {
 			return nil
 		}
-		msg.Read, msg.DateRead = true, strPtr(date(tx.Now()))
+		markRead(msg, tx.Now())
 		if err := saveMessage(tx, msg); err != nil {
 			return err
 		}
@@ -384,12 +390,20 @@ func (m *Mock) eachMessage(w http.ResponseWriter, r *http.Request, fn func(tx *s
 	return ok(w, false)
 }
 
+// markRead marks msg read at now.
+func markRead(msg *Message, now time.Time) { msg.Read, msg.DateRead = true, strPtr(date(now)) }
+
+// markDeleted marks msg deleted at now.
+func markDeleted(msg *Message, now time.Time) {
+	msg.Deleted, msg.Visible, msg.DateDeleted = true, false, strPtr(date(now))
+}
+
 // removeMessage marks msg deleted and emits its delete event.
 func (m *Mock) removeMessage(tx *store.Tx, line string, msg *Message) error {
 	if msg.Deleted {
 		return nil
 	}
-	msg.Deleted, msg.Visible, msg.DateDeleted = true, false, strPtr(date(tx.Now()))
+	markDeleted(msg, tx.Now())
 	err := tx.Update(&store.Resource{Vendor: Vendor, Kind: kindMessage, ID: strconv.FormatInt(msg.ID, 10), Parent: deletedParent(line),
 		Doc: mustJSON(msg), Keys: []store.Key{store.K("fingerprint", msg.Fingerprint)}})
 	if err != nil {

@@ -114,6 +114,7 @@ func (m *Mock) logout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	m.ended.add(strings.TrimSpace(key), mocks.Workspace(r.Context()))
 	return ok(w, nil)
 }
 

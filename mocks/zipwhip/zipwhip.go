@@ -39,6 +39,8 @@ type Mock struct {
 	log  *slog.Logger
 	// optOut and optIn are the configured keywords, upper case.
 	optOut, optIn map[string]bool
+	// ended are the sessions user/logout ended, for the journal.
+	ended endedSessions
 }
 
 var _ mocks.Vendor = (*Mock)(nil)
@@ -162,7 +164,10 @@ func (m *Mock) identify(bySession func(*http.Request) string) func(*http.Request
 			ws, _ := m.loginWorkspace(strings.TrimSpace(mocks.Params(r).Get("username")))
 			return ws
 		}
-		return bySession(r)
+		if ws := bySession(r); ws != "" {
+			return ws
+		}
+		return m.ended.workspace(param(r, "session"))
 	}
 }
 
