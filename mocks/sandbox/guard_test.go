@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/vendorsim/vendorsim/internal/app"
 	"github.com/vendorsim/vendorsim/internal/apptest"
 	"github.com/vendorsim/vendorsim/internal/config"
 	"github.com/vendorsim/vendorsim/specs"
@@ -45,7 +47,9 @@ func send(tb testing.TB, s *apptest.Server, method, path string, h http.Header) 
 // error shape; vendor routes are not affected.
 func TestControlToken_EveryRouteRefusesMissingOrWrongToken(t *testing.T) {
 	s := apptest.New(t, apptest.WithConfig(withToken))
-	doc, err := specs.Load(context.Background(), "sandbox")
+	// The control API as served: the shared paths and every vendor's
+	// simulators.
+	doc, err := specs.Load(context.Background(), "sandbox", app.SimulatorSpecs()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +86,8 @@ func TestControlToken_EveryRouteRefusesMissingOrWrongToken(t *testing.T) {
 			}
 		}
 	}
-	if n < 3*20 {
+	t.Logf("%d refusals checked", n)
+	if n < 3*45 { // the shared paths and the vendors' simulators
 		t.Fatalf("only %d refusals checked", n)
 	}
 	// Unknown control paths too.
@@ -116,6 +121,23 @@ func TestControlToken_EveryRouteRefusesMissingOrWrongToken(t *testing.T) {
 	if len(list.Data) != 2 {
 		t.Errorf("journal has %d entries, want the 2 vendor calls", len(list.Data))
 	}
+
+	// The other vendors' APIs are as open: a Zipwhip login and a call with
+	// its session, a Whereby list with its Bearer key, no control token.
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	var login struct {
+		Success  bool   `json:"success"`
+		Response string `json:"response"`
+	}
+	apptest.Want(t, s.Do(t, apptest.Request{Method: "POST", Path: "/zipwhip/user/login", Header: form,
+		Body: url.Values{"username": {"2065550100"}, "password": {"pw"}}.Encode()}), http.StatusOK).JSON(t, &login)
+	if !login.Success || login.Response == "" {
+		t.Fatalf("zipwhip login without the control token: %+v", login)
+	}
+	apptest.Want(t, s.Do(t, apptest.Request{Method: "POST", Path: "/zipwhip/message/list", Header: form,
+		Body: url.Values{"session": {login.Response}}.Encode()}), http.StatusOK)
+	apptest.Want(t, s.Do(t, apptest.Request{Method: "GET", Path: "/whereby/v1/meetings",
+		Header: http.Header{"Authorization": {"Bearer token-test-whereby"}}}), http.StatusOK)
 }
 
 // Without a token, the control API is open as before.
