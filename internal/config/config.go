@@ -265,6 +265,14 @@ func (c *Config) Validate(owners ...Owner) error {
 		if err := ws.Validate(); err != nil {
 			return prefixKey(where, err)
 		}
+		for _, o := range owners {
+			wv, ok := o.(WorkspaceValidator)
+			if sec := ws.Section(o.Name()); ok && sec != nil {
+				if err := wv.ValidateWorkspace(c.Vendors[o.Name()], sec); err != nil {
+					return prefixKey(where+"."+o.Name(), err)
+				}
+			}
+		}
 		if ids[ws.ID] {
 			return keyErrorf(where+".id", "%q is used twice", ws.ID)
 		}

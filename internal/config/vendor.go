@@ -30,6 +30,15 @@ type Owner interface {
 	DecodeWorkspace(s *Section) (VendorWorkspace, error)
 }
 
+// WorkspaceValidator is implemented by an Owner whose workspace sections
+// follow rules that depend on its settings (which event types an endpoint
+// may name): Config.Validate checks each workspace's section of the owner
+// with the owner's settings, after the section's own Validate. Errors name
+// the key within the section, as Validate's do.
+type WorkspaceValidator interface {
+	ValidateWorkspace(settings any, section VendorWorkspace) error
+}
+
 // VendorWorkspace is one vendor's part of a workspace definition, as its
 // owner decoded it. It is also written to JSON (the definition is stored
 // with the workspace and replayed on reset) and must decode back.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/vendorsim/vendorsim/internal/phone"
 	"github.com/vendorsim/vendorsim/mocks"
@@ -128,8 +129,7 @@ func (m *Mock) actionStatus(tx *store.Tx, p map[string]string) error {
 	if p["status"] == "" {
 		return errors.New("whippy.message.status needs a status")
 	}
-	msg.DeliveryStatus = p["status"]
-	msg.UpdatedAt = ts(tx.Now())
+	msg.setStatus(p["status"], tx.Now())
 	if err := tx.UpdateDoc(&store.Resource{Vendor: Vendor, Kind: kindMessage, ID: msg.ID, Doc: mustJSON(msg)}); err != nil {
 		return err
 	}
@@ -139,6 +139,13 @@ func (m *Mock) actionStatus(tx *store.Tx, p map[string]string) error {
 		}
 	}
 	return m.emit(tx, "message.updated", msg)
+}
+
+// setStatus sets the message's delivery_status at t: the data of
+// message.updated.
+func (msg *Message) setStatus(status string, t time.Time) {
+	msg.DeliveryStatus = status
+	msg.UpdatedAt = ts(t)
 }
 
 func (m *Mock) message(tx *store.Tx, id string) (*Message, error) {
@@ -176,23 +183,10 @@ func (m *Mock) syncCampaignContact(tx *store.Tx, msg *Message) error {
 	if err != nil {
 		return err
 	}
-	switch msg.DeliveryStatus {
-	case "delivered", "delivery_unconfirmed", "sent":
-		if msg.DeliveryStatus != "sent" {
-			camp.SentMessages++
-			camp.SlatedMessages = max(0, camp.SlatedMessages-1)
-		}
-	case "failed", "sending_failed", "delivery_failed":
-		camp.FailedDeliveries++
-		camp.SlatedMessages = max(0, camp.SlatedMessages-1)
-	default:
+	status := camp.Status
+	if !camp.count(msg.DeliveryStatus, tx.Now()) {
 		return nil
 	}
-	status := camp.Status
-	if camp.SlatedMessages == 0 && camp.Status == "in_progress" {
-		camp.Status = "completed"
-	}
-	camp.UpdatedAt = ts(tx.Now())
 	if err := tx.UpdateDoc(&store.Resource{Vendor: Vendor, Kind: kindCampaign, ID: camp.ID, Doc: mustJSON(camp)}); err != nil {
 		return err
 	}
@@ -203,6 +197,30 @@ func (m *Mock) syncCampaignContact(tx *store.Tx, msg *Message) error {
 		return m.emit(tx, "campaign.updated", campaignEvent(camp))
 	}
 	return nil
+}
+
+// count counts a recipient's message reaching delivery_status status at t
+// in the campaign's counters, completing the campaign once none is slated
+// (the data of campaign.updated); it reports false for a status that
+// counts nothing, and then changes nothing.
+func (camp *Campaign) count(status string, t time.Time) bool {
+	switch status {
+	case "delivered", "delivery_unconfirmed", "sent":
+		if status != "sent" {
+			camp.SentMessages++
+			camp.SlatedMessages = max(0, camp.SlatedMessages-1)
+		}
+	case "failed", "sending_failed", "delivery_failed":
+		camp.FailedDeliveries++
+		camp.SlatedMessages = max(0, camp.SlatedMessages-1)
+	default:
+		return false
+	}
+	if camp.SlatedMessages == 0 && camp.Status == "in_progress" {
+		camp.Status = "completed"
+	}
+	camp.UpdatedAt = ts(t)
+	return true
 }
 
 // actionReply makes the recipient of message_id answer with body.

@@ -101,27 +101,9 @@ func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		now := tx.Now()
-		title := strings.TrimSpace(in.Title)
-		if title == "" {
-			title = "Campaign " + now.Format("2006-01-02 15:04")
-		}
-		status := "in_progress"
-		if scheduleAt.After(now) {
-			status = "scheduled"
-		}
-		atts := make([]Attachment, 0, len(in.Attachments))
-		for _, a := range in.Attachments {
-			atts = append(atts, Attachment{URL: a, ContentType: contentType(a)})
-		}
-		camp := &Campaign{
-			ID: newID(), Title: title, Body: in.Body, Status: status, ChannelID: &ch.ID, Attachments: atts,
-			SlatedMessages: len(valid), ContactsCount: len(valid), CreatedAt: ts(now), UpdatedAt: ts(now),
-		}
-		if !scheduleAt.IsZero() {
-			camp.ScheduleAt = tsPtr(scheduleAt)
-		}
+		camp := newCampaign(&in, ch, len(valid), scheduleAt, now)
 		if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindCampaign, ID: camp.ID, Doc: mustJSON(camp),
-			Keys: []store.Key{store.T("title", strings.ToLower(title)), store.K("status", status)}}); err != nil {
+			Keys: []store.Key{store.T("title", strings.ToLower(camp.Title)), store.K("status", camp.Status)}}); err != nil {
 			return err
 		}
 		if err := m.emit(tx, "campaign.created", campaignEvent(camp)); err != nil {
@@ -172,6 +154,31 @@ func (m *Mock) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeData(w, http.StatusAccepted, accepted)
 	return nil
+}
+
+// newCampaign is the campaign in sends from ch to recipients contacts,
+// created at t (scheduled when scheduleAt is later).
+func newCampaign(in *campaignInput, ch *Channel, recipients int, scheduleAt, t time.Time) *Campaign {
+	title := strings.TrimSpace(in.Title)
+	if title == "" {
+		title = "Campaign " + t.Format("2006-01-02 15:04")
+	}
+	status := "in_progress"
+	if scheduleAt.After(t) {
+		status = "scheduled"
+	}
+	atts := make([]Attachment, 0, len(in.Attachments))
+	for _, a := range in.Attachments {
+		atts = append(atts, Attachment{URL: a, ContentType: contentType(a)})
+	}
+	camp := &Campaign{
+		ID: newID(), Title: title, Body: in.Body, Status: status, ChannelID: &ch.ID, Attachments: atts,
+		SlatedMessages: recipients, ContactsCount: recipients, CreatedAt: ts(t), UpdatedAt: ts(t),
+	}
+	if !scheduleAt.IsZero() {
+		camp.ScheduleAt = tsPtr(scheduleAt)
+	}
+	return camp
 }
 
 // recipientContact returns the contact of a campaign or sequence

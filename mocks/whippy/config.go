@@ -148,6 +148,30 @@ func (m *Mock) DecodeWorkspace(s *config.Section) (config.VendorWorkspace, error
 	return ws, ws.Validate()
 }
 
+// ValidateWorkspace implements config.WorkspaceValidator: with
+// whippy.unknown_event_types: refuse (the default), a seeded endpoint may
+// name only the event types POST /developers/endpoints takes, so that a
+// configuration that names another fails at start, naming its key.
+func (m *Mock) ValidateWorkspace(settings any, section config.VendorWorkspace) error {
+	cfg, err := config.SettingsAs(settings, DefaultConfig, (*Config).validate)
+	if err != nil {
+		return err
+	}
+	s, ok := section.(*WorkspaceConfig)
+	if !ok || cfg.UnknownEventTypes == "accept" {
+		return nil
+	}
+	for j, a := range s.Applications {
+		for k, e := range a.Endpoints {
+			if i := unknownEventType(e.EventTypes); i >= 0 {
+				return config.KeyErrorf(fmt.Sprintf("applications[%d].endpoints[%d].event_types[%d]", j, k, i),
+					"%s; whippy.unknown_event_types: accept lets it through", unknownEventMessage(e.EventTypes[i]))
+			}
+		}
+	}
+	return nil
+}
+
 // WorkspaceConfig is a workspace's whippy: section: its organization.
 type WorkspaceConfig struct {
 	APIKeys      []string          `yaml:"api_keys" json:"api_keys,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/vendorsim/vendorsim/internal/phone"
 	"github.com/vendorsim/vendorsim/mocks"
@@ -102,8 +103,12 @@ func (m *Mock) insertNewContact(tx *store.Tx, in *contactInput, p string, extraO
 }
 
 // newContact builds a contact from in (without phone and opt-ins).
-func (m *Mock) newContact(tx *store.Tx, in *contactInput) *Contact {
-	now := ts(tx.Now())
+func (m *Mock) newContact(tx *store.Tx, in *contactInput) *Contact { return contactOf(in, tx.Now()) }
+
+// contactOf builds a new contact from in, created at t (without phone and
+// opt-ins): the contact of contact.created.
+func contactOf(in *contactInput, t time.Time) *Contact {
+	now := ts(t)
 	c := &Contact{
 		ID:                       newID(),
 		Email:                    strPtr(strings.TrimSpace(in.Email)),

@@ -3,6 +3,7 @@ package whippy
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -86,12 +87,26 @@ func (m *Mock) checkEventTypes(types []string) error {
 	if m.cfg.UnknownEventTypes == "accept" {
 		return nil
 	}
-	for _, t := range types {
-		if !slices.Contains(EventTypes, t) {
-			return invalid("event_types", "event_types: %q is not a Whippy event type (known: %s)", t, strings.Join(EventTypes, ", "))
-		}
+	if i := unknownEventType(types); i >= 0 {
+		return invalid("event_types", "event_types: %s", unknownEventMessage(types[i]))
 	}
 	return nil
+}
+
+// unknownEventType returns the index of the first of types that is not a
+// Whippy event type, or -1: the rule of whippy.unknown_event_types: refuse,
+// for endpoints created through the API and seeded from the configuration.
+func unknownEventType(types []string) int {
+	for i, t := range types {
+		if !slices.Contains(EventTypes, t) {
+			return i
+		}
+	}
+	return -1
+}
+
+func unknownEventMessage(t string) string {
+	return fmt.Sprintf("%q is not a Whippy event type (known: %s)", t, strings.Join(EventTypes, ", "))
 }
 
 // insertEndpoint stores an endpoint and its delivery subscription.

@@ -43,3 +43,49 @@ func TestEndpoints_UnknownEventTypes(t *testing.T) {
 		t.Errorf("unknown_event_types ignore: error %v, want one naming whippy.unknown_event_types", err)
 	}
 }
+
+// TestConfig_SeededEndpointEventTypes: an endpoint seeded from the
+// configuration follows the rule of POST /developers/endpoints. With
+// whippy.unknown_event_types: refuse (the default) an unknown event type
+// stops the configuration from loading, naming its key and value; with
+// accept (wherever the whippy: section is in the file) it loads and the
+// seeded endpoint keeps the type.
+func TestConfig_SeededEndpointEventTypes(t *testing.T) {
+	const workspaces = `workspaces:
+  - id: seeded-events
+    whippy:
+      api_keys: [seeded-events-key]
+      applications:
+        - name: Events
+          endpoints:
+            - url: https://hooks.example/a
+              event_types: [message.created]
+            - url: https://hooks.example/b
+              event_types: [message.created, contact.exploded]
+`
+	for _, yaml := range []string{workspaces, workspaces + "whippy:\n  unknown_event_types: refuse\n"} {
+		_, err := app.ParseConfig([]byte(yaml))
+		if err == nil || !strings.Contains(err.Error(), `workspaces[0].whippy.applications[0].endpoints[1].event_types[1]: "contact.exploded" is not a Whippy event type`) {
+			t.Errorf("unknown seeded event type: error %v, want one naming workspaces[0].whippy.applications[0].endpoints[1].event_types[1] and the value", err)
+		}
+	}
+	for _, yaml := range []string{workspaces + "whippy:\n  unknown_event_types: accept\n", "whippy:\n  unknown_event_types: accept\n" + workspaces} {
+		cfg, err := app.ParseConfig([]byte(yaml))
+		if err != nil {
+			t.Fatalf("unknown_event_types accept: %v", err)
+		}
+		s := newServer(t, apptest.WithConfig(func(c *config.Config) {
+			c.Workspaces = cfg.Workspaces
+			c.Vendors[whippy.Vendor] = cfg.Vendors[whippy.Vendor]
+		}))
+		eps := wantList(t, s.Whippy("seeded-events-key"), "/developers/endpoints", "url", "https://hooks.example/a", "https://hooks.example/b")
+		for _, ep := range eps {
+			if ep["url"] == "https://hooks.example/b" && !jsonEqual(ep["event_types"], []string{"message.created", "contact.exploded"}) {
+				t.Errorf("seeded endpoint event_types %v, want message.created, contact.exploded", ep["event_types"])
+			}
+		}
+	}
+	if _, err := app.ParseConfig([]byte(strings.Replace(workspaces, ", contact.exploded", ", contact.created", 1))); err != nil {
+		t.Errorf("known seeded event types: %v", err)
+	}
+}

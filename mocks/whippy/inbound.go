@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/vendorsim/vendorsim/internal/phone"
 	"github.com/vendorsim/vendorsim/mocks"
@@ -39,6 +40,33 @@ func (m *Mock) receive(tx *store.Tx, from, channelID, body string, attachments [
 		}
 	}
 	now := tx.Now()
+	msg := inboundMessage(c, ch, conv, body, attachments, now)
+	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindMessage, ID: msg.ID, Parent: conv.ID, Doc: mustJSON(msg)}); err != nil {
+		return nil, false, err
+	}
+	if err := m.emit(tx, "message.created", msg); err != nil {
+		return nil, false, err
+	}
+	if err := m.touchConversation(tx, conv, now, 1); err != nil {
+		return nil, false, err
+	}
+	if isNew {
+		if err := m.emit(tx, "lead.new", leadEvent(c, conv, msg)); err != nil {
+			return nil, false, err
+		}
+	}
+	switch kw := keyword(body); {
+	case optOutWords[kw]:
+		err = m.setOptIn(tx, c, ch.ID, false)
+	case optInWords[kw]:
+		err = m.setOptIn(tx, c, ch.ID, true)
+	}
+	return msg, isNew, err
+}
+
+// inboundMessage is the message contact c sends to channel ch in conv at
+// t: the data of its message.created.
+func inboundMessage(c *Contact, ch *Channel, conv *Conversation, body string, attachments []string, t time.Time) *Message {
 	to := ""
 	if ch.Phone != nil {
 		to = *ch.Phone
@@ -55,37 +83,28 @@ func (m *Mock) receive(tx *store.Tx, from, channelID, body string, attachments [
 	if body != "" {
 		b = &body
 	}
-	msg := &Message{
+	return &Message{
 		ID: newID(), To: to, From: *c.Phone, Body: b, Direction: "INBOUND", DeliveryStatus: "webhook_delivered", Type: msgType,
-		ChannelID: ch.ID, ContactID: &c.ID, ConversationID: conv.ID, Attachments: atts, CreatedAt: ts(now), UpdatedAt: ts(now),
+		ChannelID: ch.ID, ContactID: &c.ID, ConversationID: conv.ID, Attachments: atts, CreatedAt: ts(t), UpdatedAt: ts(t),
 	}
-	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindMessage, ID: msg.ID, Parent: conv.ID, Doc: mustJSON(msg)}); err != nil {
-		return nil, false, err
-	}
-	if err := m.emit(tx, "message.created", msg); err != nil {
-		return nil, false, err
-	}
-	if err := m.touchConversation(tx, conv, now, 1); err != nil {
-		return nil, false, err
-	}
-	if isNew {
-		lead := map[string]any{"contact": c, "conversation": conv, "inbound_message": msg}
-		if err := m.emit(tx, "lead.new", lead); err != nil {
-			return nil, false, err
-		}
-	}
-	switch kw := keyword(body); {
-	case optOutWords[kw]:
-		err = m.setOptIn(tx, c, ch.ID, false)
-	case optInWords[kw]:
-		err = m.setOptIn(tx, c, ch.ID, true)
-	}
-	return msg, isNew, err
+}
+
+// leadEvent is the payload of lead.new: the new contact, its conversation
+// and the message it wrote.
+func leadEvent(c *Contact, conv *Conversation, msg *Message) map[string]any {
+	return map[string]any{"contact": c, "conversation": conv, "inbound_message": msg}
 }
 
 // setOptIn records a contact's opt-in or opt-out on a channel.
 func (m *Mock) setOptIn(tx *store.Tx, c *Contact, channelID string, in bool) error {
-	now := tsSeconds(tx.Now())
+	setPreference(c, channelID, in, tx.Now())
+	return m.saveContact(tx, c)
+}
+
+// setPreference sets c's opt-in on channelID at t (which saveContact then
+// stores as the contact's update).
+func setPreference(c *Contact, channelID string, in bool, t time.Time) {
+	now := tsSeconds(t)
 	found := false
 	for i := range c.CommunicationPreferences {
 		p := &c.CommunicationPreferences[i]
@@ -109,7 +128,6 @@ func (m *Mock) setOptIn(tx *store.Tx, c *Contact, channelID string, in bool) err
 		}
 		c.CommunicationPreferences = append(c.CommunicationPreferences, p)
 	}
-	return m.saveContact(tx, c)
 }
 
 // inboundInput is the body of POST /_sandbox/whippy/inbound.

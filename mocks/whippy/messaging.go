@@ -288,27 +288,7 @@ func (m *Mock) deliver(tx *store.Tx, out *outbound) (*Message, *Conversation, er
 	} else if !out.scheduleAt.IsZero() && out.scheduleAt.After(now) {
 		status = "scheduled"
 	}
-	msgType := string(out.kind)
-	if out.kind == sendSMS && len(out.attachments) > 0 {
-		msgType = "mms"
-	}
-	from := ""
-	if out.channel.Phone != nil {
-		from = *out.channel.Phone
-	} else if out.channel.Email != nil {
-		from = *out.channel.Email
-	}
-	atts := make([]Attachment, 0, len(out.attachments))
-	for _, a := range out.attachments {
-		atts = append(atts, Attachment{URL: a, ContentType: contentType(a)})
-	}
-	msg := &Message{
-		ID: newID(), To: out.to, From: from, Body: out.body, Direction: "OUTBOUND", DeliveryStatus: status,
-		Type: msgType, ChannelID: out.channel.ID, ContactID: &out.contact.ID, ConversationID: conv.ID,
-		Attachments: atts, CampaignID: out.campaignID, CampaignContactID: out.campaignCID,
-		SequenceID: out.sequenceID, StepID: out.stepID, StepContactID: out.stepCID,
-		Subject: out.subject, CreatedAt: ts(now), UpdatedAt: ts(now),
-	}
+	msg := outboundMessage(out, conv, status, now)
 	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindMessage, ID: msg.ID, Parent: conv.ID, Doc: mustJSON(msg)}); err != nil {
 		return nil, nil, err
 	}
@@ -334,6 +314,32 @@ func (m *Mock) deliver(tx *store.Tx, out *outbound) (*Message, *Conversation, er
 		}
 	}
 	return msg, conv, nil
+}
+
+// outboundMessage is the message out sends in conv at t, with
+// delivery_status status: the data of its message.created.
+func outboundMessage(out *outbound, conv *Conversation, status string, t time.Time) *Message {
+	msgType := string(out.kind)
+	if out.kind == sendSMS && len(out.attachments) > 0 {
+		msgType = "mms"
+	}
+	from := ""
+	if out.channel.Phone != nil {
+		from = *out.channel.Phone
+	} else if out.channel.Email != nil {
+		from = *out.channel.Email
+	}
+	atts := make([]Attachment, 0, len(out.attachments))
+	for _, a := range out.attachments {
+		atts = append(atts, Attachment{URL: a, ContentType: contentType(a)})
+	}
+	return &Message{
+		ID: newID(), To: out.to, From: from, Body: out.body, Direction: "OUTBOUND", DeliveryStatus: status,
+		Type: msgType, ChannelID: out.channel.ID, ContactID: &out.contact.ID, ConversationID: conv.ID,
+		Attachments: atts, CampaignID: out.campaignID, CampaignContactID: out.campaignCID,
+		SequenceID: out.sequenceID, StepID: out.stepID, StepContactID: out.stepCID,
+		Subject: out.subject, CreatedAt: ts(t), UpdatedAt: ts(t),
+	}
 }
 
 // contentType guesses an attachment's type from its URL.
@@ -371,21 +377,10 @@ func (m *Mock) conversationFor(tx *store.Tx, c *Contact, ch *Channel, status str
 	if !errors.Is(err, store.ErrNotFound) {
 		return nil, false, err
 	}
-	if status == "" {
-		status = "open"
-	}
-	now := ts(tx.Now())
-	chType := ch.Type
-	if chType == "whatsapp" {
-		chType = "phone"
-	}
-	conv := &Conversation{
-		ID: newID(), Status: status, ChannelID: ch.ID, ChannelType: chType, ContactID: c.ID,
-		Language: strPtr("en"), ContactLanguage: strPtr("en"), CreatedAt: now, UpdatedAt: now,
-	}
+	conv := newConversation(c, ch, status, tx.Now())
 	keys := append([]store.Key{
 		store.K("contact_channel", c.ID+":"+ch.ID), store.K("contact", c.ID), store.K("channel", ch.ID),
-		store.K("status", status), store.K("type", chType), store.K("unread_count", "0"),
+		store.K("status", conv.Status), store.K("type", conv.ChannelType), store.K("unread_count", "0"),
 	}, conversationContactKeys(c)...)
 	if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindConversation, ID: conv.ID, Doc: mustJSON(conv), Keys: keys}); err != nil {
 		return nil, false, err
@@ -399,13 +394,36 @@ func (m *Mock) conversationFor(tx *store.Tx, c *Contact, ch *Channel, status str
 	return conv, true, nil
 }
 
+// newConversation is contact c's new conversation on channel ch, created
+// at t with status (open when ""): the data of conversation.created.
+func newConversation(c *Contact, ch *Channel, status string, t time.Time) *Conversation {
+	if status == "" {
+		status = "open"
+	}
+	now := ts(t)
+	chType := ch.Type
+	if chType == "whatsapp" {
+		chType = "phone"
+	}
+	return &Conversation{
+		ID: newID(), Status: status, ChannelID: ch.ID, ChannelType: chType, ContactID: c.ID,
+		Language: strPtr("en"), ContactLanguage: strPtr("en"), CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+// touch records a new message at t in the conversation, updated at now,
+// adding unread to its unread count: the data of conversation.updated.
+func (conv *Conversation) touch(t, now time.Time, unread int) {
+	conv.LastMessageDate = tsPtr(t)
+	conv.LastMessageTimestamp = conv.LastMessageDate
+	conv.UpdatedAt = ts(now)
+	conv.UnreadCount += unread
+}
+
 // touchConversation records a new message at t in the conversation, adding
 // unread to its unread count, and emits conversation.updated.
 func (m *Mock) touchConversation(tx *store.Tx, conv *Conversation, t time.Time, unread int) error {
-	conv.LastMessageDate = tsPtr(t)
-	conv.LastMessageTimestamp = conv.LastMessageDate
-	conv.UpdatedAt = ts(tx.Now())
-	conv.UnreadCount += unread
+	conv.touch(t, tx.Now(), unread)
 	if err := tx.UpdateDoc(&store.Resource{Vendor: Vendor, Kind: kindConversation, ID: conv.ID, Doc: mustJSON(conv)}); err != nil {
 		return err
 	}

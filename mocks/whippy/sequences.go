@@ -13,7 +13,14 @@ import (
 // seedSequence creates the default sequence every workspace starts with, so
 // that adding contacts to a sequence works without setup.
 func seedSequence(tx *store.Tx, ws string) error {
-	now := tsNaive(tx.Now()) // as Whippy's sequence and step samples have it
+	seq := welcomeSequence(ws, tx.Now())
+	return tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindSequence, ID: seq.ID, Doc: mustJSON(seq), Keys: []store.Key{store.K("status", seq.Status)}})
+}
+
+// welcomeSequence is workspace ws's default sequence with its two steps,
+// created at t.
+func welcomeSequence(ws string, t time.Time) Sequence {
+	now := tsNaive(t) // as Whippy's sequence and step samples have it
 	id := stableUUID(ws, "sequence", "welcome")
 	seq := Sequence{
 		ID: id, Title: "Welcome sequence", Description: strPtr("Greets new contacts and follows up a day later."),
@@ -38,7 +45,7 @@ func seedSequence(tx *store.Tx, ws string) error {
 			CreatedAt:       now, UpdatedAt: now,
 		})
 	}
-	return tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindSequence, ID: id, Doc: mustJSON(seq), Keys: []store.Key{store.K("status", seq.Status)}})
+	return seq
 }
 
 // listSequences serves GET /sequences.
@@ -134,31 +141,16 @@ func (m *Mock) addSequenceContacts(w http.ResponseWriter, r *http.Request) error
 			if err != nil {
 				return err
 			}
-			runID, scID := newID(), newID()
+			scID := newID()
 			body := step.Body
 			msg, _, err := m.deliver(tx, &outbound{kind: sendSMS, channel: ch, contact: c, to: *c.Phone, body: &body,
 				scheduleAt: scheduleAt, sequenceID: &seq.ID, stepID: &step.ID, stepCID: &scID})
 			if err != nil {
 				return err
 			}
-			contactMsg := map[string]any{"id": msg.ID, "delivery_status": msg.DeliveryStatus, "contact_id": c.ID,
-				"conversation_id": msg.ConversationID, "body": msg.Body, "attachments": msg.Attachments}
-			// As the step_contact.created sample (W9) has it: scheduled_at
-			// is when the step sends, in whole seconds; added_by_id is a
-			// user; the run timestamps are null until the step runs; its
-			// own timestamps are whole seconds in UTC, and the run's
-			// (sequence_run.created) whole seconds without a zone.
-			when := now
-			if !scheduleAt.IsZero() {
-				when = scheduleAt
-			}
-			sc := StepContact{ID: scID, Status: "active", Contact: c.summary(), StepID: step.ID, ChannelID: ch.ID, SequenceID: seq.ID,
-				AddedByID: addedBy, ScheduledAt: tsPtr(when.Truncate(time.Second)),
-				ContactMessages: []map[string]any{contactMsg}, CreatedAt: tsSeconds(now), UpdatedAt: tsSeconds(now)}
-			run := SequenceRun{ID: runID, Status: "active", Contact: c.summary(), ChannelID: ch.ID, SequenceID: seq.ID, LastStepID: &step.ID,
-				StepContacts: []map[string]any{{"id": scID, "status": sc.Status, "step_id": step.ID, "clicked_link": false,
-					"unsubscribed": false, "contact_messages": sc.ContactMessages}},
-				CreatedAt: tsNaive(now), UpdatedAt: tsNaive(now)}
+			sc := newStepContact(scID, c, seq, &step, ch, addedBy, msg, scheduleAt, now)
+			run := newSequenceRun(sc, now)
+			runID := run.ID
 			keys := []store.Key{store.K("sequence", seq.ID), store.K("contact", c.ID)}
 			if err := tx.Insert(&store.Resource{Vendor: Vendor, Kind: kindSequenceRun, ID: runID, Doc: mustJSON(run), CreatedAt: now.Add(microsteps(i)), Keys: keys}); err != nil {
 				return err
@@ -180,6 +172,34 @@ func (m *Mock) addSequenceContacts(w http.ResponseWriter, r *http.Request) error
 	}
 	writeData(w, http.StatusAccepted, map[string]string{"message": fmt.Sprintf("%d contacts are being added to the sequence", len(valid))})
 	return nil
+}
+
+// newStepContact is contact c at step of seq, added at t by addedBy (a
+// user id) and sent msg from ch at scheduleAt (zero: at once): the data
+// of step_contact.created. As the step_contact.created sample (W9) has
+// it: scheduled_at is when the step sends, in whole seconds; the run
+// timestamps are null until the step runs; its own timestamps are whole
+// seconds in UTC.
+func newStepContact(id string, c *Contact, seq *Sequence, step *Step, ch *Channel, addedBy *int64, msg *Message, scheduleAt, t time.Time) *StepContact {
+	contactMsg := map[string]any{"id": msg.ID, "delivery_status": msg.DeliveryStatus, "contact_id": c.ID,
+		"conversation_id": msg.ConversationID, "body": msg.Body, "attachments": msg.Attachments}
+	when := t
+	if !scheduleAt.IsZero() {
+		when = scheduleAt
+	}
+	return &StepContact{ID: id, Status: "active", Contact: c.summary(), StepID: step.ID, ChannelID: ch.ID, SequenceID: seq.ID,
+		AddedByID: addedBy, ScheduledAt: tsPtr(when.Truncate(time.Second)),
+		ContactMessages: []map[string]any{contactMsg}, CreatedAt: tsSeconds(t), UpdatedAt: tsSeconds(t)}
+}
+
+// newSequenceRun is the run of step contact sc through its sequence,
+// created with it at t: the data of sequence_run.created, whose timestamps are
+// whole seconds without a zone.
+func newSequenceRun(sc *StepContact, t time.Time) *SequenceRun {
+	return &SequenceRun{ID: newID(), Status: "active", Contact: sc.Contact, ChannelID: sc.ChannelID, SequenceID: sc.SequenceID, LastStepID: &sc.StepID,
+		StepContacts: []map[string]any{{"id": sc.ID, "status": sc.Status, "step_id": sc.StepID, "clicked_link": sc.ClickedLink,
+			"unsubscribed": sc.Unsubscribed, "contact_messages": sc.ContactMessages}},
+		CreatedAt: tsNaive(t), UpdatedAt: tsNaive(t)}
 }
 
 // ContactSequence is one sequence a contact is in.

@@ -41,7 +41,10 @@ type Mock struct {
 	runs handlerRuns
 }
 
-var _ mocks.Vendor = (*Mock)(nil)
+var (
+	_ mocks.Vendor              = (*Mock)(nil)
+	_ config.WorkspaceValidator = (*Mock)(nil)
+)
 
 // New returns the Whippy mock; it serves once Open gives it its settings
 // and services.
