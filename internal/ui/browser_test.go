@@ -448,8 +448,34 @@ func TestDashboard(t *testing.T) {
 		run(t, ctx, "leave",
 			clickJS(`button[aria-label="Leave: Gus"]`),
 			waitJS(`document.getElementById('rm-room').textContent.includes('Nobody is in the room.')`),
-			js(`pickWorkspace(`+jsString(ws)+`)`),
 		)
+		// A knock is seen and let in (the knocker is then a participant);
+		// another knocker gives up.
+		room := func() map[string]any {
+			return apptest.Want(t, f.s.Sandbox(auth).Get(t, "/whereby/meetings/"+meeting+"/room"), 200).Map(t)
+		}
+		run(t, ctx, "knock and let in",
+			chromedp.SetValue(css(`#rm-name`), "Kim"),
+			chromedp.Click(css(`#rm-knock`)),
+			chromedp.WaitVisible(css(`button[aria-label="Let in: Kim"]`)),
+			clickJS(`button[aria-label="Let in: Kim"]`),
+			waitJS(`document.getElementById('rm-status').textContent === 'Kim was let in' && document.querySelector('button[aria-label="Leave: Kim"]') !== null && document.querySelector('button[aria-label="Let in: Kim"]') === null`),
+		)
+		if r := room(); len(r["knocks"].([]any)) != 0 || len(r["participants"].([]any)) != 1 {
+			t.Errorf("after letting Kim in the room is %v, want one participant and no knock", r)
+		}
+		run(t, ctx, "knock and give up",
+			chromedp.SetValue(css(`#rm-name`), "Lee"),
+			chromedp.Click(css(`#rm-knock`)),
+			chromedp.WaitVisible(css(`button[aria-label="Stop knocking: Lee"]`)),
+			clickJS(`button[aria-label="Stop knocking: Lee"]`),
+			waitJS(`document.getElementById('rm-status').textContent === 'Lee gave up' && document.getElementById('rm-room').textContent.includes('Nobody is knocking.')`),
+		)
+		if r := room(); len(r["knocks"].([]any)) != 0 || len(r["participants"].([]any)) != 1 {
+			t.Errorf("after Lee gave up the room is %v, want Kim alone and no knock", r)
+		}
+		screenshot(t, ctx, "room-knocks")
+		run(t, ctx, "back", js(`pickWorkspace(`+jsString(ws)+`)`))
 	})
 
 	t.Run("Faults", func(t *testing.T) {

@@ -960,6 +960,7 @@ const roomPage = {
     }
     const who = (p) => p.displayName || p.participantId || p.id || '?';
     const pid = (p) => p.participantId || p.id;
+    const kid = (p) => p.knockId;
     clear($('rm-room'),
       kv([['Room', room.roomName], ['Session', room.roomSessionId || '(none)'], ['Session started', room.sessionStarted ? 'yes' : 'no'], ['In the room', String(room.numClients)],
         ['By role', Object.entries(room.numClientsByRoleName || {}).map(([k, v]) => k + ' ' + v).join(', ')], ['Recording', room.recordingId], ['Transcription', room.transcriptionId]]),
@@ -969,8 +970,8 @@ const roomPage = {
         : el('p', { class: 'hint' }, 'Nobody is in the room.'),
       el('h2', {}, 'Knocking'),
       room.knocks.length ? el('ul', { class: 'events' }, room.knocks.map((p) => el('li', {}, who(p), ' ',
-        el('button', { type: 'button', 'aria-label': 'Let in: ' + who(p), onclick: () => this.act('POST', '/knocks/' + encodeURIComponent(pid(p)) + '/admit', undefined, who(p) + ' was let in') }, 'Let in'), ' ',
-        el('button', { type: 'button', 'aria-label': 'Stop knocking: ' + who(p), onclick: () => this.act('POST', '/knocks/' + encodeURIComponent(pid(p)) + '/cancel', undefined, who(p) + ' gave up') }, 'Give up'))))
+        el('button', { type: 'button', 'aria-label': 'Let in: ' + who(p), onclick: () => this.act('POST', '/knocks/' + encodeURIComponent(kid(p)) + '/admit', undefined, who(p) + ' was let in') }, 'Let in'), ' ',
+        el('button', { type: 'button', 'aria-label': 'Stop knocking: ' + who(p), onclick: () => this.act('POST', '/knocks/' + encodeURIComponent(kid(p)) + '/cancel', undefined, who(p) + ' gave up') }, 'Give up'))))
         : el('p', { class: 'hint' }, 'Nobody is knocking.'));
   },
 };
