@@ -3,8 +3,10 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -556,4 +558,72 @@ func TestDashboard_ControlToken(t *testing.T) {
 		waitJS(`document.getElementById("live").textContent === "live"`),
 	)
 	screenshot(t, ctx, "token")
+}
+
+// TestDashboard_ZipwhipPhone: the phone texts a Zipwhip line. The
+// conversation shows what the app sent the contact with message/send (a
+// form POST and a GET), not what it sent another number; STOP opts the
+// contact out, on the page and in the vendor's optout/change webhook.
+func TestDashboard_ZipwhipPhone(t *testing.T) {
+	hooks := make(chan string, 10)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hooks <- r.URL.Path + " " + string(b)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(recv.Close)
+	s := apptest.New(t)
+	zw := func(method, path string, v url.Values) map[string]any {
+		t.Helper()
+		req := apptest.Request{Method: method, Path: "/zipwhip/" + path}
+		if method == http.MethodGet {
+			req.Path += "?" + v.Encode()
+		} else {
+			req.Body = v.Encode()
+			req.Header = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+		}
+		m := apptest.Want(t, s.Do(t, req), 200).Map(t)
+		if m["success"] != true {
+			t.Fatalf("%s: %v", path, m)
+		}
+		return m
+	}
+	session := zw(http.MethodPost, "user/login", url.Values{"username": {"2065557300"}, "password": {"pw"}})["response"].(string)
+	zw(http.MethodPost, "webhook/install", url.Values{"session": {session}, "type": {"optout"}, "event": {"change"}, "url": {recv.URL + "/optout/change"}, "method": {"POST"}})
+	zw(http.MethodPost, "message/send", url.Values{"session": {session}, "contacts": {"+12065557301"}, "body": {"Hello from the app"}})
+	zw(http.MethodGet, "message/send", url.Values{"session": {session}, "contacts": {"2065557302,ptn:/2065557301"}, "body": {"Second, by GET"}})
+	zw(http.MethodPost, "message/send", url.Values{"session": {session}, "contacts": {"+12065557302"}, "body": {"Not for this contact"}})
+	ws := apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodGet, Path: "/_sandbox/clock?session=" + url.QueryEscape(session)}), 200).Map(t)["workspace_id"].(string)
+
+	ctx := tab(t)
+	run(t, ctx, "the Zipwhip phone",
+		chromedp.Navigate(s.URL+"/_sandbox/ui/#/workspaces"),
+		waitJS(`document.body.dataset.loaded === "workspaces"`),
+		js(`pickWorkspace(`+jsString(ws)+`, 'phone')`),
+		waitJS(`document.body.dataset.loaded === "phone"`),
+		chromedp.SetValue(css(`#ph-vendor`), "zipwhip"),
+		chromedp.SetValue(css(`#ph-from`), "+12065557301"),
+		chromedp.SetValue(css(`#ph-to`), "+12065557300"),
+		js(`document.getElementById('ph-vendor').dispatchEvent(new Event('change'))`),
+		waitJS(`document.getElementById('ph-convo').textContent.includes('Hello from the app') && document.getElementById('ph-convo').textContent.includes('Second, by GET')`),
+	)
+	if convo := get(t, ctx, "conversation", textOf(`#ph-convo`)); strings.Contains(convo, "Not for this contact") {
+		t.Errorf("the conversation shows a text sent to another number:\n%s", convo)
+	}
+	run(t, ctx, "STOP", chromedp.Click(css(`#ph-stop`)), chromedp.WaitVisible(css(`#ph-optout`)))
+	if optout := get(t, ctx, "opt-out", textOf(`#ph-optout`)); !strings.Contains(optout, "Opted out: +12065557301") || !strings.Contains(optout, "line") {
+		t.Errorf("opt-out shown as %q", optout)
+	}
+	// The vendor agrees: its optout/change webhook says STOP for the contact.
+	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/_sandbox/deliveries/flush?session=" + url.QueryEscape(session)}), 200)
+	select {
+	case h := <-hooks:
+		if !strings.Contains(h, `"contact":"+12065557301"`) || !strings.Contains(h, `"type":"STOP"`) {
+			t.Errorf("optout/change delivered %s", h)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no optout/change webhook after STOP from the phone")
+	}
+	checkNames(t, ctx, "phone-zipwhip")
+	screenshot(t, ctx, "phone-zipwhip")
 }

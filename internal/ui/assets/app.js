@@ -887,13 +887,25 @@ const phonePage = {
     const from = $('ph-from').value.trim();
     const digits = from.replace(/\D/g, '').slice(-10);
     const items = this.sent(vendor, from).map((m) => ({ at: m.at, mine: true, body: m.body, meta: m.note }));
-    const op = vendor === 'whippy' ? 'sendSms' : '';
-    if (op && digits) {
-      const res = await api('GET', '/requests' + qs({ vendor, operation_id: op, limit: 200 }));
+    const same = (n) => String(n).replace(/\D/g, '').slice(-10) === digits;
+    if (vendor === 'whippy' && digits) {
+      const res = await api('GET', '/requests' + qs({ vendor, operation_id: 'sendSms', limit: 200 }));
       for (const e of res.data) {
         const b = parseJSON(e.request_body);
-        if (!b || !b.to || String(b.to).replace(/\D/g, '').slice(-10) !== digits || e.status >= 300) continue;
+        if (!b || !b.to || !same(b.to) || e.status >= 300) continue;
         items.push({ at: e.at, mine: false, body: b.body || '', meta: 'from ' + (b.from || 'the app') });
+      }
+    } else if (vendor === 'zipwhip' && digits) {
+      // message/send, as a form POST or as a GET with the query: contacts
+      // is one number or several separated by commas; a refused send
+      // answers success false.
+      const [post, get] = await Promise.all(['messageSend', 'messageSendGet'].map((op) => api('GET', '/requests' + qs({ vendor, operation_id: op, limit: 200 }))));
+      for (const e of [...post.data, ...get.data]) {
+        const f = new URLSearchParams(e.method === 'GET' ? e.query || '' : e.request_body || '');
+        const answer = parseJSON(e.response_body);
+        if (e.status >= 300 || (answer && answer.success === false)) continue;
+        if (!(f.get('contacts') || '').split(',').some((c) => same(c))) continue;
+        items.push({ at: e.at, mine: false, body: f.get('body') || '', meta: 'from the line' });
       }
     }
     items.sort((a, b) => (a.at < b.at ? -1 : 1));
