@@ -341,21 +341,35 @@ func TestDashboard(t *testing.T) {
 	})
 
 	t.Run("Scenarios", func(t *testing.T) {
+		sb := f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}})
+		// A run a script starts (far ahead, so it is still running) is listed.
+		var scripted struct{ ID string }
+		apptest.Want(t, sb.Post(t, "/scenarios/whippy.sms.failed/run", map[string]any{"params": map[string]any{"message_id": f.message}, "start_at": "2099-01-01T00:00:00Z"}), 202).JSON(t, &scripted)
 		run(t, ctx, "open scenarios",
 			goPage("scenarios"),
 			chromedp.WaitVisible(css(`#sc-library .card`)),
+			chromedp.WaitVisible(css(`#sc-runs .run[data-run="`+scripted.ID+`"][data-state="running"]`)),
 		)
-		before := get(t, ctx, "count events", chromedp.Evaluate[int](`document.querySelectorAll('#sc-events li[data-id]').length`))
+		run(t, ctx, "cancel the scripted run",
+			clickJS(`button[aria-label="Cancel run `+scripted.ID+`"]`),
+			waitJS(`document.querySelector('#sc-runs .run[data-run="`+scripted.ID+`"][data-state="cancelled"]') !== null`),
+		)
+		var got struct{ State string }
+		apptest.Want(t, sb.Get(t, "/scenarios/runs/"+scripted.ID), 200).JSON(t, &got)
+		if got.State != "cancelled" {
+			t.Errorf("after Cancel on the page the run is %q on the server", got.State)
+		}
+		newest := get(t, ctx, "newest event", chromedp.Evaluate[int](`Math.max(0, ...[...document.querySelectorAll('#sc-events li[data-id]')].map((li) => Number(li.dataset.id)))`))
 		run(t, ctx, "run a scenario",
 			chromedp.SetValue(css(`#sc-name`), "whippy.sms.delivered"),
 			js(`document.getElementById('sc-name').dispatchEvent(new Event('change'))`),
 			chromedp.WaitVisible(css(`#sc-param-message_id`)),
 			chromedp.SetValue(css(`#sc-param-message_id`), f.message),
 			chromedp.Click(css(`#sc-run`)),
-			chromedp.WaitVisible(css(`#sc-runs .run`)),
-			// The run's steps and their webhooks arrive live, with no reload.
-			waitJS(`document.querySelector('#sc-runs .run[data-state="done"]') !== null`),
-			waitJS(`document.querySelectorAll('#sc-events li[data-id]').length > `+fmt.Sprint(before)+` || document.querySelectorAll('#sc-events li[data-id]').length >= 15`),
+			// The run's steps and their webhooks arrive live, with no reload:
+			// a delivery newer than any listed before, of the run's last step.
+			waitJS(`[...document.querySelectorAll('#sc-runs .run[data-state="done"] h3')].some((h) => h.textContent.startsWith('whippy.sms.delivered'))`),
+			waitJS(`[...document.querySelectorAll('#sc-events li[data-id]')].some((li) => Number(li.dataset.id) > `+fmt.Sprint(newest)+` && li.dataset.event === 'message.updated' && li.textContent.includes('→ delivered'))`),
 		)
 		checkNames(t, ctx, "scenarios")
 		screenshot(t, ctx, "scenarios")

@@ -667,10 +667,6 @@ async function lifeOf(d) {
 
 // ---- Scenarios ----
 
-function loadRuns() {
-  try { return JSON.parse(sessionStorage.getItem('vs.runs') || '[]'); } catch { return []; }
-}
-
 const scenariosPage = {
   el: 'page-scenarios',
   library: [],
@@ -729,34 +725,26 @@ const scenariosPage = {
     const at = localToISO($('sc-start').value);
     if (at) body.start_at = at;
     try {
-      const run = await api('POST', '/scenarios/' + encodeURIComponent(name) + '/run', body);
-      const runs = loadRuns();
-      runs.unshift({ id: run.id, ws: state.ws, scenario: name });
-      sessionStorage.setItem('vs.runs', JSON.stringify(runs.slice(0, 50)));
+      await api('POST', '/scenarios/' + encodeURIComponent(name) + '/run', body);
       toast('Started ' + name);
       await this.loadRuns();
     } catch (e) { fail(e); }
   },
+  // loadRuns lists the newest runs from the server (GET /scenarios/runs):
+  // however they were started, from this page, a script or a vendor call.
   async loadRuns() {
-    const runs = loadRuns().filter((r) => !state.ws || r.ws === state.ws).slice(0, 10);
-    if (!runs.length) { clear($('sc-runs'), el('p', { class: 'hint' }, 'No runs yet.')); return; }
-    const cards = await Promise.all(runs.map(async (r) => {
-      try {
-        const run = await api('GET', '/scenarios/runs/' + encodeURIComponent(r.id), undefined, { ws: r.ws });
-        return el('div', { class: 'card run', dataset: { run: run.id, state: run.state } },
-          el('h3', {}, run.scenario, ' ', badge(run.state, STATE_CLASS[run.state])),
-          el('p', { class: 'hint mono' }, run.id, Object.keys(run.params).length ? ' · ' + Object.entries(run.params).map(([k, v]) => k + '=' + v).join(' ') : ''),
-          el('ol', { class: 'steps' }, run.steps.map((st) => el('li', { dataset: { state: st.state } }, el('code', {}, st.action), ' ', badge(st.state, STATE_CLASS[st.state]), ' due ', timeEl(st.due_at, 'virtual'), st.error ? el('span', { class: 'why bad' }, st.error) : null))),
-          run.state === 'running' ? el('button', { type: 'button', class: 'danger', 'aria-label': 'Cancel run ' + run.id, onclick: () => this.cancel(r) }, 'Cancel') : null);
-      } catch (e) {
-        return el('div', { class: 'card' }, el('h3', {}, r.scenario), el('p', { class: 'hint' }, e.status === 404 ? 'This run is gone (the workspace was reset).' : e.message));
-      }
-    }));
-    clear($('sc-runs'), cards);
+    const res = await api('GET', '/scenarios/runs' + qs({ limit: 10 }));
+    if (!res.data.length) { clear($('sc-runs'), el('p', { class: 'hint' }, 'No runs yet.')); return; }
+    clear($('sc-runs'), res.data.map((run) => el('div', { class: 'card run', dataset: { run: run.id, state: run.state } },
+      el('h3', {}, run.scenario, ' ', badge(run.state, STATE_CLASS[run.state])),
+      el('p', { class: 'hint mono' }, run.id, state.ws ? '' : ' · ' + run.workspace_id, Object.keys(run.params).length ? ' · ' + Object.entries(run.params).map(([k, v]) => k + '=' + v).join(' ') : ''),
+      el('ol', { class: 'steps' }, run.steps.map((st) => el('li', { dataset: { state: st.state } }, el('code', {}, st.action), ' ', badge(st.state, STATE_CLASS[st.state]), ' due ', timeEl(st.due_at, 'virtual'), st.error ? el('span', { class: 'why bad' }, st.error) : null))),
+      run.state === 'running' ? el('button', { type: 'button', class: 'danger', 'aria-label': 'Cancel run ' + run.id, onclick: () => this.cancel(run) }, 'Cancel') : null)),
+    res.total > res.data.length ? el('p', { class: 'hint' }, 'The newest ' + res.data.length + ' of ' + res.total + ' runs.') : null);
   },
   async cancel(r) {
     try {
-      await api('POST', '/scenarios/runs/' + encodeURIComponent(r.id) + '/cancel', undefined, { ws: r.ws });
+      await api('POST', '/scenarios/runs/' + encodeURIComponent(r.id) + '/cancel', undefined, { ws: r.workspace_id });
       toast('Run cancelled');
       await this.loadRuns();
     } catch (e) {
