@@ -54,6 +54,8 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 		RequestHeaders: ri.api.requestHeaders(r.Header),
 		RequestBody:    clip(ri.api.redactedBody(r, ri.body), s.opts.Journal.bodyLimit),
 		ResponseBody:   rec.body,
+		// Without X-Request-Id, which is RequestID (the views put it back).
+		ResponseHeaders: ri.api.responseHeaders(rec.Header()),
 	})
 }
 

@@ -117,6 +117,10 @@ type API struct {
 	// the bodies.
 	headers      atomic.Pointer[headerMemo]
 	headerMisses atomic.Uint64
+	// answers remembers the JSON of an answer's header set the same way
+	// (responseHeaders).
+	answers      atomic.Pointer[headerMemo]
+	answerMisses atomic.Uint64
 	// body remembers the redaction of a form body (redactedBody).
 	body       atomic.Pointer[bodyMemo]
 	bodyMisses atomic.Uint64

@@ -17,6 +17,7 @@ func samplePage() []pageEntry {
 			OperationID: "listContacts", Method: "GET", Path: "/whippy/v1/contacts", Query: "limit=10", Status: 200 + i,
 			Duration: time.Duration(i) * time.Millisecond, RequestID: string(rune('a' + i)),
 			RequestHeaders: []byte(`{"Accept":["*/*"]}`), ResponseBody: []byte(`{"data":[]}`),
+			ResponseHeaders: []byte(`{"Content-Type":["application/json"]}`),
 		}
 		if i%2 == 1 {
 			e.RequestBody = []byte(`{"phone":"+1"}`)

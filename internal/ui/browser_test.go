@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -286,8 +287,15 @@ func TestDashboard(t *testing.T) {
 			clickJS(`#req-rows tr .row-open`),
 			chromedp.WaitVisible(css(`#req-detail`)),
 		)
+		var sent struct {
+			Data []struct {
+				RequestID string `json:"request_id"`
+			} `json:"data"`
+		}
+		apptest.Want(t, f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}}).Get(t, "/requests?operation_id=sendSms"), 200).JSON(t, &sent)
 		detail := get(t, ctx, "request detail", textOf(`#req-detail`))
-		for _, want := range []string{"POST /whippy/v1/messaging/sms → 201", `"body": "Your interview is at 10"`, f.message, "curl -X POST"} {
+		for _, want := range []string{"POST /whippy/v1/messaging/sms → 201", `"body": "Your interview is at 10"`, f.message, "curl -X POST",
+			"X-Request-Id: " + sent.Data[0].RequestID, "Content-Type: application/json"} {
 			if !strings.Contains(detail, want) {
 				t.Errorf("request detail lacks %q:\n%s", want, detail)
 			}
@@ -296,13 +304,95 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("request detail shows the API key in full")
 		}
 		screenshot(t, ctx, "request")
-		// The server's HAR export (GET /requests?format=har) is used.
-		run(t, ctx, "HAR",
-			chromedp.Click(css(`#req-har`)),
-			waitJS(`[...document.querySelectorAll('#toast div')].some((d) => d.textContent.startsWith('HAR of 1 requests downloaded') && !d.textContent.includes('built in the browser'))`),
+		// Copy as curl: what reaches the clipboard, with the key put back,
+		// makes the same request again.
+		run(t, ctx, "copy as curl",
+			js(`window.copied = null; navigator.clipboard.writeText = (t) => { window.copied = t; return Promise.resolve(); }`),
+			chromedp.Click(css(`#req-curl`)),
+			waitJS(`window.copied !== null && [...document.querySelectorAll('#toast div')].some((d) => d.textContent === 'Copied as curl')`),
 		)
+		curl := get(t, ctx, "copied", chromedp.Evaluate[string](`window.copied`))
+		if !strings.HasPrefix(curl, "# credentials are shown redacted") || !strings.Contains(curl, "curl -X POST '"+f.s.URL+"/whippy/v1/messaging/sms'") || strings.Contains(curl, f.key) {
+			t.Errorf("copied as curl:\n%s", curl)
+		}
+		redacted := f.key[:4] + "…" + f.key[len(f.key)-4:]
+		if !strings.Contains(curl, redacted) {
+			t.Fatalf("the copied command has no redacted key %q:\n%s", redacted, curl)
+		}
+		out, err := exec.Command("bash", "-c", strings.ReplaceAll(curl, redacted, f.key)+" -s -o /dev/null -w '%{http_code}'").CombinedOutput()
+		if err != nil || string(out) != "201" {
+			t.Errorf("the copied command, key put back: %v %s", err, out)
+		}
+		// The HAR download holds the rows shown (the command's request is
+		// one more), from the server's export (GET /requests?format=har),
+		// answer headers included.
+		run(t, ctx, "HAR",
+			waitJS(`document.querySelectorAll('#req-rows tr').length === 2`),
+			js(`window.saved = null; download = (name, text) => { window.saved = { name, text }; }`),
+			chromedp.Click(css(`#req-har`)),
+			waitJS(`window.saved !== null && [...document.querySelectorAll('#toast div')].some((d) => d.textContent.startsWith('HAR of 2 requests downloaded') && !d.textContent.includes('built in the browser'))`),
+		)
+		var har struct {
+			Log struct {
+				Creator struct{ Name string }
+				Entries []struct {
+					Request  struct{ Method, URL string }
+					Response struct {
+						Status  int
+						Headers []struct{ Name, Value string }
+					}
+				}
+			}
+		}
+		saved := get(t, ctx, "saved HAR", chromedp.Evaluate[string](`window.saved.name + '\n' + window.saved.text`))
+		name, text, _ := strings.Cut(saved, "\n")
+		if err := json.Unmarshal([]byte(text), &har); err != nil {
+			t.Fatalf("the HAR download is not JSON: %v", err)
+		}
+		if name != "vendorsim-"+ws+".har" || har.Log.Creator.Name != "vendorsim" || len(har.Log.Entries) != 2 {
+			t.Fatalf("HAR download %s: %+v", name, har)
+		}
+		hasID := false
+		for _, e := range har.Log.Entries {
+			if e.Request.Method != "POST" || e.Request.URL != f.s.URL+"/whippy/v1/messaging/sms" || e.Response.Status != 201 {
+				t.Errorf("HAR entry %+v; want the sendSms rows shown", e)
+			}
+			for _, h := range e.Response.Headers {
+				hasID = hasID || h.Name == "X-Request-Id" && h.Value == sent.Data[0].RequestID
+			}
+		}
+		if !hasID {
+			t.Errorf("the HAR's answers lack the X-Request-Id of the first send: %+v", har.Log.Entries)
+		}
 		// Escape closes the panel and gives focus back to the row.
 		run(t, ctx, "escape", chromedp.KeyEvent("\x1b"), waitJS(`document.getElementById('req-detail').hidden && document.activeElement.classList.contains('row-open')`))
+		// The other filters: each state differs from the one before.
+		filter := func(what, set, cond string) {
+			t.Helper()
+			run(t, ctx, what,
+				js(`(() => { const f = document.getElementById('req-filter'); f.reset(); `+set+`; f.querySelector('button[type=submit]').click(); })()`),
+				waitJS(`(() => { const rows = [...document.querySelectorAll('#req-rows tr')]; return `+cond+`; })()`))
+		}
+		filter("method", `document.getElementById('rf-method').value = 'GET'`,
+			`rows.length === 2 && rows.every((r) => r.querySelector('.path strong').textContent === 'GET')`)
+		filter("path prefix and method", `document.getElementById('rf-method').value = 'GET'; document.getElementById('rf-path').value = '/whippy/v1/no/*'`,
+			`rows.length === 1 && rows[0].classList.contains('flag-unrouted')`)
+		filter("status", `document.getElementById('rf-status').value = '201'`,
+			`rows.length === 2 && rows.every((r) => r.textContent.includes('sendSms'))`)
+		filter("vendor", `document.getElementById('rf-vendor').value = 'zipwhip'`,
+			`rows.length === 1 && rows[0].textContent.includes('No requests match')`)
+		filter("since", `document.getElementById('rf-since').value = '2099-01-01T00:00:00'`,
+			`rows.length === 1 && rows[0].textContent.includes('No requests match') && document.getElementById('req-info').textContent === '0–0 of 0'`)
+		filter("since the past", `document.getElementById('rf-since').value = '2000-01-01T00:00:00'`,
+			`rows.length === 4`)
+		// The request without credentials has no workspace: seen among all,
+		// marked as failed authentication, with why.
+		run(t, ctx, "all workspaces", js(`pickWorkspace('')`), chromedp.WaitVisible(css(`#req-rows tr.flag-unauth`)))
+		unauth := get(t, ctx, "auth failed", textOf(`#req-rows tr.flag-unauth`))
+		if !strings.Contains(unauth, "/whippy/v1/contacts") || !strings.Contains(unauth, "Authentication failed: Not authenticated") {
+			t.Errorf("the unauthenticated request shown as %q", unauth)
+		}
+		run(t, ctx, "back to the workspace", js(`pickWorkspace(`+jsString(ws)+`)`), waitJS(`document.querySelector('#req-rows tr.flag-unauth') === null`))
 		// A narrow window still works.
 		run(t, ctx, "narrow", chromedp.EmulateViewport(800, 900), chromedp.Click(css(`#rf-clear`)), waitJS(`document.querySelectorAll('#req-rows tr').length >= 3`))
 		screenshot(t, ctx, "requests-narrow")

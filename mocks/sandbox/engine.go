@@ -54,6 +54,21 @@ func headerMap(b []byte) map[string][]string {
 	return m
 }
 
+// answerHeaders returns the headers of a journaled answer: the journal
+// keeps them without X-Request-Id, which the pipeline sets to the
+// request id on every answer. Nil for an entry journaled before answer
+// headers were kept.
+func answerHeaders(e store.JournalEntry) map[string][]string {
+	if e.ResponseHeaders == nil {
+		return nil
+	}
+	m := headerMap(e.ResponseHeaders)
+	if e.RequestID != "" {
+		m["X-Request-Id"] = []string{e.RequestID}
+	}
+	return m
+}
+
 type attemptView struct {
 	N               int                 `json:"n"`
 	At              string              `json:"at"`

@@ -26,6 +26,7 @@ func viewEntry(e store.JournalEntry) journalEntry {
 		Method: e.Method, Path: e.Path, Query: e.Query, Status: e.Status,
 		DurationMS: float64(e.Duration.Microseconds()) / 1000, RequestID: e.RequestID,
 		RequestHeaders: headerMap(e.RequestHeaders), RequestBody: string(e.RequestBody), ResponseBody: string(e.ResponseBody),
+		ResponseHeaders: answerHeaders(e), Fault: e.Fault,
 	}
 }
 

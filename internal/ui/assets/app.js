@@ -413,6 +413,7 @@ const requestsPage = {
       ]),
       el('h3', {}, 'Request headers'), codeBlock(headersText(e.request_headers), 'Request headers'),
       el('h3', {}, 'Request body'), codeBlock(pretty(e.request_body), 'Request body'),
+      el('h3', {}, 'Answer headers'), codeBlock(e.response_headers ? headersText(e.response_headers) : '(not journaled for this entry)', 'Answer headers'),
       el('h3', {}, 'Response body'), codeBlock(pretty(e.response_body), 'Response body'),
       el('h3', {}, 'As curl'), codeBlock(curlOf(e), 'As curl'));
   },
@@ -469,7 +470,8 @@ function harOf(entries) {
         return {
           startedDateTime: e.at, time: e.duration_ms, request: req,
           response: {
-            status: e.status, statusText: '', httpVersion: 'HTTP/1.1', cookies: [], headers: [],
+            status: e.status, statusText: '', httpVersion: 'HTTP/1.1', cookies: [],
+            headers: Object.entries(e.response_headers || {}).flatMap(([name, vs]) => vs.map((value) => ({ name, value }))),
             content: { size: e.response_body.length, mimeType: 'application/json', text: e.response_body },
             redirectURL: '', headersSize: -1, bodySize: e.response_body.length,
           },
