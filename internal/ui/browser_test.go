@@ -731,3 +731,83 @@ func TestDashboard_ZipwhipPhone(t *testing.T) {
 	checkNames(t, ctx, "phone-zipwhip")
 	screenshot(t, ctx, "phone-zipwhip")
 }
+
+// TestDashboard_Retries: a delivery whose endpoint answers 500 twice, then
+// 200. The list shows its Next retry while it waits; its timeline shows
+// the send, the failed attempts, the retries and the success, read from
+// the server even when more than 500 newer deliveries and requests are
+// stored.
+func TestDashboard_Retries(t *testing.T) {
+	var failed atomic.Int64
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(b), `"queued"`) && failed.Load() < 2 {
+			failed.Add(1)
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(recv.Close)
+	s := apptest.New(t, apptest.WithConfig(func(c *config.Config) { c.Scenarios.Manual = true }))
+	const key = "dashboard-retries-key"
+	wh := s.Whippy(key)
+	sb := s.Sandbox(http.Header{"X-Whippy-Key": {key}})
+	apptest.Want(t, sb.Post(t, "/webhooks", map[string]any{"vendor": "whippy", "url": recv.URL + "/hooks", "events": []string{"message.created"}}), 201)
+	channel := apptest.Want(t, wh.Get(t, "/channels"), 200).Map(t)["data"].([]any)[0].(map[string]any)["phone"].(string)
+	msg := apptest.Want(t, wh.Post(t, "/messaging/sms", map[string]any{"to": "+12065558301", "from": channel, "body": "Retry me"}), 201).Map(t)["data"].(map[string]any)["id"].(string)
+	apptest.Want(t, sb.Post(t, "/deliveries/flush", nil), 200)
+	var list struct {
+		Data []struct {
+			ID       int64  `json:"id"`
+			State    string `json:"state"`
+			Attempts int    `json:"attempts"`
+		} `json:"data"`
+	}
+	apptest.Want(t, sb.Get(t, "/deliveries?subject="+msg), 200).JSON(t, &list)
+	if len(list.Data) != 1 || list.Data[0].State != "pending" || list.Data[0].Attempts != 1 {
+		t.Fatalf("after a flush the message's deliveries are %+v, want one pending after its first attempt", list.Data)
+	}
+	id := fmt.Sprint(list.Data[0].ID)
+	ws := apptest.Want(t, sb.Get(t, "/clock"), 200).Map(t)["workspace_id"].(string)
+
+	ctx := tab(t)
+	run(t, ctx, "the pending delivery's Next retry",
+		chromedp.Navigate(s.URL+"/_sandbox/ui/#/workspaces"),
+		waitJS(`document.body.dataset.loaded === "workspaces"`),
+		js(`pickWorkspace(`+jsString(ws)+`, 'deliveries')`),
+		waitJS(`document.body.dataset.loaded === "deliveries"`),
+		chromedp.WaitVisible(css(`#dl-rows tr[data-id="`+id+`"]`)),
+	)
+	next := get(t, ctx, "Next retry cell", chromedp.Evaluate[string](`(() => { const c = document.querySelector('#dl-rows tr[data-id="`+id+`"]').cells[7]; const t = c.querySelector('time'); return t ? t.getAttribute('datetime') : c.textContent; })()`))
+	if _, err := time.Parse(time.RFC3339Nano, next); err != nil {
+		t.Errorf("the Next retry cell of a pending delivery is %q, want its due time", next)
+	}
+	screenshot(t, ctx, "deliveries-retry")
+	// The retries: 500, then 200.
+	for range 3 {
+		apptest.Want(t, sb.Post(t, "/clock/advance", map[string]any{"by": "1h"}), 200)
+	}
+	apptest.Want(t, sb.Get(t, "/deliveries?subject="+msg), 200).JSON(t, &list)
+	if len(list.Data) != 1 || list.Data[0].State != "delivered" || list.Data[0].Attempts != 3 {
+		t.Fatalf("after advancing the message's deliveries are %+v, want one delivered at its third attempt", list.Data)
+	}
+	// More than 500 newer deliveries and requests of the vendor.
+	for i := range 510 {
+		apptest.Want(t, sb.Post(t, "/whippy/inbound", map[string]any{"from": fmt.Sprintf("+1206555%04d", 1000+i), "to": channel, "body": "flood"}), 201)
+		apptest.Want(t, wh.Get(t, "/channels"), 200)
+	}
+	run(t, ctx, "the delivery's timeline",
+		js(`deliveriesPage.open(`+id+`)`),
+		chromedp.WaitVisible(css(`#dl-detail details.attempt[data-n="3"]`)),
+		waitJS(`document.querySelectorAll('#dl-timeline .t-bad').length === 2 && document.querySelectorAll('#dl-timeline .t-ok').length === 1 && document.querySelector('#dl-timeline .t-send') !== null`),
+	)
+	timeline := get(t, ctx, "timeline", textOf(`#dl-timeline`))
+	for _, want := range []string{"sent POST /whippy/v1/messaging/sms → 201", "message.created → queued", "attempt 1 of #" + id + " 500", "attempt 2 of #" + id + " 500", "attempt 3 of #" + id + " 200"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("the timeline lacks %q:\n%s", want, timeline)
+		}
+	}
+	checkNames(t, ctx, "deliveries-retry")
+	screenshot(t, ctx, "delivery-timeline-retries")
+}

@@ -122,7 +122,7 @@ func (s *Sandbox) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := store.DeliveryFilter{
 		WorkspaceID: mocks.Workspace(r.Context()), Vendor: q.Get("vendor"), EventType: q.Get("event_type"),
-		State: q.Get("state"), Endpoint: q.Get("endpoint"),
+		State: q.Get("state"), Endpoint: q.Get("endpoint"), Subject: q.Get("subject"),
 	}
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
 	f.Offset, _ = strconv.Atoi(q.Get("offset"))

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/vendorsim/vendorsim/internal/apptest"
@@ -97,4 +98,59 @@ func TestListScenarioRuns(t *testing.T) {
 	// The spec's bounds are enforced.
 	apptest.Want(t, s.Sandbox(a).Get(t, "/scenarios/runs?limit=101"), http.StatusUnprocessableEntity)
 	apptest.Want(t, s.Sandbox(a).Get(t, "/scenarios/runs?state=sleeping"), http.StatusUnprocessableEntity)
+}
+
+// GET /deliveries?subject= keeps the deliveries whose event names the
+// text; POST /requests/search on response finds the request whose answer
+// did (what the dashboard's timeline reads).
+func TestDeliveriesBySubject_SearchByResponse(t *testing.T) {
+	s := apptest.New(t, apptest.WithConfig(func(c *config.Config) { c.Scenarios.Manual = true }))
+	key := "subject-key"
+	sb := s.Sandbox(whippyKey(key))
+	apptest.Want(t, sb.Post(t, "/webhooks", M{"vendor": "whippy", "url": "http://127.0.0.1:1/hooks"}), http.StatusCreated)
+	ch := apptest.Want(t, s.Whippy(key).Get(t, "/channels"), 200).Map(t)["data"].([]any)[0].(map[string]any)["phone"].(string)
+	var ids []string
+	for _, to := range []string{"+12065558201", "+12065558202"} {
+		m := apptest.Want(t, s.Whippy(key).Post(t, "/messaging/sms", M{"to": to, "from": ch, "body": "hi"}), 201).Map(t)
+		ids = append(ids, m["data"].(map[string]any)["id"].(string))
+	}
+	advance(t, s, key, "1m")
+	type list struct {
+		Data []struct {
+			Body string `json:"body"`
+		} `json:"data"`
+		Total int `json:"total"`
+	}
+	var all, one list
+	apptest.Want(t, sb.Get(t, "/deliveries"), 200).JSON(t, &all)
+	apptest.Want(t, sb.Get(t, "/deliveries?subject="+ids[0]), 200).JSON(t, &one)
+	if one.Total == 0 || one.Total >= all.Total || len(one.Data) != one.Total {
+		t.Fatalf("subject %s: %d of %d deliveries", ids[0], one.Total, all.Total)
+	}
+	for _, d := range one.Data {
+		if !strings.Contains(d.Body, ids[0]) || strings.Contains(d.Body, ids[1]) {
+			t.Errorf("subject %s lists a delivery of %s", ids[0], d.Body)
+		}
+	}
+	// Another workspace's subject is not listed in this one.
+	var other list
+	apptest.Want(t, s.Sandbox(whippyKey("subject-other-key")).Get(t, "/deliveries?subject="+ids[0]), 200).JSON(t, &other)
+	if other.Total != 0 {
+		t.Errorf("another workspace lists %d deliveries of this one's message", other.Total)
+	}
+	var found struct {
+		Data []struct {
+			Path         string `json:"path"`
+			ResponseBody string `json:"response_body"`
+		} `json:"data"`
+		Total int `json:"total"`
+	}
+	apptest.Want(t, sb.Post(t, "/requests/search", M{"match": []M{{"on": "response", "op": "contains", "value": ids[1]}}}), 200).JSON(t, &found)
+	if found.Total != 1 || found.Data[0].Path != "/whippy/v1/messaging/sms" || !strings.Contains(found.Data[0].ResponseBody, ids[1]) {
+		t.Errorf("search on response %s: %+v", ids[1], found)
+	}
+	apptest.Want(t, sb.Post(t, "/requests/search", M{"match": []M{{"on": "response", "name": "data.id", "value": ids[0]}}}), 200).JSON(t, &found)
+	if found.Total != 1 || !strings.Contains(found.Data[0].ResponseBody, ids[0]) {
+		t.Errorf("search on response data.id %s: %+v", ids[0], found)
+	}
 }

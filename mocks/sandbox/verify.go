@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/vendorsim/vendorsim/mocks"
@@ -81,7 +82,7 @@ func (s *Sandbox) searchRequests(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []journalEntry{}
 	total := 0
-	err := s.scanJournal(r.Context(), store.JournalFilter{WorkspaceID: mocks.Workspace(r.Context())}, func(e store.JournalEntry) bool {
+	err := s.scanJournal(r.Context(), prefilter(mocks.Workspace(r.Context()), in.Match), func(e store.JournalEntry) bool {
 		rec := newRecorded(e)
 		if len(check(in.Match, rec.part)) == 0 {
 			if total >= in.Offset && len(out) < in.Limit {
@@ -96,6 +97,30 @@ func (s *Sandbox) searchRequests(w http.ResponseWriter, r *http.Request) error {
 	}
 	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": out, "total": total})
 	return nil
+}
+
+// prefilter returns the journal filter of workspace ws that the equals
+// matchers on what the journal filters by (vendor, operation_id, method,
+// status) imply, so that the scan reads the bodies of those entries only.
+// It is a superset: every matcher is still checked.
+func prefilter(ws string, ms []Matcher) store.JournalFilter {
+	f := store.JournalFilter{WorkspaceID: ws}
+	for _, m := range ms {
+		if m.Op != opEquals {
+			continue
+		}
+		switch m.On {
+		case "vendor":
+			f.Vendor = m.Value
+		case "operation_id":
+			f.OperationID = m.Value
+		case "method":
+			f.Method = m.Value
+		case "status":
+			f.Status, _ = strconv.Atoi(m.Value)
+		}
+	}
+	return f
 }
 
 // miss is a request that failed some matchers.

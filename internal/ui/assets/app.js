@@ -626,6 +626,9 @@ function statusOf(body) {
   return d.delivery_status || d.status || (d.statusCode !== undefined ? 'status ' + d.statusCode : '') || '';
 }
 
+// sendsFound keeps the request that sent each subject, once found.
+const sendsFound = new Map();
+
 // lifeOf draws a message's life: the request that sent it, each event
 // about it, each attempt of each with its outcome.
 async function lifeOf(d) {
@@ -634,13 +637,26 @@ async function lifeOf(d) {
   let deliveries = [d];
   let sends = [];
   if (subject) {
-    const [dl, rq] = await Promise.all([
-      api('GET', '/deliveries' + qs({ vendor: d.vendor, limit: 500 }), undefined, opts),
-      api('GET', '/requests' + qs({ vendor: d.vendor, limit: 500 }), undefined, opts),
+    // The server finds them, however old: the deliveries whose event names
+    // the subject, and the first request whose answer did (the send).
+    // The search reads the whole journal: a send found is kept (it does
+    // not change), so live updates only read the deliveries again.
+    const key = d.workspace_id + ' ' + d.vendor + ' ' + subject;
+    const match = [{ on: 'vendor', value: d.vendor }, { on: 'method', value: 'POST' }, { on: 'response', op: 'contains', value: subject }];
+    const findSend = async () => {
+      const rq = await api('POST', '/requests/search', { match, limit: 1 }, opts);
+      // Newest first: the send is the last of them.
+      const first = rq.total > 1 ? await api('POST', '/requests/search', { match, limit: 1, offset: rq.total - 1 }, opts) : rq;
+      if (first.data.length) sendsFound.set(key, first.data);
+      return first.data;
+    };
+    const [dl, found] = await Promise.all([
+      api('GET', '/deliveries' + qs({ vendor: d.vendor, subject, limit: 1000 }), undefined, opts),
+      sendsFound.has(key) ? sendsFound.get(key) : findSend(),
     ]);
-    deliveries = dl.data.filter((x) => x.body.includes(subject));
+    deliveries = dl.data;
     if (!deliveries.some((x) => x.id === d.id)) deliveries.push(d);
-    sends = rq.data.filter((e) => e.method !== 'GET' && e.response_body.includes(subject)).reverse().slice(0, 1);
+    sends = found;
   }
   deliveries.sort((a, b) => a.id - b.id);
   const items = [];
