@@ -170,6 +170,16 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// checkDOM applies checkHTML to the page as the script has built it (the
+// live DOM's markup), not only as served.
+func checkDOM(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	src := get(t, ctx, "the DOM of "+page, chromedp.Evaluate[string](`'<!DOCTYPE html>' + document.documentElement.outerHTML`))
+	if errs := checkHTML(src); len(errs) > 0 {
+		t.Errorf("%s: the DOM the script built breaks the rules:\n%s", page, strings.Join(errs, "\n"))
+	}
+}
+
 // unnamedControls lists the page's visible controls without an accessible
 // name (an approximation of the accessible-name computation: label,
 // aria-label, aria-labelledby, title, text).
@@ -189,6 +199,7 @@ const unnamedControls = `(() => {
 
 func checkNames(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
+	checkDOM(t, ctx, page)
 	bad := get(t, ctx, "accessible names on "+page, chromedp.Evaluate[[]string](unnamedControls))
 	if len(bad) > 0 {
 		t.Errorf("%s: controls without an accessible name:\n%s", page, strings.Join(bad, "\n"))

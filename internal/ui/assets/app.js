@@ -701,7 +701,7 @@ const scenariosPage = {
       if (keep) sel.value = keep;
       this.showParams();
       clear($('sc-library'), lib.data.map((s) => el('details', { class: 'card' },
-        el('summary', {}, el('h3', {}, s.name), ' ', badge(s.vendor), el('div', { class: 'hint' }, s.description)),
+        el('summary', {}, el('h3', {}, s.name), ' ', badge(s.vendor), el('span', { class: 'hint' }, s.description)),
         s.params && s.params.length ? el('p', {}, 'Params: ', s.params.map((p) => el('code', {}, p + ' '))) : null,
         el('ol', { class: 'steps' }, s.steps.map((st) => el('li', {}, 'after ' + st.after + ': ', el('code', {}, st.action), st.with ? ' ' + Object.entries(st.with).map(([k, v]) => k + '=' + v).join(' ') : ''))))));
     }
