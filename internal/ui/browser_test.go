@@ -507,6 +507,23 @@ func TestDashboard(t *testing.T) {
 		frozen(true)
 		run(t, ctx, "resume", chromedp.Click(css(`#ck-unfreeze`)))
 		frozen(false)
+		speed := func(want float64) {
+			t.Helper()
+			c := apptest.Want(t, f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}}).Get(t, "/clock"), 200).Map(t)
+			if c["speed"] != want {
+				t.Errorf("the clock's speed is %v, want %v after the page set it", c["speed"], want)
+			}
+		}
+		run(t, ctx, "set speed",
+			chromedp.SetValue(css(`#ck-speed`), "2"),
+			chromedp.Click(css(`#ck-speed-form button[type=submit]`)),
+			waitJS(`document.getElementById('ck-speed-note').textContent.includes('Speed 2×.')`))
+		speed(2)
+		run(t, ctx, "real time again",
+			chromedp.SetValue(css(`#ck-speed`), "1"),
+			chromedp.Click(css(`#ck-speed-form button[type=submit]`)),
+			waitJS(`!document.getElementById('ck-speed-note').textContent.includes('Speed')`))
+		speed(1)
 		checkNames(t, ctx, "clock")
 		screenshot(t, ctx, "clock")
 	})
@@ -632,7 +649,40 @@ func TestDashboard(t *testing.T) {
 		run(t, ctx, "2 opens requests", chromedp.KeyEvent("2"), loaded("requests"))
 		run(t, ctx, "j focuses a row", chromedp.KeyEvent("j"), waitJS(`document.activeElement.classList.contains('row-open')`))
 		run(t, ctx, "Enter opens it", chromedp.KeyEvent("\r"), chromedp.WaitVisible(css(`#req-detail`)))
+		run(t, ctx, "c copies it as curl",
+			js(`window.copied = null; navigator.clipboard.writeText = (t) => { window.copied = t; return Promise.resolve(); }`),
+			chromedp.KeyEvent("c"),
+			waitJS(`window.copied !== null && window.copied.includes('curl -X ')`))
+		run(t, ctx, "Escape closes it", chromedp.KeyEvent("\x1b"), waitJS(`document.getElementById('req-detail').hidden`))
+		// More than a page of requests: ] and [ page through them.
+		for range 55 {
+			apptest.Want(t, f.s.Whippy(f.key).Get(t, "/channels"), 200)
+		}
+		run(t, ctx, "r reloads",
+			js(`window.fetches = 0; if (!window.realFetch) { window.realFetch = window.fetch; window.fetch = (...a) => { if (String(a[0]).includes('/requests')) window.fetches++; return window.realFetch(...a); }; }`),
+			chromedp.KeyEvent("r"),
+			waitJS(`window.fetches > 0 && /^1–50 of \d+$/.test(document.getElementById('req-info').textContent)`))
+		run(t, ctx, "] shows the next page", chromedp.KeyEvent("]"), waitJS(`document.getElementById('req-info').textContent.startsWith('51–')`))
+		run(t, ctx, "[ shows the previous page", chromedp.KeyEvent("["), waitJS(`document.getElementById('req-info').textContent.startsWith('1–50 ')`))
+		run(t, ctx, "/ focuses the first filter", chromedp.KeyEvent("/"), waitJS(`document.activeElement.id === 'rf-vendor'`))
+		run(t, ctx, "Escape leaves the field", chromedp.KeyEvent("\x1b"), waitJS(`document.activeElement === document.body`))
+		run(t, ctx, "w focuses the workspace", chromedp.KeyEvent("w"), waitJS(`document.activeElement.id === 'ws-select'`))
+		run(t, ctx, "Escape leaves it", chromedp.KeyEvent("\x1b"), waitJS(`document.activeElement === document.body`))
 		run(t, ctx, "3 opens deliveries", chromedp.KeyEvent("3"), loaded("deliveries"))
+		run(t, ctx, "f flushes", chromedp.KeyEvent("f"), waitJS(`[...document.querySelectorAll('#toast div')].some((d) => d.textContent.startsWith('Flushed: '))`))
+		before := f.received.Load()
+		run(t, ctx, "j, Enter, p replays",
+			chromedp.KeyEvent("j"), waitJS(`document.activeElement.classList.contains('row-open')`),
+			chromedp.KeyEvent("\r"), chromedp.WaitVisible(css(`#dl-detail`)),
+			waitJS(`document.activeElement.id === 'dl-replay'`),
+			js(`document.activeElement.blur()`),
+			chromedp.KeyEvent("p"),
+			waitJS(`[...document.querySelectorAll('#toast div')].some((d) => d.textContent.startsWith('Replayed as delivery #'))`))
+		for deadline := time.Now().Add(30 * time.Second); f.received.Load() <= before; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("p replayed nothing to the receiver")
+			}
+		}
 		run(t, ctx, "? shows the keys", chromedp.KeyEvent("?"), chromedp.WaitVisible(css(`#help`)))
 	})
 }
@@ -767,7 +817,6 @@ func TestDashboard_Retries(t *testing.T) {
 	apptest.Want(t, sb.Post(t, "/webhooks", map[string]any{"vendor": "whippy", "url": recv.URL + "/hooks", "events": []string{"message.created"}}), 201)
 	channel := apptest.Want(t, wh.Get(t, "/channels"), 200).Map(t)["data"].([]any)[0].(map[string]any)["phone"].(string)
 	msg := apptest.Want(t, wh.Post(t, "/messaging/sms", map[string]any{"to": "+12065558301", "from": channel, "body": "Retry me"}), 201).Map(t)["data"].(map[string]any)["id"].(string)
-	apptest.Want(t, sb.Post(t, "/deliveries/flush", nil), 200)
 	var list struct {
 		Data []struct {
 			ID       int64  `json:"id"`
@@ -776,20 +825,28 @@ func TestDashboard_Retries(t *testing.T) {
 		} `json:"data"`
 	}
 	apptest.Want(t, sb.Get(t, "/deliveries?subject="+msg), 200).JSON(t, &list)
-	if len(list.Data) != 1 || list.Data[0].State != "pending" || list.Data[0].Attempts != 1 {
-		t.Fatalf("after a flush the message's deliveries are %+v, want one pending after its first attempt", list.Data)
+	if len(list.Data) != 1 || list.Data[0].State != "pending" || list.Data[0].Attempts != 0 {
+		t.Fatalf("the message's deliveries are %+v, want one pending, not attempted (manual mode)", list.Data)
 	}
 	id := fmt.Sprint(list.Data[0].ID)
 	ws := apptest.Want(t, sb.Get(t, "/clock"), 200).Map(t)["workspace_id"].(string)
 
 	ctx := tab(t)
-	run(t, ctx, "the pending delivery's Next retry",
+	// Flush sends what is due: the first attempt, answered 500.
+	run(t, ctx, "flush, and the pending delivery's Next retry",
 		chromedp.Navigate(s.URL+"/_sandbox/ui/#/workspaces"),
 		waitJS(`document.body.dataset.loaded === "workspaces"`),
 		js(`pickWorkspace(`+jsString(ws)+`, 'deliveries')`),
 		waitJS(`document.body.dataset.loaded === "deliveries"`),
 		chromedp.WaitVisible(css(`#dl-rows tr[data-id="`+id+`"]`)),
+		chromedp.Click(css(`#dl-flush`)),
+		waitJS(`[...document.querySelectorAll('#toast div')].some((d) => d.textContent.startsWith('Flushed: ') && d.textContent.includes('1 failed'))`),
+		waitJS(`document.querySelector('#dl-rows tr[data-id="`+id+`"]').cells[5].textContent === '1'`),
 	)
+	apptest.Want(t, sb.Get(t, "/deliveries?subject="+msg), 200).JSON(t, &list)
+	if list.Data[0].State != "pending" || list.Data[0].Attempts != 1 || failed.Load() != 1 {
+		t.Fatalf("after Flush the delivery is %+v (%d answered 500), want pending after one failed attempt", list.Data, failed.Load())
+	}
 	next := get(t, ctx, "Next retry cell", chromedp.Evaluate[string](`(() => { const c = document.querySelector('#dl-rows tr[data-id="`+id+`"]').cells[7]; const t = c.querySelector('time'); return t ? t.getAttribute('datetime') : c.textContent; })()`))
 	if _, err := time.Parse(time.RFC3339Nano, next); err != nil {
 		t.Errorf("the Next retry cell of a pending delivery is %q, want its due time", next)
