@@ -84,8 +84,10 @@ type API struct {
 	// request and the workspace's stored data; they are served from memory
 	// while the workspace sees no write (Options.Generation).
 	Cacheable map[string]bool
-	// NoJournal keeps this API's requests out of the journal.
+	// NoJournal keeps this API's requests out of the journal, but those
+	// of the operations Journaled names.
 	NoJournal bool
+	Journaled map[string]bool
 	// MaxBodyBytes overrides the server's body limit for this API.
 	MaxBodyBytes int64
 	// PathParam, when set, canonicalises a path parameter's value before

@@ -529,13 +529,16 @@ func TestDashboard(t *testing.T) {
 	})
 
 	t.Run("Phone", func(t *testing.T) {
+		// A text the contact sent through a script, not this page.
+		apptest.Want(t, f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}}).Post(t, "/whippy/inbound", map[string]any{"from": "+12065558001", "to": f.channel, "body": "Sent by a script"}), 201)
 		run(t, ctx, "open phone",
 			goPage("phone"),
 			chromedp.SetValue(css(`#ph-from`), "+12065558001"),
 			chromedp.SetValue(css(`#ph-to`), f.channel),
 			js(`document.getElementById('ph-from').dispatchEvent(new Event('change'))`),
-			// What the app sent the contact is in the conversation.
-			waitJS(`document.getElementById('ph-convo').textContent.includes('Your interview is at 10')`),
+			// What the app sent the contact, and what the contact sent, are
+			// in the conversation.
+			waitJS(`document.getElementById('ph-convo').textContent.includes('Your interview is at 10') && document.querySelector('#ph-convo li.mine') !== null && document.querySelector('#ph-convo li.mine').textContent.startsWith('Sent by a script')`),
 			chromedp.Click(css(`#ph-stop`)),
 			chromedp.WaitVisible(css(`#ph-optout`)),
 		)
@@ -560,6 +563,19 @@ func TestDashboard(t *testing.T) {
 		}
 		checkNames(t, ctx, "phone")
 		screenshot(t, ctx, "phone")
+		// Another tab (no storage shared) sees the same conversation and
+		// opt-out: they come from the server.
+		other := tab(t)
+		run(t, other, "the phone in another tab",
+			chromedp.Navigate(f.s.URL+"/_sandbox/ui/#/workspaces"),
+			waitJS(`document.body.dataset.loaded === "workspaces"`),
+			js(`pickWorkspace(`+jsString(ws)+`, 'phone')`),
+			waitJS(`document.body.dataset.loaded === "phone"`),
+			chromedp.SetValue(css(`#ph-from`), "+12065558001"),
+			js(`document.getElementById('ph-from').dispatchEvent(new Event('change'))`),
+			waitJS(`(() => { const mine = [...document.querySelectorAll('#ph-convo li.mine')].map((li) => li.textContent); return mine.length === 2 && mine[0].startsWith('Sent by a script') && mine[1].startsWith('STOP') && mine[1].includes('opted out'); })()`),
+			chromedp.WaitVisible(css(`#ph-optout`)),
+		)
 	})
 
 	t.Run("Room", func(t *testing.T) {
@@ -759,6 +775,8 @@ func TestDashboard_ZipwhipPhone(t *testing.T) {
 	zw(http.MethodGet, "message/send", url.Values{"session": {session}, "contacts": {"2065557302,ptn:/2065557301"}, "body": {"Second, by GET"}})
 	zw(http.MethodPost, "message/send", url.Values{"session": {session}, "contacts": {"+12065557302"}, "body": {"Not for this contact"}})
 	ws := apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodGet, Path: "/_sandbox/clock?session=" + url.QueryEscape(session)}), 200).Map(t)["workspace_id"].(string)
+	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/_sandbox/zipwhip/inbound?session=" + url.QueryEscape(session),
+		Body: map[string]any{"from": "+12065557301", "body": "A script texted this"}}), 201)
 
 	ctx := tab(t)
 	run(t, ctx, "the Zipwhip phone",
@@ -771,6 +789,7 @@ func TestDashboard_ZipwhipPhone(t *testing.T) {
 		chromedp.SetValue(css(`#ph-to`), "+12065557300"),
 		js(`document.getElementById('ph-vendor').dispatchEvent(new Event('change'))`),
 		waitJS(`document.getElementById('ph-convo').textContent.includes('Hello from the app') && document.getElementById('ph-convo').textContent.includes('Second, by GET')`),
+		waitJS(`[...document.querySelectorAll('#ph-convo li.mine')].some((li) => li.textContent.startsWith('A script texted this'))`),
 	)
 	if convo := get(t, ctx, "conversation", textOf(`#ph-convo`)); strings.Contains(convo, "Not for this contact") {
 		t.Errorf("the conversation shows a text sent to another number:\n%s", convo)

@@ -154,3 +154,30 @@ func TestDeliveriesBySubject_SearchByResponse(t *testing.T) {
 		t.Errorf("search on response data.id %s: %+v", ids[0], found)
 	}
 }
+
+// The simulators' calls are journaled (vendor "sandbox"), the other
+// control calls are not.
+func TestSimulatorCallsJournaled(t *testing.T) {
+	s := apptest.New(t)
+	key := "sim-journal-key"
+	sb := s.Sandbox(whippyKey(key))
+	ch := apptest.Want(t, s.Whippy(key).Get(t, "/channels"), 200).Map(t)["data"].([]any)[0].(map[string]any)["phone"].(string)
+	apptest.Want(t, sb.Post(t, "/whippy/inbound", M{"from": "+12065550177", "to": ch, "body": "from a script"}), 201)
+	apptest.Want(t, sb.Get(t, "/clock"), 200)
+	var l struct {
+		Data []struct {
+			Vendor      string `json:"vendor"`
+			OperationID string `json:"operation_id"`
+			WorkspaceID string `json:"workspace_id"`
+			RequestBody string `json:"request_body"`
+			Status      int    `json:"status"`
+		} `json:"data"`
+		Total int `json:"total"`
+	}
+	apptest.Want(t, sb.Get(t, "/requests"), 200).JSON(t, &l)
+	ws := apptest.Want(t, sb.Get(t, "/clock"), 200).Map(t)["workspace_id"].(string)
+	if l.Total != 2 || l.Data[0].OperationID != "simulateWhippyInbound" || l.Data[0].Vendor != "sandbox" || l.Data[0].WorkspaceID != ws ||
+		l.Data[0].Status != 201 || !strings.Contains(l.Data[0].RequestBody, "from a script") || l.Data[1].OperationID != "listChannels" {
+		t.Errorf("journal after a channel list, an inbound text and a clock read: %+v", l)
+	}
+}

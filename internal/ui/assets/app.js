@@ -872,8 +872,6 @@ const clockPage = {
 
 // ---- Phone ----
 
-function convoKey(vendor, from) { return 'vs.phone.' + state.ws + '.' + vendor + '.' + from; }
-
 const phonePage = {
   el: 'page-phone',
   async load() {
@@ -882,18 +880,28 @@ const phonePage = {
     if (!ok) return;
     await this.loadConvo();
   },
-  sent(vendor, from) {
-    try { return JSON.parse(sessionStorage.getItem(convoKey(vendor, from)) || '[]'); } catch { return []; }
-  },
-  // loadConvo shows the texts between the contact and the workspace: what
-  // the app sent the number (from the journal) and what the contact sent
-  // from this page.
+  // loadConvo shows the texts between the contact and the workspace, all
+  // from the journal: what the app sent the number (the vendor's send
+  // calls) and what the number sent (the inbound simulator's calls, from
+  // this page, a script or a scenario's test).
   async loadConvo() {
     const vendor = $('ph-vendor').value;
     const from = $('ph-from').value.trim();
     const digits = from.replace(/\D/g, '').slice(-10);
-    const items = this.sent(vendor, from).map((m) => ({ at: m.at, mine: true, body: m.body, meta: m.note }));
+    const items = [];
     const same = (n) => String(n).replace(/\D/g, '').slice(-10) === digits;
+    // The newest change of the contact's opt-in its texts made.
+    let change = null;
+    if (digits) {
+      const res = await api('GET', '/requests' + qs({ operation_id: vendor === 'whippy' ? 'simulateWhippyInbound' : 'simulateZipwhipInbound', limit: 200 }));
+      for (const e of res.data) {
+        const b = parseJSON(e.request_body);
+        if (!b || !b.from || !same(b.from) || e.status !== 201) continue;
+        const a = parseJSON(e.response_body) || {};
+        if (a.optout && !change) change = a.optout;
+        items.push({ at: e.at, mine: true, body: b.body || '', meta: a.optout === 'STOP' ? 'opted out' : a.optout === 'UNSTOP' ? 'opted back in' : a.new_contact ? 'new contact' : '' });
+      }
+    }
     if (vendor === 'whippy' && digits) {
       const res = await api('GET', '/requests' + qs({ vendor, operation_id: 'sendSms', limit: 200 }));
       for (const e of res.data) {
@@ -917,9 +925,8 @@ const phonePage = {
     items.sort((a, b) => (a.at < b.at ? -1 : 1));
     clear($('ph-convo'), items.length ? items.map((m) => el('li', { class: m.mine ? 'mine' : undefined }, m.body, el('span', { class: 'meta' }, fmtTime(m.at) + (m.meta ? ' · ' + m.meta : ''))))
       : el('li', { class: 'hint' }, 'No texts with this number yet.'));
-    const last = this.sent(vendor, from).filter((m) => m.optout).pop();
-    $('ph-optout').hidden = !last || last.optout !== 'STOP';
-    $('ph-optout').textContent = last && last.optout === 'STOP' ? 'Opted out: ' + from + ' sent STOP and gets no more texts from this ' + (vendor === 'whippy' ? 'channel' : 'line') + '.' : '';
+    $('ph-optout').hidden = change !== 'STOP';
+    $('ph-optout').textContent = change === 'STOP' ? 'Opted out: ' + from + ' sent STOP and gets no more texts from this ' + (vendor === 'whippy' ? 'channel' : 'line') + '.' : '';
   },
   async send(body) {
     if (!state.ws) { toast('Pick a workspace first', true); return; }
@@ -931,9 +938,6 @@ const phonePage = {
     try {
       const res = await api('POST', path, req);
       const optout = res.optout !== undefined ? res.optout : null;
-      const msgs = this.sent(vendor, from);
-      msgs.push({ at: new Date().toISOString(), body, optout, note: optout === 'STOP' ? 'opted out' : optout === 'UNSTOP' ? 'opted back in' : res.new_contact ? 'new contact' : '' });
-      sessionStorage.setItem(convoKey(vendor, from), JSON.stringify(msgs.slice(-100)));
       $('ph-status').textContent = 'Sent' + (optout === 'STOP' ? ': the contact is opted out' : optout === 'UNSTOP' ? ': the contact is opted back in' : '') + '.';
       await this.loadConvo();
     } catch (e) {
