@@ -43,6 +43,10 @@ type JournalFilter struct {
 	Path   string
 	Status int
 	Since  time.Time
+	// Before keeps the entries with an id below it (0: all), so that a
+	// scan of the whole journal reads each page once (not Offset pages
+	// again on every call).
+	Before int64
 	// Limit caps the entries returned (newest first); 0 means 100.
 	Limit  int
 	Offset int

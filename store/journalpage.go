@@ -358,6 +358,7 @@ func (f JournalFilter) match(m *pageMeta, e *metaEntry) bool {
 		f.OperationID != "" && string(m.field(e, fOperation)) != f.OperationID,
 		f.Method != "" && !equalFold(m.field(e, fMethod), f.Method),
 		f.Status != 0 && e.status != f.Status,
+		f.Before > 0 && e.id >= f.Before,
 		!f.Since.IsZero() && e.at < micros(f.Since):
 		return false
 	}
@@ -399,6 +400,10 @@ func (f JournalFilter) pageWhere() (string, []any) {
 	if !f.Since.IsZero() {
 		conds = append(conds, "newest_at >= ?")
 		args = append(args, micros(f.Since))
+	}
+	if f.Before > 0 {
+		conds = append(conds, "first_entry < ?")
+		args = append(args, f.Before)
 	}
 	if len(conds) == 0 {
 		return "", nil

@@ -102,3 +102,47 @@ func TestSmallAppendsShareAPage(t *testing.T) {
 		}
 	}
 }
+
+// Before keeps the entries below an id, across pages: a scan reads on
+// from the oldest entry it has seen.
+func TestJournal_Before(t *testing.T) {
+	ctx := context.Background()
+	db := New(":memory:")
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	batch := make([]JournalEntry, 600)
+	for i := range batch {
+		batch[i] = JournalEntry{At: time.Now(), WorkspaceID: "ws", Vendor: "whippy", Method: "GET", Path: fmt.Sprintf("/p/%d", i), Status: 200}
+	}
+	if err := db.AppendJournal(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	f := JournalFilter{Limit: 250}
+	for {
+		got, _, err := db.Journal(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range got {
+			ids = append(ids, e.ID)
+		}
+		if len(got) < f.Limit {
+			break
+		}
+		f.Before = got[len(got)-1].ID
+	}
+	if len(ids) != 600 || ids[0] != 600 || ids[599] != 1 {
+		t.Fatalf("a scan by Before read %d entries (%v … %v), want 600 … 1", len(ids), ids[:1], ids[len(ids)-1:])
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] != ids[i-1]-1 {
+			t.Fatalf("entry %d after %d", ids[i], ids[i-1])
+		}
+	}
+	if got, total, _ := db.Journal(ctx, JournalFilter{Before: 11}); total != 10 || len(got) != 10 || got[0].ID != 10 {
+		t.Errorf("Before 11: %d of %d, first %v", len(got), total, got)
+	}
+}

@@ -39,24 +39,22 @@ const journalScanPage = 500
 // recorded during the scan are not seen.
 func (s *Sandbox) scanJournal(ctx context.Context, f store.JournalFilter, fn func(store.JournalEntry) bool) error {
 	f.Limit = journalScanPage
-	var below int64 // entries are handed out in id order: skip what was seen
-	for f.Offset = 0; ; f.Offset += journalScanPage {
-		entries, total, err := s.d.DB.Journal(ctx, f)
+	// Each call reads below the oldest entry seen (entries are handed out
+	// newest first), so every page is read once.
+	for {
+		entries, _, err := s.d.DB.Journal(ctx, f)
 		if err != nil {
 			return err
 		}
 		for _, e := range entries {
-			if below != 0 && e.ID >= below {
-				continue
-			}
-			below = e.ID
 			if !fn(e) {
 				return nil
 			}
 		}
-		if len(entries) < journalScanPage || f.Offset+journalScanPage >= total {
+		if len(entries) < journalScanPage {
 			return nil
 		}
+		f.Before = entries[len(entries)-1].ID
 	}
 }
 
