@@ -884,6 +884,14 @@ func TestDashboard_Retries(t *testing.T) {
 		apptest.Want(t, sb.Post(t, "/whippy/inbound", map[string]any{"from": fmt.Sprintf("+1206555%04d", 1000+i), "to": channel, "body": "flood"}), 201)
 		apptest.Want(t, wh.Get(t, "/channels"), 200)
 	}
+	var newer struct {
+		Total int `json:"total"`
+	}
+	apptest.Want(t, sb.Get(t, "/deliveries?limit=1&vendor=whippy"), 200).JSON(t, &newer)
+	count := apptest.Want(t, sb.Get(t, "/requests/count?vendor=whippy"), 200).Map(t)["count"].(float64)
+	if newer.Total < 511 || count < 512 {
+		t.Fatalf("after the flood: %d deliveries and %v requests of the vendor, want more than 500 newer than the message's", newer.Total, count)
+	}
 	run(t, ctx, "the delivery's timeline",
 		js(`deliveriesPage.open(`+id+`)`),
 		chromedp.WaitVisible(css(`#dl-detail details.attempt[data-n="3"]`)),
