@@ -36,7 +36,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 		s.log.Debug("request", "api", api, "method", method, "path", r.URL.Path, "operation", ri.op,
 			"status", status, "duration", d, "workspace", ri.workspace, "request_id", ri.requestID)
 	}
-	if s.opts.Journal == nil || ri.api == nil || ri.api.NoJournal {
+	if s.opts.Journal == nil || ri.api == nil || (ri.api.NoJournal && !ri.api.Journaled[ri.op]) {
 		return
 	}
 	answer := rec.body
@@ -58,6 +58,8 @@ func (s *Server) finish(rec *recorder, r *http.Request, ri *requestInfo) {
 		RequestHeaders: ri.api.requestHeaders(r.Header),
 		RequestBody:    clip(ri.api.redactedBody(r, ri.body), s.opts.Journal.bodyLimit),
 		ResponseBody:   answer,
+		// Without X-Request-Id, which is RequestID (the views put it back).
+		ResponseHeaders: ri.api.responseHeaders(rec.Header()),
 	})
 }
 

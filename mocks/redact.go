@@ -12,9 +12,17 @@ import (
 // of Authorization, X-Sandbox-Token and of the secret headers (lower
 // case) redacted.
 func headerJSON(h http.Header, secret map[string]bool) []byte {
+	return headerJSONSkip(h, secret, "")
+}
+
+// headerJSONSkip is headerJSON without header skip (canonical form).
+func headerJSONSkip(h http.Header, secret map[string]bool, skip string) []byte {
 	keys := make([]string, 0, len(h))
 	size := 2
 	for k, vs := range h {
+		if k == skip {
+			continue
+		}
 		keys = append(keys, k)
 		size += len(k) + 6
 		for _, v := range vs {
@@ -77,9 +85,41 @@ func (api *API) requestHeaders(h http.Header) []byte {
 	return b
 }
 
+// answerIDHeader is left out of the journal's answer headers: the
+// pipeline sets it to the request id on every answer, which the entry
+// keeps anyway (RequestID), and a value unique to each answer would make
+// every answer's header set a string of its own in the journal's pages.
+const answerIDHeader = "X-Request-Id"
+
+// responseHeaders returns the journal's JSON of an answer's headers (as
+// headerJSON, without X-Request-Id), reusing the last set remembered as
+// requestHeaders does: an operation answers with the same headers
+// request after request.
+func (api *API) responseHeaders(h http.Header) []byte {
+	m := api.answers.Load()
+	if m != nil && sameHeaderSkip(m.h, h, answerIDHeader) {
+		return m.json
+	}
+	b := headerJSONSkip(h, api.secretHeaders, answerIDHeader)
+	if m == nil || api.answerMisses.Add(1)%8 == 0 {
+		c := h.Clone()
+		delete(c, answerIDHeader)
+		api.answers.Store(&headerMemo{h: c, json: b})
+	}
+	return b
+}
+
 // sameHeader reports whether a and b hold the same names and values.
-func sameHeader(a, b http.Header) bool {
-	if len(a) != len(b) {
+func sameHeader(a, b http.Header) bool { return sameHeaderSkip(a, b, "") }
+
+// sameHeaderSkip is sameHeader where b's header skip (canonical form) is
+// not compared; a never has it.
+func sameHeaderSkip(a, b http.Header, skip string) bool {
+	n := len(b)
+	if _, ok := b[skip]; ok && skip != "" {
+		n--
+	}
+	if len(a) != n {
 		return false
 	}
 	for k, av := range a {

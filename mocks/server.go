@@ -92,8 +92,10 @@ type API struct {
 	// request and the workspace's stored data; they are served from memory
 	// while the workspace sees no write (Options.Generation).
 	Cacheable map[string]bool
-	// NoJournal keeps this API's requests out of the journal.
+	// NoJournal keeps this API's requests out of the journal, but those
+	// of the operations Journaled names.
 	NoJournal bool
+	Journaled map[string]bool
 	// MaxBodyBytes overrides the server's body limit for this API.
 	MaxBodyBytes int64
 	// PathParam, when set, canonicalises a path parameter's value before
@@ -125,6 +127,10 @@ type API struct {
 	// the bodies.
 	headers      atomic.Pointer[headerMemo]
 	headerMisses atomic.Uint64
+	// answers remembers the JSON of an answer's header set the same way
+	// (responseHeaders).
+	answers      atomic.Pointer[headerMemo]
+	answerMisses atomic.Uint64
 	// body remembers the redaction of a form body (redactedBody).
 	body       atomic.Pointer[bodyMemo]
 	bodyMisses atomic.Uint64

@@ -165,3 +165,67 @@ func (tx *Tx) CancelRunJobs(id string) error {
 	}
 	return nil
 }
+
+// RunFilter selects scenario runs for Runs. State is a run's state as the
+// state of its last step tells it: running (pending or running), done,
+// failed or cancelled.
+type RunFilter struct {
+	// WorkspaceID is "" for every workspace.
+	WorkspaceID string
+	State       string
+	// Limit is 20 when not set; Offset skips that many runs.
+	Limit, Offset int
+}
+
+// RunRef names one scenario run.
+type RunRef struct {
+	WorkspaceID string
+	ID          string
+}
+
+// Runs returns the scenario runs the filter selects, newest (the run
+// whose first job was scheduled last) first, and how many there are.
+func (db *DB) Runs(ctx context.Context, f RunFilter) ([]RunRef, int, error) {
+	where, args := "run_id != ''", []any{}
+	if f.WorkspaceID != "" {
+		where += " AND workspace_id = ?"
+		args = append(args, f.WorkspaceID)
+	}
+	// The last step's state is the run's (a step done schedules the next
+	// in the same transaction, so a last step done is the run done).
+	runs := `WITH r AS (SELECT workspace_id, run_id, MIN(id) AS first FROM jobs WHERE ` + where + ` GROUP BY workspace_id, run_id),
+	s AS (SELECT workspace_id, run_id, first, (SELECT CASE state WHEN 'pending' THEN 'running' ELSE state END FROM jobs j
+		WHERE j.run_id = r.run_id AND j.workspace_id = r.workspace_id ORDER BY step DESC, id DESC LIMIT 1) AS state FROM r)`
+	cond := ""
+	if f.State != "" {
+		cond = " WHERE state = ?"
+		args = append(args, f.State)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 20
+	}
+	var out []RunRef
+	var total int
+	err := db.View(ctx, "", func(tx *Tx) error {
+		if err := tx.queryRow(runs+` SELECT COUNT(*) FROM s`+cond, args...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.query(runs+` SELECT workspace_id, run_id FROM s`+cond+` ORDER BY first DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r RunRef
+			if err := rows.Scan(&r.WorkspaceID, &r.ID); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list runs: %w", err)
+	}
+	return out, total, nil
+}

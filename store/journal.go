@@ -27,6 +27,10 @@ type JournalEntry struct {
 	RequestHeaders []byte // JSON object of header name to values
 	RequestBody    []byte
 	ResponseBody   []byte
+	// ResponseHeaders is a JSON object of the answer's header names to
+	// values (as set by the server; nil for entries journaled before
+	// answer headers were kept).
+	ResponseHeaders []byte
 }
 
 // JournalFilter selects journal entries. Zero fields do not filter.
@@ -39,6 +43,10 @@ type JournalFilter struct {
 	Path   string
 	Status int
 	Since  time.Time
+	// Before keeps the entries with an id below it (0: all), so that a
+	// scan of the whole journal reads each page once (not Offset pages
+	// again on every call).
+	Before int64
 	// Limit caps the entries returned (newest first); 0 means 100.
 	Limit  int
 	Offset int
@@ -109,13 +117,14 @@ func (tx *Tx) appendJournal(entries []JournalEntry) error {
 	var in interner
 	for i, e := range entries {
 		e.ID = last - int64(len(entries)) + int64(i) + 1
-		headers, response := e.RequestHeaders, e.ResponseBody
-		e.RequestHeaders, e.ResponseBody = nil, nil
+		headers, response, answerHeaders := e.RequestHeaders, e.ResponseBody, e.ResponseHeaders
+		e.RequestHeaders, e.ResponseBody, e.ResponseHeaders = nil, nil, nil
 		p := newPageEntry(e)
 		if headers != nil {
 			p.f[fHeaders] = in.string(headers)
 		}
 		p.f[fResponseBody] = in.string(response)
+		p.f[fResponseHeaders] = in.string(answerHeaders)
 		page = append(page, p)
 	}
 	// Top up the newest page while it is small.
@@ -221,9 +230,10 @@ func (db *DB) Journal(ctx context.Context, f JournalFilter) ([]JournalEntry, int
 	// picked is an entry to return: its page and place, and the entry
 	// without bodies until they are read.
 	type picked struct {
-		page  int64
-		index int
-		e     pageEntry
+		page   int64
+		index  int
+		fields int // the page's body fields (pageMeta.bodyFields)
+		e      pageEntry
 	}
 	var out []picked
 	total := 0
@@ -262,7 +272,7 @@ func (db *DB) Journal(ctx context.Context, f JournalFilter) ([]JournalEntry, int
 					continue
 				}
 				if total >= f.Offset && len(out) < limit {
-					out = append(out, picked{page: id, index: i, e: m.pageEntry(i, &[journalFields - metaFields][]byte{})})
+					out = append(out, picked{page: id, index: i, fields: m.bodyFields, e: m.pageEntry(i, &[journalFields - metaFields][]byte{})})
 				}
 				total++
 			}
@@ -282,7 +292,7 @@ func (db *DB) Journal(ctx context.Context, f JournalFilter) ([]JournalEntry, int
 			if err := tx.queryRow(`SELECT entries, bodies FROM journal_pages WHERE id = ?`, out[start].page).Scan(&n, &bodies); err != nil {
 				return err
 			}
-			bs, err := decodeBodies(bodies, n)
+			bs, err := decodeBodies(bodies, n, out[start].fields)
 			for k := start; k < end; k++ {
 				if err == nil && out[k].index < len(bs) {
 					for j, b := range bs[out[k].index] {

@@ -28,10 +28,15 @@ import (
 // they read as entries without a fault.
 //
 // bodies holds a string table, then for each entry the string indexes of
-// its request headers, request body and response body. Entries are in id
-// order.
+// its request headers, request body, response body and (version 3) the
+// response headers. Entries are in id order.
+//
+// Pages of version 1 and 2 (before answer headers were journaled) have
+// three indexes an entry in bodies; they read as entries without answer
+// headers. The page format lives inside the blobs, so a new field needs
+// no schema migration: old pages stay readable as they are.
 
-const journalPageVersion = 2
+const journalPageVersion = 3
 
 // Fields of an entry: metaFields in meta, the rest in bodies.
 const (
@@ -46,6 +51,7 @@ const (
 	fHeaders
 	fRequestBody
 	fResponseBody
+	fResponseHeaders
 	journalFields
 	metaFields = fHeaders
 )
@@ -68,6 +74,7 @@ func newPageEntry(e JournalEntry) pageEntry {
 		f: [journalFields]string{
 			e.WorkspaceID, e.Vendor, e.OperationID, e.Method, e.Path,
 			e.Query, e.RequestID, e.Fault, string(nonNil(e.RequestHeaders, "{}")), string(e.RequestBody), string(e.ResponseBody),
+			string(e.ResponseHeaders),
 		},
 	}
 }
@@ -94,7 +101,16 @@ func (p *pageEntry) entry() JournalEntry {
 		RequestHeaders: []byte(headers),
 		RequestBody:    []byte(p.f[fRequestBody]),
 		ResponseBody:   []byte(p.f[fResponseBody]),
+		// Nil when the page predates answer headers (or none were set).
+		ResponseHeaders: nilIfEmpty(p.f[fResponseHeaders]),
 	}
+}
+
+func nilIfEmpty(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
 }
 
 // appendTable appends the string table of fields lo..hi-1 of entries and
@@ -221,6 +237,9 @@ type metaEntry struct {
 type pageMeta struct {
 	strs    [][]byte
 	entries []metaEntry
+	// bodyFields is how many fields an entry has in the page's bodies
+	// blob: 3 before version 3 (no answer headers), else 4.
+	bodyFields int
 }
 
 func (m *pageMeta) field(e *metaEntry, k int) []byte { return m.strs[e.f[k]] }
@@ -228,7 +247,7 @@ func (m *pageMeta) field(e *metaEntry, k int) []byte { return m.strs[e.f[k]] }
 // decodeMeta decodes a meta blob without copying its strings: the result
 // is good while data is.
 func decodeMeta(data []byte) (*pageMeta, error) {
-	if len(data) == 0 || (data[0] != journalPageVersion && data[0] != 1) {
+	if len(data) == 0 || data[0] < 1 || data[0] > journalPageVersion {
 		return nil, errBadPage
 	}
 	// Version 1 has no fault index: its entries point at an empty string
@@ -238,7 +257,10 @@ func decodeMeta(data []byte) (*pageMeta, error) {
 		fields = fFault
 	}
 	r := pageReader{b: data[1:]}
-	m := &pageMeta{strs: r.table()}
+	m := &pageMeta{strs: r.table(), bodyFields: journalFields - metaFields}
+	if data[0] < 3 {
+		m.bodyFields = fResponseHeaders - metaFields
+	}
 	n := r.uvarint()
 	// An entry takes at least a byte per number and per string index.
 	if r.err != nil || n > uint64(len(r.b)/(4+fields)) {
@@ -272,17 +294,18 @@ func decodeMeta(data []byte) (*pageMeta, error) {
 	return m, nil
 }
 
-// decodeBodies decodes a bodies blob of n entries: each entry's body
-// fields, pointing into data.
-func decodeBodies(data []byte, n int) ([][journalFields - metaFields][]byte, error) {
+// decodeBodies decodes a bodies blob of n entries of fields body fields
+// each (pageMeta.bodyFields): each entry's body fields, pointing into
+// data; the fields a page of an older version lacks are empty.
+func decodeBodies(data []byte, n, fields int) ([][journalFields - metaFields][]byte, error) {
 	r := pageReader{b: data}
 	strs := r.table()
-	if r.err != nil || n > len(r.b)/(journalFields-metaFields) {
+	if r.err != nil || fields < 1 || fields > journalFields-metaFields || n > len(r.b)/fields {
 		return nil, errBadPage
 	}
 	out := make([][journalFields - metaFields][]byte, n)
 	for i := range out {
-		for k := range out[i] {
+		for k := range out[i][:fields] {
 			ref := r.ref(len(strs))
 			if r.err != nil {
 				return nil, r.err
@@ -302,7 +325,7 @@ func decodePage(meta, bodies []byte) ([]pageEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	bs, err := decodeBodies(bodies, len(m.entries))
+	bs, err := decodeBodies(bodies, len(m.entries), m.bodyFields)
 	if err != nil {
 		return nil, err
 	}
@@ -335,6 +358,7 @@ func (f JournalFilter) match(m *pageMeta, e *metaEntry) bool {
 		f.OperationID != "" && string(m.field(e, fOperation)) != f.OperationID,
 		f.Method != "" && !equalFold(m.field(e, fMethod), f.Method),
 		f.Status != 0 && e.status != f.Status,
+		f.Before > 0 && e.id >= f.Before,
 		!f.Since.IsZero() && e.at < micros(f.Since):
 		return false
 	}
@@ -376,6 +400,10 @@ func (f JournalFilter) pageWhere() (string, []any) {
 	if !f.Since.IsZero() {
 		conds = append(conds, "newest_at >= ?")
 		args = append(args, micros(f.Since))
+	}
+	if f.Before > 0 {
+		conds = append(conds, "first_entry < ?")
+		args = append(args, f.Before)
 	}
 	if len(conds) == 0 {
 		return "", nil

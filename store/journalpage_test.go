@@ -17,6 +17,7 @@ func samplePage() []pageEntry {
 			OperationID: "listContacts", Method: "GET", Path: "/whippy/v1/contacts", Query: "limit=10", Status: 200 + i,
 			Duration: time.Duration(i) * time.Millisecond, RequestID: string(rune('a' + i)),
 			RequestHeaders: []byte(`{"Accept":["*/*"]}`), ResponseBody: []byte(`{"data":[]}`),
+			ResponseHeaders: []byte(`{"Content-Type":["application/json"]}`),
 		}
 		if i%2 == 1 {
 			e.RequestBody = []byte(`{"phone":"+1"}`)
@@ -99,5 +100,49 @@ func TestSmallAppendsShareAPage(t *testing.T) {
 		if want := int64(300 - i); e.ID != want || e.Path != fmt.Sprintf("/p/%d", want-1) {
 			t.Fatalf("entry %d is %d %s, want id %d", i, e.ID, e.Path, want)
 		}
+	}
+}
+
+// Before keeps the entries below an id, across pages: a scan reads on
+// from the oldest entry it has seen.
+func TestJournal_Before(t *testing.T) {
+	ctx := context.Background()
+	db := New(":memory:")
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	batch := make([]JournalEntry, 600)
+	for i := range batch {
+		batch[i] = JournalEntry{At: time.Now(), WorkspaceID: "ws", Vendor: "whippy", Method: "GET", Path: fmt.Sprintf("/p/%d", i), Status: 200}
+	}
+	if err := db.AppendJournal(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	f := JournalFilter{Limit: 250}
+	for {
+		got, _, err := db.Journal(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range got {
+			ids = append(ids, e.ID)
+		}
+		if len(got) < f.Limit {
+			break
+		}
+		f.Before = got[len(got)-1].ID
+	}
+	if len(ids) != 600 || ids[0] != 600 || ids[599] != 1 {
+		t.Fatalf("a scan by Before read %d entries (%v … %v), want 600 … 1", len(ids), ids[:1], ids[len(ids)-1:])
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] != ids[i-1]-1 {
+			t.Fatalf("entry %d after %d", ids[i], ids[i-1])
+		}
+	}
+	if got, total, _ := db.Journal(ctx, JournalFilter{Before: 11}); total != 10 || len(got) != 10 || got[0].ID != 10 {
+		t.Errorf("Before 11: %d of %d, first %v", len(got), total, got)
 	}
 }

@@ -356,8 +356,11 @@ type DeliveryFilter struct {
 	// Endpoint matches a webhook id or a URL.
 	Endpoint string
 	EventID  string
-	Limit    int
-	Offset   int
+	// Subject keeps the deliveries whose event body contains it (a
+	// message's id, say: every event about the message).
+	Subject string
+	Limit   int
+	Offset  int
 }
 
 // Deliveries lists deliveries matching f, newest first (as the journal
@@ -398,6 +401,24 @@ func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, int
 	var out []Delivery
 	var total int
 	err := db.View(ctx, "", func(tx *Tx) error {
+		if f.Subject != "" {
+			// The events that name the subject, once (a scan of the
+			// workspace's events), then their deliveries by event.
+			ids, err := tx.eventsNaming(f.WorkspaceID, f.Subject)
+			if err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			c := "event_id IN (" + placeholders(len(ids)) + ")"
+			if where == "" {
+				where = " WHERE " + c
+			} else {
+				where += " AND " + c
+			}
+			args = append(args, ids...)
+		}
 		if err := tx.queryRow(`SELECT COUNT(*) FROM deliveries`+where, args...).Scan(&total); err != nil {
 			return err
 		}
@@ -417,6 +438,29 @@ func (db *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, int
 		return nil, 0, fmt.Errorf("list deliveries: %w", err)
 	}
 	return out, total, nil
+}
+
+// eventsNaming returns the ids of the events of workspace ws ("" for
+// all) whose body contains text, at most 1000 (the most recent kept).
+func (tx *Tx) eventsNaming(ws, text string) ([]any, error) {
+	q, args := `SELECT id FROM events WHERE instr(body, ?) > 0`, []any{[]byte(text)}
+	if ws != "" {
+		q, args = `SELECT id FROM events WHERE workspace_id = ? AND instr(body, ?) > 0`, []any{ws, []byte(text)}
+	}
+	rows, err := tx.query(q+` ORDER BY created_at DESC LIMIT 1000`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []any
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // GetDelivery returns one delivery of workspace ws ("" for any), or

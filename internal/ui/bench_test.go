@@ -99,8 +99,17 @@ func benchServer(b *testing.B) (*apptest.Server, string, int64) {
 func BenchmarkPages(b *testing.B) {
 	s, ws, id := benchServer(b)
 	wsHeader := map[string]string{"X-Sandbox-Workspace": ws}
+	// A path is a GET, or "POST path body" with a JSON body.
 	get := func(b *testing.B, path string, h map[string]string) {
-		req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+		method, body := http.MethodGet, ""
+		if rest, ok := strings.CutPrefix(path, "POST "); ok {
+			method = http.MethodPost
+			path, body, _ = strings.Cut(rest, " ")
+		}
+		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		for k, v := range h {
 			req.Header.Set(k, v)
 		}
@@ -111,7 +120,7 @@ func BenchmarkPages(b *testing.B) {
 		n, _ := io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("GET %s: %d", path, resp.StatusCode)
+			b.Fatalf("%s %s: %d", method, path, resp.StatusCode)
 		}
 		b.SetBytes(n)
 	}
@@ -134,10 +143,16 @@ func BenchmarkPages(b *testing.B) {
 		{"deliveries/state", []string{"/_sandbox/deliveries?state=pending&event_type=message.updated&limit=50"}, wsHeader},
 		{"deliveries/deep", []string{"/_sandbox/deliveries?limit=50&offset=9000"}, wsHeader},
 		{"delivery", []string{fmt.Sprintf("/_sandbox/deliveries/%d", id)}, nil},
-		// A delivery's timeline reads its message's events and send.
-		{"delivery/timeline", []string{"/_sandbox/deliveries?vendor=whippy&limit=500", "/_sandbox/requests?vendor=whippy&limit=500"}, wsHeader},
+		// A delivery's timeline reads its message's events (the deliveries
+		// whose event names it: every stored event is looked at) and its
+		// send (the journal searched for the answer that named it: every
+		// entry is looked at). Message 00000042's send is the 43rd entry.
+		{"delivery/timeline", []string{"/_sandbox/deliveries?vendor=whippy&subject=00000042&limit=1000",
+			`POST /_sandbox/requests/search {"match":[{"on":"vendor","value":"whippy"},{"on":"method","value":"POST"},{"on":"response","op":"contains","value":"00000042"}],"limit":1}`}, wsHeader},
+		// A live update of an open timeline: the send is kept by the page.
+		{"delivery/timeline-again", []string{"/_sandbox/deliveries?vendor=whippy&subject=00000042&limit=1000"}, wsHeader},
 		{"clock", []string{"/_sandbox/clock"}, wsHeader},
-		{"scenarios", []string{"/_sandbox/scenarios", "/_sandbox/magic-numbers", "/_sandbox/deliveries?limit=15"}, wsHeader},
+		{"scenarios", []string{"/_sandbox/scenarios", "/_sandbox/magic-numbers", "/_sandbox/deliveries?limit=15", "/_sandbox/scenarios/runs?limit=10"}, wsHeader},
 	}
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {

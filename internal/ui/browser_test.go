@@ -2,9 +2,12 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,6 +170,16 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// checkDOM applies checkHTML to the page as the script has built it (the
+// live DOM's markup), not only as served.
+func checkDOM(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	src := get(t, ctx, "the DOM of "+page, chromedp.Evaluate[string](`'<!DOCTYPE html>' + document.documentElement.outerHTML`))
+	if errs := checkHTML(src); len(errs) > 0 {
+		t.Errorf("%s: the DOM the script built breaks the rules:\n%s", page, strings.Join(errs, "\n"))
+	}
+}
+
 // unnamedControls lists the page's visible controls without an accessible
 // name (an approximation of the accessible-name computation: label,
 // aria-label, aria-labelledby, title, text).
@@ -186,6 +199,7 @@ const unnamedControls = `(() => {
 
 func checkNames(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
+	checkDOM(t, ctx, page)
 	bad := get(t, ctx, "accessible names on "+page, chromedp.Evaluate[[]string](unnamedControls))
 	if len(bad) > 0 {
 		t.Errorf("%s: controls without an accessible name:\n%s", page, strings.Join(bad, "\n"))
@@ -284,8 +298,15 @@ func TestDashboard(t *testing.T) {
 			clickJS(`#req-rows tr .row-open`),
 			chromedp.WaitVisible(css(`#req-detail`)),
 		)
+		var sent struct {
+			Data []struct {
+				RequestID string `json:"request_id"`
+			} `json:"data"`
+		}
+		apptest.Want(t, f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}}).Get(t, "/requests?operation_id=sendSms"), 200).JSON(t, &sent)
 		detail := get(t, ctx, "request detail", textOf(`#req-detail`))
-		for _, want := range []string{"POST /whippy/v1/messaging/sms → 201", `"body": "Your interview is at 10"`, f.message, "curl -X POST"} {
+		for _, want := range []string{"POST /whippy/v1/messaging/sms → 201", `"body": "Your interview is at 10"`, f.message, "curl -X POST",
+			"X-Request-Id: " + sent.Data[0].RequestID, "Content-Type: application/json"} {
 			if !strings.Contains(detail, want) {
 				t.Errorf("request detail lacks %q:\n%s", want, detail)
 			}
@@ -294,13 +315,95 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("request detail shows the API key in full")
 		}
 		screenshot(t, ctx, "request")
-		// The server's HAR export (GET /requests?format=har) is used.
-		run(t, ctx, "HAR",
-			chromedp.Click(css(`#req-har`)),
-			waitJS(`[...document.querySelectorAll('#toast div')].some((d) => d.textContent.startsWith('HAR of 1 requests downloaded') && !d.textContent.includes('built in the browser'))`),
+		// Copy as curl: what reaches the clipboard, with the key put back,
+		// makes the same request again.
+		run(t, ctx, "copy as curl",
+			js(`window.copied = null; navigator.clipboard.writeText = (t) => { window.copied = t; return Promise.resolve(); }`),
+			chromedp.Click(css(`#req-curl`)),
+			waitJS(`window.copied !== null && [...document.querySelectorAll('#toast div')].some((d) => d.textContent === 'Copied as curl')`),
 		)
+		curl := get(t, ctx, "copied", chromedp.Evaluate[string](`window.copied`))
+		if !strings.HasPrefix(curl, "# credentials are shown redacted") || !strings.Contains(curl, "curl -X POST '"+f.s.URL+"/whippy/v1/messaging/sms'") || strings.Contains(curl, f.key) {
+			t.Errorf("copied as curl:\n%s", curl)
+		}
+		redacted := f.key[:4] + "…" + f.key[len(f.key)-4:]
+		if !strings.Contains(curl, redacted) {
+			t.Fatalf("the copied command has no redacted key %q:\n%s", redacted, curl)
+		}
+		out, err := exec.Command("bash", "-c", strings.ReplaceAll(curl, redacted, f.key)+" -s -o /dev/null -w '%{http_code}'").CombinedOutput()
+		if err != nil || string(out) != "201" {
+			t.Errorf("the copied command, key put back: %v %s", err, out)
+		}
+		// The HAR download holds the rows shown (the command's request is
+		// one more), from the server's export (GET /requests?format=har),
+		// answer headers included.
+		run(t, ctx, "HAR",
+			waitJS(`document.querySelectorAll('#req-rows tr').length === 2`),
+			js(`window.saved = null; download = (name, text) => { window.saved = { name, text }; }`),
+			chromedp.Click(css(`#req-har`)),
+			waitJS(`window.saved !== null && [...document.querySelectorAll('#toast div')].some((d) => d.textContent.startsWith('HAR of 2 requests downloaded') && !d.textContent.includes('built in the browser'))`),
+		)
+		var har struct {
+			Log struct {
+				Creator struct{ Name string }
+				Entries []struct {
+					Request  struct{ Method, URL string }
+					Response struct {
+						Status  int
+						Headers []struct{ Name, Value string }
+					}
+				}
+			}
+		}
+		saved := get(t, ctx, "saved HAR", chromedp.Evaluate[string](`window.saved.name + '\n' + window.saved.text`))
+		name, text, _ := strings.Cut(saved, "\n")
+		if err := json.Unmarshal([]byte(text), &har); err != nil {
+			t.Fatalf("the HAR download is not JSON: %v", err)
+		}
+		if name != "vendorsim-"+ws+".har" || har.Log.Creator.Name != "vendorsim" || len(har.Log.Entries) != 2 {
+			t.Fatalf("HAR download %s: %+v", name, har)
+		}
+		hasID := false
+		for _, e := range har.Log.Entries {
+			if e.Request.Method != "POST" || e.Request.URL != f.s.URL+"/whippy/v1/messaging/sms" || e.Response.Status != 201 {
+				t.Errorf("HAR entry %+v; want the sendSms rows shown", e)
+			}
+			for _, h := range e.Response.Headers {
+				hasID = hasID || h.Name == "X-Request-Id" && h.Value == sent.Data[0].RequestID
+			}
+		}
+		if !hasID {
+			t.Errorf("the HAR's answers lack the X-Request-Id of the first send: %+v", har.Log.Entries)
+		}
 		// Escape closes the panel and gives focus back to the row.
 		run(t, ctx, "escape", chromedp.KeyEvent("\x1b"), waitJS(`document.getElementById('req-detail').hidden && document.activeElement.classList.contains('row-open')`))
+		// The other filters: each state differs from the one before.
+		filter := func(what, set, cond string) {
+			t.Helper()
+			run(t, ctx, what,
+				js(`(() => { const f = document.getElementById('req-filter'); f.reset(); `+set+`; f.querySelector('button[type=submit]').click(); })()`),
+				waitJS(`(() => { const rows = [...document.querySelectorAll('#req-rows tr')]; return `+cond+`; })()`))
+		}
+		filter("method", `document.getElementById('rf-method').value = 'GET'`,
+			`rows.length === 2 && rows.every((r) => r.querySelector('.path strong').textContent === 'GET')`)
+		filter("path prefix and method", `document.getElementById('rf-method').value = 'GET'; document.getElementById('rf-path').value = '/whippy/v1/no/*'`,
+			`rows.length === 1 && rows[0].classList.contains('flag-unrouted')`)
+		filter("status", `document.getElementById('rf-status').value = '201'`,
+			`rows.length === 2 && rows.every((r) => r.textContent.includes('sendSms'))`)
+		filter("vendor", `document.getElementById('rf-vendor').value = 'zipwhip'`,
+			`rows.length === 1 && rows[0].textContent.includes('No requests match')`)
+		filter("since", `document.getElementById('rf-since').value = '2099-01-01T00:00:00'`,
+			`rows.length === 1 && rows[0].textContent.includes('No requests match') && document.getElementById('req-info').textContent === '0–0 of 0'`)
+		filter("since the past", `document.getElementById('rf-since').value = '2000-01-01T00:00:00'`,
+			`rows.length === 4`)
+		// The request without credentials has no workspace: seen among all,
+		// marked as failed authentication, with why.
+		run(t, ctx, "all workspaces", js(`pickWorkspace('')`), chromedp.WaitVisible(css(`#req-rows tr.flag-unauth`)))
+		unauth := get(t, ctx, "auth failed", textOf(`#req-rows tr.flag-unauth`))
+		if !strings.Contains(unauth, "/whippy/v1/contacts") || !strings.Contains(unauth, "Authentication failed: Not authenticated") {
+			t.Errorf("the unauthenticated request shown as %q", unauth)
+		}
+		run(t, ctx, "back to the workspace", js(`pickWorkspace(`+jsString(ws)+`)`), waitJS(`document.querySelector('#req-rows tr.flag-unauth') === null`))
 		// A narrow window still works.
 		run(t, ctx, "narrow", chromedp.EmulateViewport(800, 900), chromedp.Click(css(`#rf-clear`)), waitJS(`document.querySelectorAll('#req-rows tr').length >= 3`))
 		screenshot(t, ctx, "requests-narrow")
@@ -339,21 +442,35 @@ func TestDashboard(t *testing.T) {
 	})
 
 	t.Run("Scenarios", func(t *testing.T) {
+		sb := f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}})
+		// A run a script starts (far ahead, so it is still running) is listed.
+		var scripted struct{ ID string }
+		apptest.Want(t, sb.Post(t, "/scenarios/whippy.sms.failed/run", map[string]any{"params": map[string]any{"message_id": f.message}, "start_at": "2099-01-01T00:00:00Z"}), 202).JSON(t, &scripted)
 		run(t, ctx, "open scenarios",
 			goPage("scenarios"),
 			chromedp.WaitVisible(css(`#sc-library .card`)),
+			chromedp.WaitVisible(css(`#sc-runs .run[data-run="`+scripted.ID+`"][data-state="running"]`)),
 		)
-		before := get(t, ctx, "count events", chromedp.Evaluate[int](`document.querySelectorAll('#sc-events li[data-id]').length`))
+		run(t, ctx, "cancel the scripted run",
+			clickJS(`button[aria-label="Cancel run `+scripted.ID+`"]`),
+			waitJS(`document.querySelector('#sc-runs .run[data-run="`+scripted.ID+`"][data-state="cancelled"]') !== null`),
+		)
+		var got struct{ State string }
+		apptest.Want(t, sb.Get(t, "/scenarios/runs/"+scripted.ID), 200).JSON(t, &got)
+		if got.State != "cancelled" {
+			t.Errorf("after Cancel on the page the run is %q on the server", got.State)
+		}
+		newest := get(t, ctx, "newest event", chromedp.Evaluate[int](`Math.max(0, ...[...document.querySelectorAll('#sc-events li[data-id]')].map((li) => Number(li.dataset.id)))`))
 		run(t, ctx, "run a scenario",
 			chromedp.SetValue(css(`#sc-name`), "whippy.sms.delivered"),
 			js(`document.getElementById('sc-name').dispatchEvent(new Event('change'))`),
 			chromedp.WaitVisible(css(`#sc-param-message_id`)),
 			chromedp.SetValue(css(`#sc-param-message_id`), f.message),
 			chromedp.Click(css(`#sc-run`)),
-			chromedp.WaitVisible(css(`#sc-runs .run`)),
-			// The run's steps and their webhooks arrive live, with no reload.
-			waitJS(`document.querySelector('#sc-runs .run[data-state="done"]') !== null`),
-			waitJS(`document.querySelectorAll('#sc-events li[data-id]').length > `+fmt.Sprint(before)+` || document.querySelectorAll('#sc-events li[data-id]').length >= 15`),
+			// The run's steps and their webhooks arrive live, with no reload:
+			// a delivery newer than any listed before, of the run's last step.
+			waitJS(`[...document.querySelectorAll('#sc-runs .run[data-state="done"] h3')].some((h) => h.textContent.startsWith('whippy.sms.delivered'))`),
+			waitJS(`[...document.querySelectorAll('#sc-events li[data-id]')].some((li) => Number(li.dataset.id) > `+fmt.Sprint(newest)+` && li.dataset.event === 'message.updated' && li.textContent.includes('→ delivered'))`),
 		)
 		checkNames(t, ctx, "scenarios")
 		screenshot(t, ctx, "scenarios")
@@ -390,18 +507,38 @@ func TestDashboard(t *testing.T) {
 		frozen(true)
 		run(t, ctx, "resume", chromedp.Click(css(`#ck-unfreeze`)))
 		frozen(false)
+		speed := func(want float64) {
+			t.Helper()
+			c := apptest.Want(t, f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}}).Get(t, "/clock"), 200).Map(t)
+			if c["speed"] != want {
+				t.Errorf("the clock's speed is %v, want %v after the page set it", c["speed"], want)
+			}
+		}
+		run(t, ctx, "set speed",
+			chromedp.SetValue(css(`#ck-speed`), "2"),
+			chromedp.Click(css(`#ck-speed-form button[type=submit]`)),
+			waitJS(`document.getElementById('ck-speed-note').textContent.includes('Speed 2×.')`))
+		speed(2)
+		run(t, ctx, "real time again",
+			chromedp.SetValue(css(`#ck-speed`), "1"),
+			chromedp.Click(css(`#ck-speed-form button[type=submit]`)),
+			waitJS(`!document.getElementById('ck-speed-note').textContent.includes('Speed')`))
+		speed(1)
 		checkNames(t, ctx, "clock")
 		screenshot(t, ctx, "clock")
 	})
 
 	t.Run("Phone", func(t *testing.T) {
+		// A text the contact sent through a script, not this page.
+		apptest.Want(t, f.s.Sandbox(http.Header{"X-Whippy-Key": {f.key}}).Post(t, "/whippy/inbound", map[string]any{"from": "+12065558001", "to": f.channel, "body": "Sent by a script"}), 201)
 		run(t, ctx, "open phone",
 			goPage("phone"),
 			chromedp.SetValue(css(`#ph-from`), "+12065558001"),
 			chromedp.SetValue(css(`#ph-to`), f.channel),
 			js(`document.getElementById('ph-from').dispatchEvent(new Event('change'))`),
-			// What the app sent the contact is in the conversation.
-			waitJS(`document.getElementById('ph-convo').textContent.includes('Your interview is at 10')`),
+			// What the app sent the contact, and what the contact sent, are
+			// in the conversation.
+			waitJS(`document.getElementById('ph-convo').textContent.includes('Your interview is at 10') && document.querySelector('#ph-convo li.mine') !== null && document.querySelector('#ph-convo li.mine').textContent.startsWith('Sent by a script')`),
 			chromedp.Click(css(`#ph-stop`)),
 			chromedp.WaitVisible(css(`#ph-optout`)),
 		)
@@ -426,6 +563,19 @@ func TestDashboard(t *testing.T) {
 		}
 		checkNames(t, ctx, "phone")
 		screenshot(t, ctx, "phone")
+		// Another tab (no storage shared) sees the same conversation and
+		// opt-out: they come from the server.
+		other := tab(t)
+		run(t, other, "the phone in another tab",
+			chromedp.Navigate(f.s.URL+"/_sandbox/ui/#/workspaces"),
+			waitJS(`document.body.dataset.loaded === "workspaces"`),
+			js(`pickWorkspace(`+jsString(ws)+`, 'phone')`),
+			waitJS(`document.body.dataset.loaded === "phone"`),
+			chromedp.SetValue(css(`#ph-from`), "+12065558001"),
+			js(`document.getElementById('ph-from').dispatchEvent(new Event('change'))`),
+			waitJS(`(() => { const mine = [...document.querySelectorAll('#ph-convo li.mine')].map((li) => li.textContent); return mine.length === 2 && mine[0].startsWith('Sent by a script') && mine[1].startsWith('STOP') && mine[1].includes('opted out'); })()`),
+			chromedp.WaitVisible(css(`#ph-optout`)),
+		)
 	})
 
 	t.Run("Room", func(t *testing.T) {
@@ -448,8 +598,34 @@ func TestDashboard(t *testing.T) {
 		run(t, ctx, "leave",
 			clickJS(`button[aria-label="Leave: Gus"]`),
 			waitJS(`document.getElementById('rm-room').textContent.includes('Nobody is in the room.')`),
-			js(`pickWorkspace(`+jsString(ws)+`)`),
 		)
+		// A knock is seen and let in (the knocker is then a participant);
+		// another knocker gives up.
+		room := func() map[string]any {
+			return apptest.Want(t, f.s.Sandbox(auth).Get(t, "/whereby/meetings/"+meeting+"/room"), 200).Map(t)
+		}
+		run(t, ctx, "knock and let in",
+			chromedp.SetValue(css(`#rm-name`), "Kim"),
+			chromedp.Click(css(`#rm-knock`)),
+			chromedp.WaitVisible(css(`button[aria-label="Let in: Kim"]`)),
+			clickJS(`button[aria-label="Let in: Kim"]`),
+			waitJS(`document.getElementById('rm-status').textContent === 'Kim was let in' && document.querySelector('button[aria-label="Leave: Kim"]') !== null && document.querySelector('button[aria-label="Let in: Kim"]') === null`),
+		)
+		if r := room(); len(r["knocks"].([]any)) != 0 || len(r["participants"].([]any)) != 1 {
+			t.Errorf("after letting Kim in the room is %v, want one participant and no knock", r)
+		}
+		run(t, ctx, "knock and give up",
+			chromedp.SetValue(css(`#rm-name`), "Lee"),
+			chromedp.Click(css(`#rm-knock`)),
+			chromedp.WaitVisible(css(`button[aria-label="Stop knocking: Lee"]`)),
+			clickJS(`button[aria-label="Stop knocking: Lee"]`),
+			waitJS(`document.getElementById('rm-status').textContent === 'Lee gave up' && document.getElementById('rm-room').textContent.includes('Nobody is knocking.')`),
+		)
+		if r := room(); len(r["knocks"].([]any)) != 0 || len(r["participants"].([]any)) != 1 {
+			t.Errorf("after Lee gave up the room is %v, want Kim alone and no knock", r)
+		}
+		screenshot(t, ctx, "room-knocks")
+		run(t, ctx, "back", js(`pickWorkspace(`+jsString(ws)+`)`))
 	})
 
 	t.Run("Faults", func(t *testing.T) {
@@ -489,7 +665,40 @@ func TestDashboard(t *testing.T) {
 		run(t, ctx, "2 opens requests", chromedp.KeyEvent("2"), loaded("requests"))
 		run(t, ctx, "j focuses a row", chromedp.KeyEvent("j"), waitJS(`document.activeElement.classList.contains('row-open')`))
 		run(t, ctx, "Enter opens it", chromedp.KeyEvent("\r"), chromedp.WaitVisible(css(`#req-detail`)))
+		run(t, ctx, "c copies it as curl",
+			js(`window.copied = null; navigator.clipboard.writeText = (t) => { window.copied = t; return Promise.resolve(); }`),
+			chromedp.KeyEvent("c"),
+			waitJS(`window.copied !== null && window.copied.includes('curl -X ')`))
+		run(t, ctx, "Escape closes it", chromedp.KeyEvent("\x1b"), waitJS(`document.getElementById('req-detail').hidden`))
+		// More than a page of requests: ] and [ page through them.
+		for range 55 {
+			apptest.Want(t, f.s.Whippy(f.key).Get(t, "/channels"), 200)
+		}
+		run(t, ctx, "r reloads",
+			js(`window.fetches = 0; if (!window.realFetch) { window.realFetch = window.fetch; window.fetch = (...a) => { if (String(a[0]).includes('/requests')) window.fetches++; return window.realFetch(...a); }; }`),
+			chromedp.KeyEvent("r"),
+			waitJS(`window.fetches > 0 && /^1–50 of \d+$/.test(document.getElementById('req-info').textContent)`))
+		run(t, ctx, "] shows the next page", chromedp.KeyEvent("]"), waitJS(`document.getElementById('req-info').textContent.startsWith('51–')`))
+		run(t, ctx, "[ shows the previous page", chromedp.KeyEvent("["), waitJS(`document.getElementById('req-info').textContent.startsWith('1–50 ')`))
+		run(t, ctx, "/ focuses the first filter", chromedp.KeyEvent("/"), waitJS(`document.activeElement.id === 'rf-vendor'`))
+		run(t, ctx, "Escape leaves the field", chromedp.KeyEvent("\x1b"), waitJS(`document.activeElement === document.body`))
+		run(t, ctx, "w focuses the workspace", chromedp.KeyEvent("w"), waitJS(`document.activeElement.id === 'ws-select'`))
+		run(t, ctx, "Escape leaves it", chromedp.KeyEvent("\x1b"), waitJS(`document.activeElement === document.body`))
 		run(t, ctx, "3 opens deliveries", chromedp.KeyEvent("3"), loaded("deliveries"))
+		run(t, ctx, "f flushes", chromedp.KeyEvent("f"), waitJS(`[...document.querySelectorAll('#toast div')].some((d) => d.textContent.startsWith('Flushed: '))`))
+		before := f.received.Load()
+		run(t, ctx, "j, Enter, p replays",
+			chromedp.KeyEvent("j"), waitJS(`document.activeElement.classList.contains('row-open')`),
+			chromedp.KeyEvent("\r"), chromedp.WaitVisible(css(`#dl-detail`)),
+			waitJS(`document.activeElement.id === 'dl-replay'`),
+			js(`document.activeElement.blur()`),
+			chromedp.KeyEvent("p"),
+			waitJS(`[...document.querySelectorAll('#toast div')].some((d) => d.textContent.startsWith('Replayed as delivery #'))`))
+		for deadline := time.Now().Add(30 * time.Second); f.received.Load() <= before; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("p replayed nothing to the receiver")
+			}
+		}
 		run(t, ctx, "? shows the keys", chromedp.KeyEvent("?"), chromedp.WaitVisible(css(`#help`)))
 	})
 }
@@ -530,4 +739,170 @@ func TestDashboard_ControlToken(t *testing.T) {
 		waitJS(`document.getElementById("live").textContent === "live"`),
 	)
 	screenshot(t, ctx, "token")
+}
+
+// TestDashboard_ZipwhipPhone: the phone texts a Zipwhip line. The
+// conversation shows what the app sent the contact with message/send (a
+// form POST and a GET), not what it sent another number; STOP opts the
+// contact out, on the page and in the vendor's optout/change webhook.
+func TestDashboard_ZipwhipPhone(t *testing.T) {
+	hooks := make(chan string, 10)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hooks <- r.URL.Path + " " + string(b)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(recv.Close)
+	s := apptest.New(t)
+	zw := func(method, path string, v url.Values) map[string]any {
+		t.Helper()
+		req := apptest.Request{Method: method, Path: "/zipwhip/" + path}
+		if method == http.MethodGet {
+			req.Path += "?" + v.Encode()
+		} else {
+			req.Body = v.Encode()
+			req.Header = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+		}
+		m := apptest.Want(t, s.Do(t, req), 200).Map(t)
+		if m["success"] != true {
+			t.Fatalf("%s: %v", path, m)
+		}
+		return m
+	}
+	session := zw(http.MethodPost, "user/login", url.Values{"username": {"2065557300"}, "password": {"pw"}})["response"].(string)
+	zw(http.MethodPost, "webhook/install", url.Values{"session": {session}, "type": {"optout"}, "event": {"change"}, "url": {recv.URL + "/optout/change"}, "method": {"POST"}})
+	zw(http.MethodPost, "message/send", url.Values{"session": {session}, "contacts": {"+12065557301"}, "body": {"Hello from the app"}})
+	zw(http.MethodGet, "message/send", url.Values{"session": {session}, "contacts": {"2065557302,ptn:/2065557301"}, "body": {"Second, by GET"}})
+	zw(http.MethodPost, "message/send", url.Values{"session": {session}, "contacts": {"+12065557302"}, "body": {"Not for this contact"}})
+	ws := apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodGet, Path: "/_sandbox/clock?session=" + url.QueryEscape(session)}), 200).Map(t)["workspace_id"].(string)
+	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/_sandbox/zipwhip/inbound?session=" + url.QueryEscape(session),
+		Body: map[string]any{"from": "+12065557301", "body": "A script texted this"}}), 201)
+
+	ctx := tab(t)
+	run(t, ctx, "the Zipwhip phone",
+		chromedp.Navigate(s.URL+"/_sandbox/ui/#/workspaces"),
+		waitJS(`document.body.dataset.loaded === "workspaces"`),
+		js(`pickWorkspace(`+jsString(ws)+`, 'phone')`),
+		waitJS(`document.body.dataset.loaded === "phone"`),
+		chromedp.SetValue(css(`#ph-vendor`), "zipwhip"),
+		chromedp.SetValue(css(`#ph-from`), "+12065557301"),
+		chromedp.SetValue(css(`#ph-to`), "+12065557300"),
+		js(`document.getElementById('ph-vendor').dispatchEvent(new Event('change'))`),
+		waitJS(`document.getElementById('ph-convo').textContent.includes('Hello from the app') && document.getElementById('ph-convo').textContent.includes('Second, by GET')`),
+		waitJS(`[...document.querySelectorAll('#ph-convo li.mine')].some((li) => li.textContent.startsWith('A script texted this'))`),
+	)
+	if convo := get(t, ctx, "conversation", textOf(`#ph-convo`)); strings.Contains(convo, "Not for this contact") {
+		t.Errorf("the conversation shows a text sent to another number:\n%s", convo)
+	}
+	run(t, ctx, "STOP", chromedp.Click(css(`#ph-stop`)), chromedp.WaitVisible(css(`#ph-optout`)))
+	if optout := get(t, ctx, "opt-out", textOf(`#ph-optout`)); !strings.Contains(optout, "Opted out: +12065557301") || !strings.Contains(optout, "line") {
+		t.Errorf("opt-out shown as %q", optout)
+	}
+	// The vendor agrees: its optout/change webhook says STOP for the contact.
+	apptest.Want(t, s.Do(t, apptest.Request{Method: http.MethodPost, Path: "/_sandbox/deliveries/flush?session=" + url.QueryEscape(session)}), 200)
+	select {
+	case h := <-hooks:
+		if !strings.Contains(h, `"contact":"+12065557301"`) || !strings.Contains(h, `"type":"STOP"`) {
+			t.Errorf("optout/change delivered %s", h)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no optout/change webhook after STOP from the phone")
+	}
+	checkNames(t, ctx, "phone-zipwhip")
+	screenshot(t, ctx, "phone-zipwhip")
+}
+
+// TestDashboard_Retries: a delivery whose endpoint answers 500 twice, then
+// 200. The list shows its Next retry while it waits; its timeline shows
+// the send, the failed attempts, the retries and the success, read from
+// the server even when more than 500 newer deliveries and requests are
+// stored.
+func TestDashboard_Retries(t *testing.T) {
+	var failed atomic.Int64
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(b), `"queued"`) && failed.Load() < 2 {
+			failed.Add(1)
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(recv.Close)
+	s := apptest.New(t, apptest.WithConfig(func(c *config.Config) { c.Scenarios.Manual = true }))
+	const key = "dashboard-retries-key"
+	wh := s.Whippy(key)
+	sb := s.Sandbox(http.Header{"X-Whippy-Key": {key}})
+	apptest.Want(t, sb.Post(t, "/webhooks", map[string]any{"vendor": "whippy", "url": recv.URL + "/hooks", "events": []string{"message.created"}}), 201)
+	channel := apptest.Want(t, wh.Get(t, "/channels"), 200).Map(t)["data"].([]any)[0].(map[string]any)["phone"].(string)
+	msg := apptest.Want(t, wh.Post(t, "/messaging/sms", map[string]any{"to": "+12065558301", "from": channel, "body": "Retry me"}), 201).Map(t)["data"].(map[string]any)["id"].(string)
+	var list struct {
+		Data []struct {
+			ID       int64  `json:"id"`
+			State    string `json:"state"`
+			Attempts int    `json:"attempts"`
+		} `json:"data"`
+	}
+	apptest.Want(t, sb.Get(t, "/deliveries?subject="+msg), 200).JSON(t, &list)
+	if len(list.Data) != 1 || list.Data[0].State != "pending" || list.Data[0].Attempts != 0 {
+		t.Fatalf("the message's deliveries are %+v, want one pending, not attempted (manual mode)", list.Data)
+	}
+	id := fmt.Sprint(list.Data[0].ID)
+	ws := apptest.Want(t, sb.Get(t, "/clock"), 200).Map(t)["workspace_id"].(string)
+
+	ctx := tab(t)
+	// Flush sends what is due: the first attempt, answered 500.
+	run(t, ctx, "flush, and the pending delivery's Next retry",
+		chromedp.Navigate(s.URL+"/_sandbox/ui/#/workspaces"),
+		waitJS(`document.body.dataset.loaded === "workspaces"`),
+		js(`pickWorkspace(`+jsString(ws)+`, 'deliveries')`),
+		waitJS(`document.body.dataset.loaded === "deliveries"`),
+		chromedp.WaitVisible(css(`#dl-rows tr[data-id="`+id+`"]`)),
+		chromedp.Click(css(`#dl-flush`)),
+		waitJS(`[...document.querySelectorAll('#toast div')].some((d) => d.textContent.startsWith('Flushed: ') && d.textContent.includes('1 failed'))`),
+		waitJS(`document.querySelector('#dl-rows tr[data-id="`+id+`"]').cells[5].textContent === '1'`),
+	)
+	apptest.Want(t, sb.Get(t, "/deliveries?subject="+msg), 200).JSON(t, &list)
+	if list.Data[0].State != "pending" || list.Data[0].Attempts != 1 || failed.Load() != 1 {
+		t.Fatalf("after Flush the delivery is %+v (%d answered 500), want pending after one failed attempt", list.Data, failed.Load())
+	}
+	next := get(t, ctx, "Next retry cell", chromedp.Evaluate[string](`(() => { const c = document.querySelector('#dl-rows tr[data-id="`+id+`"]').cells[7]; const t = c.querySelector('time'); return t ? t.getAttribute('datetime') : c.textContent; })()`))
+	if _, err := time.Parse(time.RFC3339Nano, next); err != nil {
+		t.Errorf("the Next retry cell of a pending delivery is %q, want its due time", next)
+	}
+	screenshot(t, ctx, "deliveries-retry")
+	// The retries: 500, then 200.
+	for range 3 {
+		apptest.Want(t, sb.Post(t, "/clock/advance", map[string]any{"by": "1h"}), 200)
+	}
+	apptest.Want(t, sb.Get(t, "/deliveries?subject="+msg), 200).JSON(t, &list)
+	if len(list.Data) != 1 || list.Data[0].State != "delivered" || list.Data[0].Attempts != 3 {
+		t.Fatalf("after advancing the message's deliveries are %+v, want one delivered at its third attempt", list.Data)
+	}
+	// More than 500 newer deliveries and requests of the vendor.
+	for i := range 510 {
+		apptest.Want(t, sb.Post(t, "/whippy/inbound", map[string]any{"from": fmt.Sprintf("+1206555%04d", 1000+i), "to": channel, "body": "flood"}), 201)
+		apptest.Want(t, wh.Get(t, "/channels"), 200)
+	}
+	var newer struct {
+		Total int `json:"total"`
+	}
+	apptest.Want(t, sb.Get(t, "/deliveries?limit=1&vendor=whippy"), 200).JSON(t, &newer)
+	count := apptest.Want(t, sb.Get(t, "/requests/count?vendor=whippy"), 200).Map(t)["count"].(float64)
+	if newer.Total < 511 || count < 512 {
+		t.Fatalf("after the flood: %d deliveries and %v requests of the vendor, want more than 500 newer than the message's", newer.Total, count)
+	}
+	run(t, ctx, "the delivery's timeline",
+		js(`deliveriesPage.open(`+id+`)`),
+		chromedp.WaitVisible(css(`#dl-detail details.attempt[data-n="3"]`)),
+		waitJS(`document.querySelectorAll('#dl-timeline .t-bad').length === 2 && document.querySelectorAll('#dl-timeline .t-ok').length === 1 && document.querySelector('#dl-timeline .t-send') !== null`),
+	)
+	timeline := get(t, ctx, "timeline", textOf(`#dl-timeline`))
+	for _, want := range []string{"sent POST /whippy/v1/messaging/sms → 201", "message.created → queued", "attempt 1 of #" + id + " 500", "attempt 2 of #" + id + " 500", "attempt 3 of #" + id + " 200"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("the timeline lacks %q:\n%s", want, timeline)
+		}
+	}
+	checkNames(t, ctx, "deliveries-retry")
+	screenshot(t, ctx, "delivery-timeline-retries")
 }

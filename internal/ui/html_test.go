@@ -44,7 +44,8 @@ func body(t *testing.T, resp *http.Response) string {
 // an element that exists, every table with a caption or a name, no inline
 // script or style and no event-handler attributes (the Content-Security-
 // Policy forbids them), no resource from another origin, and elements
-// nested where HTML allows them (no block inside <p>, <button> or <a>,
+// nested where HTML allows them (no block inside <p>, <button>, <a> or
+// <summary> but a heading in <summary>,
 // no interactive content inside <button> or <a>, <li> only in lists).
 func checkHTML(src string) []string {
 	var errs []string
@@ -77,6 +78,10 @@ func checkHTML(src string) []string {
 			}
 			if blocks[a] && (in(atom.P) || in(atom.Button) || in(atom.Span) || in(atom.Label)) {
 				bad("<%s> inside an inline element (%v)", tok.Data, stack)
+			}
+			// <summary> holds phrasing content, or one heading.
+			if blocks[a] && in(atom.Summary) && !slices.Contains([]atom.Atom{atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6}, a) {
+				bad("<%s> inside <summary> (phrasing content or a heading only)", tok.Data)
 			}
 			if interactive[a] && (in(atom.Button) || in(atom.A)) {
 				bad("interactive <%s> inside <button> or <a>", tok.Data)
@@ -322,6 +327,8 @@ func TestCheckHTML(t *testing.T) {
 		{"Handler", page(`<div onclick="x()">x</div>`), `event-handler attribute onclick`},
 		{"Unclosed", page(`<div><span>x</div>`), `closes <span> too`},
 		{"BlockInParagraph", page(`<p><div>x</div></p>`), `<div> inside an inline element`},
+		{"BlockInSummary", page(`<details><summary><h3>x</h3><div>y</div></summary></details>`), `<div> inside <summary>`},
+		{"HeadingInSummary", page(`<details><summary><h3>x</h3> <span>y</span></summary></details>`), ""},
 		{"ButtonInLink", page(`<a href="#">x<button type="button">y</button></a>`), `interactive <button> inside`},
 		{"OtherOrigin", page(`<script src="https://cdn.example/x.js"></script>`), `loads from another origin`},
 		{"NamelessSection", page(`<section id="s">x</section>`), `<section id="s"> has no name`},

@@ -35,6 +35,7 @@ func (s *Sandbox) engineHandlers() map[string]mocks.Handler {
 		"listScenarios":        s.listScenarios,
 		"runScenario":          s.requireWorkspace(s.runScenario),
 		"getScenarioRun":       s.requireWorkspace(s.getScenarioRun),
+		"listScenarioRuns":     s.listScenarioRuns,
 		"cancelScenarioRun":    s.requireWorkspace(s.cancelScenarioRun),
 		"deleteScenarioRun":    s.requireWorkspace(s.cancelScenarioRun),
 		"uploadScenarios":      s.uploadScenarios,
@@ -49,6 +50,21 @@ func headerMap(b []byte) map[string][]string {
 	m := map[string][]string{}
 	if len(b) > 0 {
 		json.Unmarshal(b, &m)
+	}
+	return m
+}
+
+// answerHeaders returns the headers of a journaled answer: the journal
+// keeps them without X-Request-Id, which the pipeline sets to the
+// request id on every answer. Nil for an entry journaled before answer
+// headers were kept.
+func answerHeaders(e store.JournalEntry) map[string][]string {
+	if e.ResponseHeaders == nil {
+		return nil
+	}
+	m := headerMap(e.ResponseHeaders)
+	if e.RequestID != "" {
+		m["X-Request-Id"] = []string{e.RequestID}
 	}
 	return m
 }
@@ -106,7 +122,7 @@ func (s *Sandbox) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := store.DeliveryFilter{
 		WorkspaceID: mocks.Workspace(r.Context()), Vendor: q.Get("vendor"), EventType: q.Get("event_type"),
-		State: q.Get("state"), Endpoint: q.Get("endpoint"),
+		State: q.Get("state"), Endpoint: q.Get("endpoint"), Subject: q.Get("subject"),
 	}
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
 	f.Offset, _ = strconv.Atoi(q.Get("offset"))
@@ -565,33 +581,79 @@ func (s *Sandbox) getScenarioRun(w http.ResponseWriter, r *http.Request) error {
 	return s.writeRun(w, r, mocks.Workspace(r.Context()), mocks.PathParam(r, "id"), http.StatusOK)
 }
 
-func (s *Sandbox) writeRun(w http.ResponseWriter, r *http.Request, ws, id string, status int) error {
+// listScenarioRuns serves GET /scenarios/runs: the runs of the workspace
+// (of all when none is selected), newest first.
+func (s *Sandbox) listScenarioRuns(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := store.RunFilter{WorkspaceID: mocks.Workspace(r.Context()), State: q.Get("state")}
+	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	f.Offset, _ = strconv.Atoi(q.Get("offset"))
+	refs, total, err := s.d.DB.Runs(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]runView, 0, len(refs))
+	for _, ref := range refs {
+		v, err := s.runView(r.Context(), ref.WorkspaceID, ref.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			// Pruned or reset since the page was read.
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+	}
+	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": out, "total": total})
+	return nil
+}
+
+// runView is a scenario run as the control API shows it.
+type runView struct {
+	ID          string            `json:"id"`
+	Scenario    string            `json:"scenario"`
+	WorkspaceID string            `json:"workspace_id"`
+	State       string            `json:"state"`
+	Params      map[string]string `json:"params"`
+	Steps       []stepView        `json:"steps"`
+}
+
+type stepView struct {
+	Step   int    `json:"step"`
+	Action string `json:"action"`
+	State  string `json:"state"`
+	DueAt  string `json:"due_at"`
+	// UpdatedAt is when the step last changed state.
+	UpdatedAt string `json:"updated_at,omitempty"`
+	Error     string `json:"error"`
+}
+
+// runView reads run id of workspace ws; store.ErrNotFound when it has none.
+func (s *Sandbox) runView(ctx context.Context, ws, id string) (runView, error) {
 	var run *scenarios.RunView
-	err := s.d.DB.View(r.Context(), ws, func(tx *store.Tx) (err error) {
+	err := s.d.DB.View(ctx, ws, func(tx *store.Tx) (err error) {
 		run, err = s.d.Engine.Run(tx, id)
 		return err
 	})
+	if err != nil {
+		return runView{}, err
+	}
+	steps := []stepView{}
+	for _, j := range run.Jobs {
+		steps = append(steps, stepView{Step: j.Step, Action: j.Kind, State: j.State, DueAt: ts(j.DueAt), UpdatedAt: ts(j.UpdatedAt), Error: j.LastError})
+	}
+	return runView{ID: run.ID, Scenario: run.Scenario, WorkspaceID: ws, State: run.State, Params: run.Params, Steps: steps}, nil
+}
+
+func (s *Sandbox) writeRun(w http.ResponseWriter, r *http.Request, ws, id string, status int) error {
+	v, err := s.runView(r.Context(), ws, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return mocks.Errorf(http.StatusNotFound, "no scenario run %q in this workspace", id)
 	}
 	if err != nil {
 		return err
 	}
-	type stepView struct {
-		Step   int    `json:"step"`
-		Action string `json:"action"`
-		State  string `json:"state"`
-		DueAt  string `json:"due_at"`
-		// UpdatedAt is when the step last changed state.
-		UpdatedAt string `json:"updated_at,omitempty"`
-		Error     string `json:"error"`
-	}
-	steps := []stepView{}
-	for _, j := range run.Jobs {
-		steps = append(steps, stepView{Step: j.Step, Action: j.Kind, State: j.State, DueAt: ts(j.DueAt), UpdatedAt: ts(j.UpdatedAt), Error: j.LastError})
-	}
-	mocks.WriteJSON(w, status, map[string]any{"id": run.ID, "scenario": run.Scenario, "workspace_id": ws,
-		"state": run.State, "params": run.Params, "steps": steps})
+	mocks.WriteJSON(w, status, v)
 	return nil
 }
 

@@ -129,9 +129,14 @@ func harOf(e store.JournalEntry, base string) harEntry {
 		}
 		req.PostData = &harPostData{MimeType: ct, Text: string(e.RequestBody)}
 	}
+	answer := answerHeaders(e)
+	mime := guessType(e.ResponseBody)
+	if v := answer["Content-Type"]; len(v) > 0 {
+		mime = v[0]
+	}
 	resp := harResponse{
-		Status: e.Status, StatusText: http.StatusText(e.Status), HTTPVersion: "HTTP/1.1", Cookies: []harPair{}, Headers: []harPair{},
-		Content:     harContent{Size: len(e.ResponseBody), MimeType: guessType(e.ResponseBody), Text: string(e.ResponseBody)},
+		Status: e.Status, StatusText: http.StatusText(e.Status), HTTPVersion: "HTTP/1.1", Cookies: []harPair{}, Headers: pairs(answer),
+		Content:     harContent{Size: len(e.ResponseBody), MimeType: mime, Text: string(e.ResponseBody)},
 		HeadersSize: -1, BodySize: -1,
 	}
 	comment := "workspace " + e.WorkspaceID

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -90,5 +91,72 @@ func TestHAR_JournalAsHAR12(t *testing.T) {
 	bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(`{"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[{"startedDateTime":"yesterday"}]}}`))
 	if harSchema(t).Validate(bad) == nil {
 		t.Error("the HAR schema accepts an entry without request or response")
+	}
+}
+
+// The journal keeps the answer's headers: GET /requests shows them as
+// response_headers and the HAR export as response.headers, the same the
+// client got (but Date, which net/http adds).
+func TestJournal_AnswerHeaders(t *testing.T) {
+	s := apptest.New(t)
+	key := "answer-headers-key"
+	w := s.Whippy(key)
+	got := apptest.Want(t, w.Get(t, "/contacts?limit=2"), http.StatusOK).Header
+	miss := apptest.Want(t, w.Get(t, "/nowhere"), http.StatusNotFound).Header
+	want := func(h http.Header) map[string][]string {
+		out := map[string][]string{}
+		for k, v := range h {
+			if k != "Date" {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	var list struct {
+		Data []struct {
+			RequestID       string              `json:"request_id"`
+			Status          int                 `json:"status"`
+			ResponseHeaders map[string][]string `json:"response_headers"`
+		} `json:"data"`
+	}
+	apptest.Want(t, s.Sandbox(whippyKey(key)).Get(t, "/requests"), http.StatusOK).JSON(t, &list)
+	if len(list.Data) != 2 {
+		t.Fatalf("%d entries, want 2", len(list.Data))
+	}
+	for i, h := range []http.Header{miss, got} {
+		e := list.Data[i]
+		if fmt.Sprint(e.ResponseHeaders) != fmt.Sprint(want(h)) {
+			t.Errorf("entry %d (%d): response_headers %v; the client got %v", i, e.Status, e.ResponseHeaders, want(h))
+		}
+		if e.ResponseHeaders["X-Request-Id"][0] != e.RequestID || len(e.ResponseHeaders["Content-Type"]) != 1 {
+			t.Errorf("entry %d: response_headers %v, request_id %s", i, e.ResponseHeaders, e.RequestID)
+		}
+	}
+	r := apptest.Want(t, s.Sandbox(whippyKey(key)).Get(t, "/requests?format=har"), http.StatusOK)
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := harSchema(t).Validate(inst); err != nil {
+		t.Fatalf("not HAR 1.2: %v", err)
+	}
+	var har struct {
+		Log struct {
+			Entries []struct {
+				Response struct {
+					Headers []struct{ Name, Value string }
+					Content struct{ MimeType string }
+				}
+			}
+		}
+	}
+	r.JSON(t, &har)
+	first := har.Log.Entries[0].Response
+	names := map[string]string{}
+	for _, h := range first.Headers {
+		names[h.Name] = h.Value
+	}
+	if names["Content-Type"] != got.Get("Content-Type") || names["X-Request-Id"] != got.Get("X-Request-Id") || first.Content.MimeType != got.Get("Content-Type") {
+		t.Errorf("HAR response headers %v, mimeType %q; the client got %v", first.Headers, first.Content.MimeType, got)
 	}
 }

@@ -36,7 +36,7 @@ const (
 )
 
 // Parts of a request a matcher reads.
-var matcherParts = []string{"method", "path", "operation_id", "vendor", "status", "query", "header", "body"}
+var matcherParts = []string{"method", "path", "operation_id", "vendor", "status", "query", "header", "body", "response"}
 
 // compile checks m (the matcher at field) and readies its regex. parts are
 // the parts allowed here.
@@ -174,19 +174,28 @@ type recorded struct {
 	headers http.Header
 	query   url.Values
 	body    *bodyFields
+	// response is the answer's body, decoded when a matcher asks.
+	response *bodyFields
 }
 
-func newRecorded(e store.JournalEntry) *recorded {
-	rec := &recorded{e: e, headers: http.Header{}}
+func newRecorded(e store.JournalEntry) *recorded { return &recorded{e: e} }
+
+// decode decodes the request's headers, query and body, once, when a
+// matcher first asks for one of them: most matchers of a scan (vendor,
+// method, path) need none.
+func (rec *recorded) decode() {
+	if rec.headers != nil {
+		return
+	}
+	rec.headers = http.Header{}
 	var h map[string][]string
-	if json.Unmarshal(e.RequestHeaders, &h) == nil {
+	if json.Unmarshal(rec.e.RequestHeaders, &h) == nil {
 		for k, vs := range h {
 			rec.headers[http.CanonicalHeaderKey(k)] = vs
 		}
 	}
-	rec.query, _ = url.ParseQuery(e.Query)
-	rec.body = newBodyFields(e.RequestBody, isFormType(rec.headers.Get("Content-Type")))
-	return rec
+	rec.query, _ = url.ParseQuery(rec.e.Query)
+	rec.body = newBodyFields(rec.e.RequestBody, isFormType(rec.headers.Get("Content-Type")))
 }
 
 func isFormType(ct string) bool {
@@ -207,13 +216,21 @@ func (rec *recorded) part(m *Matcher) values {
 	case "status":
 		return one(strconv.Itoa(rec.e.Status))
 	case "query":
+		rec.decode()
 		vs, ok := rec.query[m.Name]
 		return values{present: ok, vals: vs}
 	case "header":
+		rec.decode()
 		vs, ok := rec.headers[http.CanonicalHeaderKey(m.Name)]
 		return values{present: ok, vals: vs}
 	case "body":
+		rec.decode()
 		return rec.body.field(m.Name)
+	case "response":
+		if rec.response == nil {
+			rec.response = newBodyFields(rec.e.ResponseBody, false)
+		}
+		return rec.response.field(m.Name)
 	}
 	return values{}
 }
@@ -224,6 +241,7 @@ type bodyFields struct {
 	form    url.Values
 	json    any
 	jsonErr error
+	decoded bool // json and jsonErr are set
 }
 
 func newBodyFields(raw []byte, form bool) *bodyFields {
@@ -232,16 +250,24 @@ func newBodyFields(raw []byte, form bool) *bodyFields {
 		b.form, _ = url.ParseQuery(string(raw))
 		return b
 	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		b.jsonErr = fmt.Errorf("the body is empty")
-		return b
+	return b
+}
+
+// decodeJSON decodes a JSON body, once, when a field of it is asked for.
+func (b *bodyFields) decodeJSON() {
+	if b.decoded {
+		return
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	b.decoded = true
+	if len(bytes.TrimSpace(b.raw)) == 0 {
+		b.jsonErr = fmt.Errorf("the body is empty")
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(b.raw))
 	dec.UseNumber()
 	if err := dec.Decode(&b.json); err != nil {
 		b.jsonErr = fmt.Errorf("the body is not JSON (or was cut at the journal's body_limit)")
 	}
-	return b
 }
 
 // field returns a body field: the whole body for "", a form field by
@@ -255,6 +281,7 @@ func (b *bodyFields) field(name string) values {
 		vs, ok := b.form[name]
 		return values{present: ok, vals: vs}
 	}
+	b.decodeJSON()
 	if b.jsonErr != nil {
 		return values{why: b.jsonErr.Error()}
 	}

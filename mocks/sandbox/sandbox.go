@@ -99,9 +99,15 @@ func (s *Sandbox) API(doc *openapi3.T, prefix string) *mocks.API {
 			h[id] = fn
 		}
 	}
+	// The simulators play the other side of a vendor (a phone texting a
+	// line, a participant joining a room): their calls are journaled, as
+	// vendor "sandbox", so that what a script made the other side do can
+	// be read back (the dashboard's phone shows the contact's texts so).
+	journaled := map[string]bool{}
 	for _, v := range s.d.Vendors {
 		for id, fn := range v.Simulators() {
 			h[id] = s.requireWorkspace(fn)
+			journaled[id] = true
 		}
 	}
 	return &mocks.API{
@@ -113,6 +119,7 @@ func (s *Sandbox) API(doc *openapi3.T, prefix string) *mocks.API {
 		Credentials:  s.credentials(),
 		WriteError:   writeError,
 		NoJournal:    true,
+		Journaled:    journaled,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/vendorsim/vendorsim/mocks"
@@ -26,6 +27,7 @@ func viewEntry(e store.JournalEntry) journalEntry {
 		Method: e.Method, Path: e.Path, Query: e.Query, Status: e.Status,
 		DurationMS: float64(e.Duration.Microseconds()) / 1000, RequestID: e.RequestID,
 		RequestHeaders: headerMap(e.RequestHeaders), RequestBody: string(e.RequestBody), ResponseBody: string(e.ResponseBody),
+		ResponseHeaders: answerHeaders(e), Fault: e.Fault,
 	}
 }
 
@@ -37,24 +39,22 @@ const journalScanPage = 500
 // recorded during the scan are not seen.
 func (s *Sandbox) scanJournal(ctx context.Context, f store.JournalFilter, fn func(store.JournalEntry) bool) error {
 	f.Limit = journalScanPage
-	var below int64 // entries are handed out in id order: skip what was seen
-	for f.Offset = 0; ; f.Offset += journalScanPage {
-		entries, total, err := s.d.DB.Journal(ctx, f)
+	// Each call reads below the oldest entry seen (entries are handed out
+	// newest first), so every page is read once.
+	for {
+		entries, _, err := s.d.DB.Journal(ctx, f)
 		if err != nil {
 			return err
 		}
 		for _, e := range entries {
-			if below != 0 && e.ID >= below {
-				continue
-			}
-			below = e.ID
 			if !fn(e) {
 				return nil
 			}
 		}
-		if len(entries) < journalScanPage || f.Offset+journalScanPage >= total {
+		if len(entries) < journalScanPage {
 			return nil
 		}
+		f.Before = entries[len(entries)-1].ID
 	}
 }
 
@@ -80,7 +80,7 @@ func (s *Sandbox) searchRequests(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []journalEntry{}
 	total := 0
-	err := s.scanJournal(r.Context(), store.JournalFilter{WorkspaceID: mocks.Workspace(r.Context())}, func(e store.JournalEntry) bool {
+	err := s.scanJournal(r.Context(), prefilter(mocks.Workspace(r.Context()), in.Match), func(e store.JournalEntry) bool {
 		rec := newRecorded(e)
 		if len(check(in.Match, rec.part)) == 0 {
 			if total >= in.Offset && len(out) < in.Limit {
@@ -95,6 +95,30 @@ func (s *Sandbox) searchRequests(w http.ResponseWriter, r *http.Request) error {
 	}
 	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": out, "total": total})
 	return nil
+}
+
+// prefilter returns the journal filter of workspace ws that the equals
+// matchers on what the journal filters by (vendor, operation_id, method,
+// status) imply, so that the scan reads the bodies of those entries only.
+// It is a superset: every matcher is still checked.
+func prefilter(ws string, ms []Matcher) store.JournalFilter {
+	f := store.JournalFilter{WorkspaceID: ws}
+	for _, m := range ms {
+		if m.Op != opEquals {
+			continue
+		}
+		switch m.On {
+		case "vendor":
+			f.Vendor = m.Value
+		case "operation_id":
+			f.OperationID = m.Value
+		case "method":
+			f.Method = m.Value
+		case "status":
+			f.Status, _ = strconv.Atoi(m.Value)
+		}
+	}
+	return f
 }
 
 // miss is a request that failed some matchers.

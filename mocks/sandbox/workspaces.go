@@ -248,6 +248,9 @@ type journalEntry struct {
 	RequestHeaders map[string][]string `json:"request_headers"`
 	RequestBody    string              `json:"request_body"`
 	ResponseBody   string              `json:"response_body"`
+	// ResponseHeaders are the answer's headers; absent for entries
+	// journaled before answer headers were kept.
+	ResponseHeaders map[string][]string `json:"response_headers,omitempty"`
 	// Fault is the id of the fault rule that acted on the request.
 	Fault string `json:"fault,omitempty"`
 }
@@ -283,6 +286,7 @@ func (s *Sandbox) listRequests(w http.ResponseWriter, r *http.Request) error {
 			RequestBody: string(e.RequestBody), ResponseBody: string(e.ResponseBody), Fault: e.Fault,
 		}
 		je.RequestHeaders = headerMap(e.RequestHeaders)
+		je.ResponseHeaders = answerHeaders(e)
 		out = append(out, je)
 	}
 	mocks.WriteJSON(w, http.StatusOK, map[string]any{"data": out, "total": total})

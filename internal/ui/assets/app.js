@@ -413,6 +413,7 @@ const requestsPage = {
       ]),
       el('h3', {}, 'Request headers'), codeBlock(headersText(e.request_headers), 'Request headers'),
       el('h3', {}, 'Request body'), codeBlock(pretty(e.request_body), 'Request body'),
+      el('h3', {}, 'Answer headers'), codeBlock(e.response_headers ? headersText(e.response_headers) : '(not journaled for this entry)', 'Answer headers'),
       el('h3', {}, 'Response body'), codeBlock(pretty(e.response_body), 'Response body'),
       el('h3', {}, 'As curl'), codeBlock(curlOf(e), 'As curl'));
   },
@@ -469,7 +470,8 @@ function harOf(entries) {
         return {
           startedDateTime: e.at, time: e.duration_ms, request: req,
           response: {
-            status: e.status, statusText: '', httpVersion: 'HTTP/1.1', cookies: [], headers: [],
+            status: e.status, statusText: '', httpVersion: 'HTTP/1.1', cookies: [],
+            headers: Object.entries(e.response_headers || {}).flatMap(([name, vs]) => vs.map((value) => ({ name, value }))),
             content: { size: e.response_body.length, mimeType: 'application/json', text: e.response_body },
             redirectURL: '', headersSize: -1, bodySize: e.response_body.length,
           },
@@ -624,6 +626,9 @@ function statusOf(body) {
   return d.delivery_status || d.status || (d.statusCode !== undefined ? 'status ' + d.statusCode : '') || '';
 }
 
+// sendsFound keeps the request that sent each subject, once found.
+const sendsFound = new Map();
+
 // lifeOf draws a message's life: the request that sent it, each event
 // about it, each attempt of each with its outcome.
 async function lifeOf(d) {
@@ -632,13 +637,26 @@ async function lifeOf(d) {
   let deliveries = [d];
   let sends = [];
   if (subject) {
-    const [dl, rq] = await Promise.all([
-      api('GET', '/deliveries' + qs({ vendor: d.vendor, limit: 500 }), undefined, opts),
-      api('GET', '/requests' + qs({ vendor: d.vendor, limit: 500 }), undefined, opts),
+    // The server finds them, however old: the deliveries whose event names
+    // the subject, and the first request whose answer did (the send).
+    // The search reads the whole journal: a send found is kept (it does
+    // not change), so live updates only read the deliveries again.
+    const key = d.workspace_id + ' ' + d.vendor + ' ' + subject;
+    const match = [{ on: 'vendor', value: d.vendor }, { on: 'method', value: 'POST' }, { on: 'response', op: 'contains', value: subject }];
+    const findSend = async () => {
+      const rq = await api('POST', '/requests/search', { match, limit: 1 }, opts);
+      // Newest first: the send is the last of them.
+      const first = rq.total > 1 ? await api('POST', '/requests/search', { match, limit: 1, offset: rq.total - 1 }, opts) : rq;
+      if (first.data.length) sendsFound.set(key, first.data);
+      return first.data;
+    };
+    const [dl, found] = await Promise.all([
+      api('GET', '/deliveries' + qs({ vendor: d.vendor, subject, limit: 1000 }), undefined, opts),
+      sendsFound.has(key) ? sendsFound.get(key) : findSend(),
     ]);
-    deliveries = dl.data.filter((x) => x.body.includes(subject));
+    deliveries = dl.data;
     if (!deliveries.some((x) => x.id === d.id)) deliveries.push(d);
-    sends = rq.data.filter((e) => e.method !== 'GET' && e.response_body.includes(subject)).reverse().slice(0, 1);
+    sends = found;
   }
   deliveries.sort((a, b) => a.id - b.id);
   const items = [];
@@ -667,10 +685,6 @@ async function lifeOf(d) {
 
 // ---- Scenarios ----
 
-function loadRuns() {
-  try { return JSON.parse(sessionStorage.getItem('vs.runs') || '[]'); } catch { return []; }
-}
-
 const scenariosPage = {
   el: 'page-scenarios',
   library: [],
@@ -687,7 +701,7 @@ const scenariosPage = {
       if (keep) sel.value = keep;
       this.showParams();
       clear($('sc-library'), lib.data.map((s) => el('details', { class: 'card' },
-        el('summary', {}, el('h3', {}, s.name), ' ', badge(s.vendor), el('div', { class: 'hint' }, s.description)),
+        el('summary', {}, el('h3', {}, s.name), ' ', badge(s.vendor), el('span', { class: 'hint' }, s.description)),
         s.params && s.params.length ? el('p', {}, 'Params: ', s.params.map((p) => el('code', {}, p + ' '))) : null,
         el('ol', { class: 'steps' }, s.steps.map((st) => el('li', {}, 'after ' + st.after + ': ', el('code', {}, st.action), st.with ? ' ' + Object.entries(st.with).map(([k, v]) => k + '=' + v).join(' ') : ''))))));
     }
@@ -729,34 +743,26 @@ const scenariosPage = {
     const at = localToISO($('sc-start').value);
     if (at) body.start_at = at;
     try {
-      const run = await api('POST', '/scenarios/' + encodeURIComponent(name) + '/run', body);
-      const runs = loadRuns();
-      runs.unshift({ id: run.id, ws: state.ws, scenario: name });
-      sessionStorage.setItem('vs.runs', JSON.stringify(runs.slice(0, 50)));
+      await api('POST', '/scenarios/' + encodeURIComponent(name) + '/run', body);
       toast('Started ' + name);
       await this.loadRuns();
     } catch (e) { fail(e); }
   },
+  // loadRuns lists the newest runs from the server (GET /scenarios/runs):
+  // however they were started, from this page, a script or a vendor call.
   async loadRuns() {
-    const runs = loadRuns().filter((r) => !state.ws || r.ws === state.ws).slice(0, 10);
-    if (!runs.length) { clear($('sc-runs'), el('p', { class: 'hint' }, 'No runs yet.')); return; }
-    const cards = await Promise.all(runs.map(async (r) => {
-      try {
-        const run = await api('GET', '/scenarios/runs/' + encodeURIComponent(r.id), undefined, { ws: r.ws });
-        return el('div', { class: 'card run', dataset: { run: run.id, state: run.state } },
-          el('h3', {}, run.scenario, ' ', badge(run.state, STATE_CLASS[run.state])),
-          el('p', { class: 'hint mono' }, run.id, Object.keys(run.params).length ? ' · ' + Object.entries(run.params).map(([k, v]) => k + '=' + v).join(' ') : ''),
-          el('ol', { class: 'steps' }, run.steps.map((st) => el('li', { dataset: { state: st.state } }, el('code', {}, st.action), ' ', badge(st.state, STATE_CLASS[st.state]), ' due ', timeEl(st.due_at, 'virtual'), st.error ? el('span', { class: 'why bad' }, st.error) : null))),
-          run.state === 'running' ? el('button', { type: 'button', class: 'danger', 'aria-label': 'Cancel run ' + run.id, onclick: () => this.cancel(r) }, 'Cancel') : null);
-      } catch (e) {
-        return el('div', { class: 'card' }, el('h3', {}, r.scenario), el('p', { class: 'hint' }, e.status === 404 ? 'This run is gone (the workspace was reset).' : e.message));
-      }
-    }));
-    clear($('sc-runs'), cards);
+    const res = await api('GET', '/scenarios/runs' + qs({ limit: 10 }));
+    if (!res.data.length) { clear($('sc-runs'), el('p', { class: 'hint' }, 'No runs yet.')); return; }
+    clear($('sc-runs'), res.data.map((run) => el('div', { class: 'card run', dataset: { run: run.id, state: run.state } },
+      el('h3', {}, run.scenario, ' ', badge(run.state, STATE_CLASS[run.state])),
+      el('p', { class: 'hint mono' }, run.id, state.ws ? '' : ' · ' + run.workspace_id, Object.keys(run.params).length ? ' · ' + Object.entries(run.params).map(([k, v]) => k + '=' + v).join(' ') : ''),
+      el('ol', { class: 'steps' }, run.steps.map((st) => el('li', { dataset: { state: st.state } }, el('code', {}, st.action), ' ', badge(st.state, STATE_CLASS[st.state]), ' due ', timeEl(st.due_at, 'virtual'), st.error ? el('span', { class: 'why bad' }, st.error) : null))),
+      run.state === 'running' ? el('button', { type: 'button', class: 'danger', 'aria-label': 'Cancel run ' + run.id, onclick: () => this.cancel(run) }, 'Cancel') : null)),
+    res.total > res.data.length ? el('p', { class: 'hint' }, 'The newest ' + res.data.length + ' of ' + res.total + ' runs.') : null);
   },
   async cancel(r) {
     try {
-      await api('POST', '/scenarios/runs/' + encodeURIComponent(r.id) + '/cancel', undefined, { ws: r.ws });
+      await api('POST', '/scenarios/runs/' + encodeURIComponent(r.id) + '/cancel', undefined, { ws: r.workspace_id });
       toast('Run cancelled');
       await this.loadRuns();
     } catch (e) {
@@ -866,8 +872,6 @@ const clockPage = {
 
 // ---- Phone ----
 
-function convoKey(vendor, from) { return 'vs.phone.' + state.ws + '.' + vendor + '.' + from; }
-
 const phonePage = {
   el: 'page-phone',
   async load() {
@@ -876,32 +880,53 @@ const phonePage = {
     if (!ok) return;
     await this.loadConvo();
   },
-  sent(vendor, from) {
-    try { return JSON.parse(sessionStorage.getItem(convoKey(vendor, from)) || '[]'); } catch { return []; }
-  },
-  // loadConvo shows the texts between the contact and the workspace: what
-  // the app sent the number (from the journal) and what the contact sent
-  // from this page.
+  // loadConvo shows the texts between the contact and the workspace, all
+  // from the journal: what the app sent the number (the vendor's send
+  // calls) and what the number sent (the inbound simulator's calls, from
+  // this page, a script or a scenario's test).
   async loadConvo() {
     const vendor = $('ph-vendor').value;
     const from = $('ph-from').value.trim();
     const digits = from.replace(/\D/g, '').slice(-10);
-    const items = this.sent(vendor, from).map((m) => ({ at: m.at, mine: true, body: m.body, meta: m.note }));
-    const op = vendor === 'whippy' ? 'sendSms' : '';
-    if (op && digits) {
-      const res = await api('GET', '/requests' + qs({ vendor, operation_id: op, limit: 200 }));
+    const items = [];
+    const same = (n) => String(n).replace(/\D/g, '').slice(-10) === digits;
+    // The newest change of the contact's opt-in its texts made.
+    let change = null;
+    if (digits) {
+      const res = await api('GET', '/requests' + qs({ operation_id: vendor === 'whippy' ? 'simulateWhippyInbound' : 'simulateZipwhipInbound', limit: 200 }));
       for (const e of res.data) {
         const b = parseJSON(e.request_body);
-        if (!b || !b.to || String(b.to).replace(/\D/g, '').slice(-10) !== digits || e.status >= 300) continue;
+        if (!b || !b.from || !same(b.from) || e.status !== 201) continue;
+        const a = parseJSON(e.response_body) || {};
+        if (a.optout && !change) change = a.optout;
+        items.push({ at: e.at, mine: true, body: b.body || '', meta: a.optout === 'STOP' ? 'opted out' : a.optout === 'UNSTOP' ? 'opted back in' : a.new_contact ? 'new contact' : '' });
+      }
+    }
+    if (vendor === 'whippy' && digits) {
+      const res = await api('GET', '/requests' + qs({ vendor, operation_id: 'sendSms', limit: 200 }));
+      for (const e of res.data) {
+        const b = parseJSON(e.request_body);
+        if (!b || !b.to || !same(b.to) || e.status >= 300) continue;
         items.push({ at: e.at, mine: false, body: b.body || '', meta: 'from ' + (b.from || 'the app') });
+      }
+    } else if (vendor === 'zipwhip' && digits) {
+      // message/send, as a form POST or as a GET with the query: contacts
+      // is one number or several separated by commas; a refused send
+      // answers success false.
+      const [post, get] = await Promise.all(['messageSend', 'messageSendGet'].map((op) => api('GET', '/requests' + qs({ vendor, operation_id: op, limit: 200 }))));
+      for (const e of [...post.data, ...get.data]) {
+        const f = new URLSearchParams(e.method === 'GET' ? e.query || '' : e.request_body || '');
+        const answer = parseJSON(e.response_body);
+        if (e.status >= 300 || (answer && answer.success === false)) continue;
+        if (!(f.get('contacts') || '').split(',').some((c) => same(c))) continue;
+        items.push({ at: e.at, mine: false, body: f.get('body') || '', meta: 'from the line' });
       }
     }
     items.sort((a, b) => (a.at < b.at ? -1 : 1));
     clear($('ph-convo'), items.length ? items.map((m) => el('li', { class: m.mine ? 'mine' : undefined }, m.body, el('span', { class: 'meta' }, fmtTime(m.at) + (m.meta ? ' · ' + m.meta : ''))))
       : el('li', { class: 'hint' }, 'No texts with this number yet.'));
-    const last = this.sent(vendor, from).filter((m) => m.optout).pop();
-    $('ph-optout').hidden = !last || last.optout !== 'STOP';
-    $('ph-optout').textContent = last && last.optout === 'STOP' ? 'Opted out: ' + from + ' sent STOP and gets no more texts from this ' + (vendor === 'whippy' ? 'channel' : 'line') + '.' : '';
+    $('ph-optout').hidden = change !== 'STOP';
+    $('ph-optout').textContent = change === 'STOP' ? 'Opted out: ' + from + ' sent STOP and gets no more texts from this ' + (vendor === 'whippy' ? 'channel' : 'line') + '.' : '';
   },
   async send(body) {
     if (!state.ws) { toast('Pick a workspace first', true); return; }
@@ -913,9 +938,6 @@ const phonePage = {
     try {
       const res = await api('POST', path, req);
       const optout = res.optout !== undefined ? res.optout : null;
-      const msgs = this.sent(vendor, from);
-      msgs.push({ at: new Date().toISOString(), body, optout, note: optout === 'STOP' ? 'opted out' : optout === 'UNSTOP' ? 'opted back in' : res.new_contact ? 'new contact' : '' });
-      sessionStorage.setItem(convoKey(vendor, from), JSON.stringify(msgs.slice(-100)));
       $('ph-status').textContent = 'Sent' + (optout === 'STOP' ? ': the contact is opted out' : optout === 'UNSTOP' ? ': the contact is opted back in' : '') + '.';
       await this.loadConvo();
     } catch (e) {
@@ -960,6 +982,7 @@ const roomPage = {
     }
     const who = (p) => p.displayName || p.participantId || p.id || '?';
     const pid = (p) => p.participantId || p.id;
+    const kid = (p) => p.knockId;
     clear($('rm-room'),
       kv([['Room', room.roomName], ['Session', room.roomSessionId || '(none)'], ['Session started', room.sessionStarted ? 'yes' : 'no'], ['In the room', String(room.numClients)],
         ['By role', Object.entries(room.numClientsByRoleName || {}).map(([k, v]) => k + ' ' + v).join(', ')], ['Recording', room.recordingId], ['Transcription', room.transcriptionId]]),
@@ -969,8 +992,8 @@ const roomPage = {
         : el('p', { class: 'hint' }, 'Nobody is in the room.'),
       el('h2', {}, 'Knocking'),
       room.knocks.length ? el('ul', { class: 'events' }, room.knocks.map((p) => el('li', {}, who(p), ' ',
-        el('button', { type: 'button', 'aria-label': 'Let in: ' + who(p), onclick: () => this.act('POST', '/knocks/' + encodeURIComponent(pid(p)) + '/admit', undefined, who(p) + ' was let in') }, 'Let in'), ' ',
-        el('button', { type: 'button', 'aria-label': 'Stop knocking: ' + who(p), onclick: () => this.act('POST', '/knocks/' + encodeURIComponent(pid(p)) + '/cancel', undefined, who(p) + ' gave up') }, 'Give up'))))
+        el('button', { type: 'button', 'aria-label': 'Let in: ' + who(p), onclick: () => this.act('POST', '/knocks/' + encodeURIComponent(kid(p)) + '/admit', undefined, who(p) + ' was let in') }, 'Let in'), ' ',
+        el('button', { type: 'button', 'aria-label': 'Stop knocking: ' + who(p), onclick: () => this.act('POST', '/knocks/' + encodeURIComponent(kid(p)) + '/cancel', undefined, who(p) + ' gave up') }, 'Give up'))))
         : el('p', { class: 'hint' }, 'Nobody is knocking.'));
   },
 };
