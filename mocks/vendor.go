@@ -164,3 +164,14 @@ type DeliveryPolicy struct {
 type EventExamples interface {
 	ExampleEvent(eventType string) ([]byte, error)
 }
+
+// ScenarioFiles returns the scenario files a vendor package embeds under
+// scenarios/ (//go:embed scenarios/*.yaml), at the root of the file system
+// as Vendor.Scenarios hands them.
+func ScenarioFiles(embedded fs.FS) fs.FS {
+	sub, err := fs.Sub(embedded, "scenarios")
+	if err != nil {
+		return nil // not reached: fs.Sub fails only for an invalid name
+	}
+	return sub
+}

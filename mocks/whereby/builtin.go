@@ -3,6 +3,8 @@ package whereby
 import (
 	"embed"
 	"io/fs"
+
+	"github.com/vendorsim/vendorsim/mocks"
 )
 
 // scenarioFiles are the vendor's built-in timelines (docs/scenarios.md).
@@ -12,13 +14,7 @@ var scenarioFiles embed.FS
 
 // Scenarios returns the vendor's built-in scenario files, at the root of
 // the file system.
-func (m *Mock) Scenarios() fs.FS {
-	sub, err := fs.Sub(scenarioFiles, "scenarios")
-	if err != nil {
-		return nil // not reached: the directory is embedded
-	}
-	return sub
-}
+func (m *Mock) Scenarios() fs.FS { return mocks.ScenarioFiles(scenarioFiles) }
 
 // simulatorSpec is the OpenAPI paths of the simulators.
 //
