@@ -700,10 +700,18 @@ const scenariosPage = {
       clear(sel, lib.data.map((s) => el('option', { value: s.name }, s.name)));
       if (keep) sel.value = keep;
       this.showParams();
-      clear($('sc-library'), lib.data.map((s) => el('details', { class: 'card' },
-        el('summary', {}, el('h3', {}, s.name), ' ', badge(s.vendor), el('span', { class: 'hint' }, s.description)),
+      const uploaded = (s) => (s.source || '').startsWith('upload:');
+      clear($('sc-library'), lib.data.map((s) => el('details', { class: 'card', dataset: { scenario: s.name } },
+        el('summary', {}, el('h3', {}, s.name), ' ', badge(s.vendor), uploaded(s) ? [' ', badge('uploaded')] : null, el('span', { class: 'hint' }, s.description)),
         s.params && s.params.length ? el('p', {}, 'Params: ', s.params.map((p) => el('code', {}, p + ' '))) : null,
-        el('ol', { class: 'steps' }, s.steps.map((st) => el('li', {}, 'after ' + st.after + ': ', el('code', {}, st.action), st.with ? ' ' + Object.entries(st.with).map(([k, v]) => k + '=' + v).join(' ') : ''))))));
+        el('ol', { class: 'steps' }, s.steps.map((st) => el('li', {}, 'after ' + st.after + ': ', el('code', {}, st.action), st.with ? ' ' + Object.entries(st.with).map(([k, v]) => k + '=' + v).join(' ') : ''))),
+        el('p', { class: 'hint' }, 'From ' + (s.source || '?') + (s.uploaded_at ? ', uploaded ' + fmtTime(s.uploaded_at) : '')),
+        uploaded(s) ? el('button', { type: 'button', class: 'danger', 'aria-label': 'Delete uploaded scenario ' + s.name, onclick: () => this.remove(s.name) }, 'Delete upload') : null)),
+      (lib.skipped || []).length ? el('div', { class: 'card', id: 'sc-skipped' },
+        el('h3', {}, 'Uploads not loaded'),
+        el('ul', { class: 'events' }, lib.skipped.map((k) => el('li', { dataset: { skipped: k.name } },
+          el('strong', {}, k.name), ' (' + k.file + ', uploaded ' + fmtTime(k.uploaded_at) + '): ', el('span', { class: 'why bad' }, k.reason), ' ',
+          el('button', { type: 'button', class: 'danger', 'aria-label': 'Delete the stored upload ' + k.name, onclick: () => this.remove(k.name) }, 'Delete upload'))))) : null);
     }
     if (magic) {
       this.magicLoaded = true;
@@ -759,6 +767,17 @@ const scenariosPage = {
       el('ol', { class: 'steps' }, run.steps.map((st) => el('li', { dataset: { state: st.state } }, el('code', {}, st.action), ' ', badge(st.state, STATE_CLASS[st.state]), ' due ', timeEl(st.due_at, 'virtual'), st.error ? el('span', { class: 'why bad' }, st.error) : null))),
       run.state === 'running' ? el('button', { type: 'button', class: 'danger', 'aria-label': 'Cancel run ' + run.id, onclick: () => this.cancel(run) }, 'Cancel') : null)),
     res.total > res.data.length ? el('p', { class: 'hint' }, 'The newest ' + res.data.length + ' of ' + res.total + ' runs.') : null);
+  },
+  // remove deletes an uploaded scenario (DELETE /scenarios/{name}): its
+  // runs that have not ended are cancelled with it.
+  async remove(name) {
+    if (!confirm('Delete the uploaded scenario ' + name + '? Its runs that have not ended are cancelled.')) return;
+    try {
+      await api('DELETE', '/scenarios/' + encodeURIComponent(name));
+      toast('Deleted ' + name);
+      this.library = [];
+      refresh();
+    } catch (e) { fail(e); }
   },
   async cancel(r) {
     try {
