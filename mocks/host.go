@@ -33,16 +33,17 @@ func (s *Server) rewriteHost(r *http.Request) {
 }
 
 // rewritePath lets the API of the request's path rewrite it before routing
-// (API.RoutePath).
-func (s *Server) rewritePath(r *http.Request) {
+// (API.RoutePath), and returns that API (nil for none).
+func (s *Server) rewritePath(r *http.Request) *API {
 	esc := r.URL.EscapedPath()
 	api := s.apiFor(esc)
 	if api == nil || api.RoutePath == nil {
-		return
+		return api
 	}
 	if p := api.RoutePath(esc); p != esc {
 		setEscapedPath(r, p)
 	}
+	return api
 }
 
 // setEscapedPath gives r the escaped path p.

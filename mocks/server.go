@@ -42,6 +42,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/gorilla/mux"
+
+	"github.com/vendorsim/vendorsim/store"
 )
 
 // Handler serves one operation. A returned error is turned into the API's
@@ -329,8 +331,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ri.idHeader[0] = ri.requestID
 	w.Header()["X-Request-Id"] = ri.idHeader[:1:1]
 	s.rewriteHost(r)
-	s.rewritePath(r)
-	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+	ctx := context.WithValue(r.Context(), ctxKey{}, ri)
+	if api := s.rewritePath(r); api != nil && !api.NoJournal {
+		// A vendor request (the control API journals only its
+		// simulators): the deliveries of the events its updates emit
+		// name it, as the journal does.
+		ctx = store.WithRequestID(ctx, ri.requestID)
+	}
+	r = r.WithContext(ctx)
 	// The recorder and the operation's call live in ri: one allocation.
 	rec := &ri.rec
 	*rec = recorder{ResponseWriter: w, limit: s.bodyLimit()}

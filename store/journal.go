@@ -40,9 +40,12 @@ type JournalFilter struct {
 	OperationID string
 	Method      string
 	// Path matches exactly, or as a prefix when it ends in "*".
-	Path   string
-	Status int
-	Since  time.Time
+	Path string
+	// RequestID matches the request's X-Request-Id exactly (a delivery's
+	// request_id names the request that emitted its event).
+	RequestID string
+	Status    int
+	Since     time.Time
 	// Before keeps the entries with an id below it (0: all), so that a
 	// scan of the whole journal reads each page once (not Offset pages
 	// again on every call).

@@ -357,6 +357,7 @@ func (f JournalFilter) match(m *pageMeta, e *metaEntry) bool {
 		f.Vendor != "" && string(m.field(e, fVendor)) != f.Vendor,
 		f.OperationID != "" && string(m.field(e, fOperation)) != f.OperationID,
 		f.Method != "" && !equalFold(m.field(e, fMethod), f.Method),
+		f.RequestID != "" && string(m.field(e, fRequestID)) != f.RequestID,
 		f.Status != 0 && e.status != f.Status,
 		f.Before > 0 && e.id >= f.Before,
 		!f.Since.IsZero() && e.at < micros(f.Since):

@@ -59,8 +59,25 @@ func (tx *Tx) Subscribers(vendor, eventType string) ([]Webhook, error) {
 	return out, nil
 }
 
+// requestIDKey carries the id of the vendor request an update serves.
+type requestIDKey struct{}
+
+// WithRequestID returns ctx marked as serving the vendor request id (its
+// X-Request-Id, the journal's request_id): the deliveries of the events an
+// update run with it enqueues name that request (Delivery.RequestID).
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// requestID returns the vendor request the transaction serves, or "".
+func (tx *Tx) requestID() string {
+	id, _ := tx.ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
 // Enqueue stores ev and one pending delivery per webhook, due now. It does
-// nothing without webhooks.
+// nothing without webhooks. The deliveries name the vendor request the
+// transaction serves, if any (WithRequestID).
 func (tx *Tx) Enqueue(ev Event, hooks []Webhook) error {
 	if len(hooks) == 0 {
 		return nil
@@ -72,10 +89,11 @@ func (tx *Tx) Enqueue(ev Event, hooks []Webhook) error {
 		ev.ID, tx.ws, ev.Vendor, ev.Type, ev.Body, micros(ev.CreatedAt)); err != nil {
 		return fmt.Errorf("enqueue %s: %w", ev.Type, formatError(err))
 	}
+	rid := tx.requestID()
 	for _, h := range hooks {
-		if _, err := tx.exec(`INSERT INTO deliveries (event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, state, due_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			ev.ID, tx.ws, ev.Vendor, ev.Type, h.ID, h.URL, h.Method, h.Secret, DeliveryPending, micros(ev.CreatedAt), micros(tx.now), micros(tx.now)); err != nil {
+		if _, err := tx.exec(`INSERT INTO deliveries (event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, state, due_at, request_id, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ev.ID, tx.ws, ev.Vendor, ev.Type, h.ID, h.URL, h.Method, h.Secret, DeliveryPending, micros(ev.CreatedAt), rid, micros(tx.now), micros(tx.now)); err != nil {
 			return fmt.Errorf("enqueue %s: %w", ev.Type, err)
 		}
 	}
@@ -105,9 +123,13 @@ type Delivery struct {
 	LastStatus     int
 	LastError      string
 	ReplayOf       int64
-	CreatedAt      time.Time
-	Body           []byte
-	AttemptLog     []Attempt
+	// RequestID is the X-Request-Id of the vendor request whose
+	// transaction emitted the event ("" for a scenario step, a simulator
+	// or a control call): the journal's request_id of that request.
+	RequestID  string
+	CreatedAt  time.Time
+	Body       []byte
+	AttemptLog []Attempt
 }
 
 // Attempt is one HTTP try of a delivery.
@@ -247,7 +269,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, c Claim) ([]Delivery, error) 
 	return out, nil
 }
 
-const deliveryCols = `id, event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, state, attempts, due_at, first_attempt_at, last_status, last_error, replay_of, created_at`
+const deliveryCols = `id, event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, state, attempts, due_at, first_attempt_at, last_status, last_error, replay_of, request_id, created_at`
 
 func scanDeliveries(rows *sql.Rows) ([]Delivery, error) {
 	defer rows.Close()
@@ -256,7 +278,7 @@ func scanDeliveries(rows *sql.Rows) ([]Delivery, error) {
 		var d Delivery
 		var due, first, created int64
 		if err := rows.Scan(&d.ID, &d.EventID, &d.WorkspaceID, &d.Vendor, &d.EventType, &d.WebhookID, &d.URL, &d.Method, &d.Secret,
-			&d.State, &d.Attempts, &due, &first, &d.LastStatus, &d.LastError, &d.ReplayOf, &created); err != nil {
+			&d.State, &d.Attempts, &due, &first, &d.LastStatus, &d.LastError, &d.ReplayOf, &d.RequestID, &created); err != nil {
 			return nil, err
 		}
 		d.DueAt, d.FirstAttemptAt, d.CreatedAt = fromMicros(due), fromMicros(first), fromMicros(created)
@@ -528,7 +550,7 @@ func (tx *Tx) loadAttempts(ds []Delivery) error {
 }
 
 // Replay queues a new delivery of the same event to the same webhook, due
-// now in the workspace's time, and returns it. It returns ErrNotFound for
+// now in the workspace's time, naming the same request, and returns it. It returns ErrNotFound for
 // an unknown delivery and ErrEndpointGone when its webhook no longer exists
 // or is inactive.
 func (db *DB) Replay(ctx context.Context, ws string, id int64) (*Delivery, error) {
@@ -546,8 +568,8 @@ func (db *DB) Replay(ctx context.Context, ws string, id int64) (*Delivery, error
 		if !active {
 			return ErrEndpointGone
 		}
-		err = tx.queryRow(`INSERT INTO deliveries (event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, state, due_at, replay_of, created_at, updated_at)
-			SELECT event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, ?, ?, id, ?, ? FROM deliveries WHERE id = ? AND (? = '' OR workspace_id = ?)
+		err = tx.queryRow(`INSERT INTO deliveries (event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, state, due_at, replay_of, request_id, created_at, updated_at)
+			SELECT event_id, workspace_id, vendor, event_type, webhook_id, url, method, secret, ?, ?, id, request_id, ?, ? FROM deliveries WHERE id = ? AND (? = '' OR workspace_id = ?)
 			RETURNING id`, DeliveryPending, micros(tx.now), micros(tx.now), micros(tx.now), id, ws, ws).Scan(&newID)
 		if err == sql.ErrNoRows {
 			return ErrNotFound

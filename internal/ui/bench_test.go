@@ -20,6 +20,10 @@ const (
 	benchDeliveries = 10000
 )
 
+// benchSendID is the request id of the 43rd journal entry, which answered
+// message 00000042.
+var benchSendID = fmt.Sprintf("%032x", 42)
+
 // benchServer is a server (file database, as the binary runs by default)
 // holding 20,000 journal entries and 10,000 deliveries of one workspace,
 // with nothing dispatched in the background (manual mode), and the id of
@@ -37,9 +41,12 @@ func benchServer(b *testing.B) (*apptest.Server, string, int64) {
 	ws := apptest.Want(b, sb.Get(b, "/clock"), 200).Map(b)["workspace_id"].(string)
 	ctx := context.Background()
 	db := s.App.DB
+	// The events name the request that sent message 00000042 (the 43rd
+	// journal entry), as the events a send emits do.
+	sent := store.WithRequestID(ctx, benchSendID)
 	body := []byte(`{"data":{"id":"0fc67a1a-3ad3-4d35-ab42-c57798aec8f1","delivery_status":"delivered","body":"` + strings.Repeat("x", 200) + `"},"event":"message.updated"}`)
 	for i := 0; i < benchDeliveries; i += 1000 {
-		err := db.Update(ctx, ws, func(tx *store.Tx) error {
+		err := db.Update(sent, ws, func(tx *store.Tx) error {
 			hooks, err := tx.Subscribers("whippy", "message.updated")
 			if err != nil {
 				return err
@@ -87,7 +94,11 @@ func benchServer(b *testing.B) (*apptest.Server, string, int64) {
 	if n := rs["count"].(float64); n < benchJournal {
 		b.Fatalf("%v journal entries stored, want %d", n, benchJournal)
 	}
-	id := int64(ds["data"].([]any)[0].(map[string]any)["id"].(float64))
+	newest := ds["data"].([]any)[0].(map[string]any)
+	if rid, _ := newest["request_id"].(string); rid != benchSendID {
+		b.Fatalf("the newest delivery names request %q, want %s (the timeline looks its send up by it)", rid, benchSendID)
+	}
+	id := int64(newest["id"].(float64))
 	return s, ws, id
 }
 
@@ -145,9 +156,15 @@ func BenchmarkPages(b *testing.B) {
 		{"delivery", []string{fmt.Sprintf("/_sandbox/deliveries/%d", id)}, nil},
 		// A delivery's timeline reads its message's events (the deliveries
 		// whose event names it: every stored event is looked at) and its
-		// send (the journal searched for the answer that named it: every
-		// entry is looked at). Message 00000042's send is the 43rd entry.
+		// send: the journal entry of the request the oldest of them names
+		// (request_id; every entry's metadata is looked at, no body).
 		{"delivery/timeline", []string{"/_sandbox/deliveries?vendor=whippy&subject=00000042&limit=1000",
+			"/_sandbox/requests?request_id=" + benchSendID + "&limit=10"}, wsHeader},
+		// When no event names a request (scenario and simulator events),
+		// the journal is searched for the first answer that named the
+		// message (every entry's answer is read). Message 00000042's send
+		// is the 43rd entry.
+		{"delivery/timeline-search", []string{"/_sandbox/deliveries?vendor=whippy&subject=00000042&limit=1000",
 			`POST /_sandbox/requests/search {"match":[{"on":"vendor","value":"whippy"},{"on":"method","value":"POST"},{"on":"response","op":"contains","value":"00000042"}],"limit":1}`}, wsHeader},
 		// A live update of an open timeline: the send is kept by the page.
 		{"delivery/timeline-again", []string{"/_sandbox/deliveries?vendor=whippy&subject=00000042&limit=1000"}, wsHeader},

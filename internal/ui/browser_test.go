@@ -835,7 +835,8 @@ func TestDashboard_Retries(t *testing.T) {
 	sb := s.Sandbox(http.Header{"X-Whippy-Key": {key}})
 	apptest.Want(t, sb.Post(t, "/webhooks", map[string]any{"vendor": "whippy", "url": recv.URL + "/hooks", "events": []string{"message.created"}}), 201)
 	channel := apptest.Want(t, wh.Get(t, "/channels"), 200).Map(t)["data"].([]any)[0].(map[string]any)["phone"].(string)
-	msg := apptest.Want(t, wh.Post(t, "/messaging/sms", map[string]any{"to": "+12065558301", "from": channel, "body": "Retry me"}), 201).Map(t)["data"].(map[string]any)["id"].(string)
+	sent := apptest.Want(t, wh.Post(t, "/messaging/sms", map[string]any{"to": "+12065558301", "from": channel, "body": "Retry me"}), 201)
+	msg, sendID := sent.Map(t)["data"].(map[string]any)["id"].(string), sent.Header.Get("X-Request-Id")
 	var list struct {
 		Data []struct {
 			ID       int64  `json:"id"`
@@ -892,12 +893,21 @@ func TestDashboard_Retries(t *testing.T) {
 	if newer.Total < 511 || count < 512 {
 		t.Fatalf("after the flood: %d deliveries and %v requests of the vendor, want more than 500 newer than the message's", newer.Total, count)
 	}
+	// The page's calls, to see how it finds the send.
+	run(t, ctx, "watch the page's calls",
+		js(`(() => { window.calls = []; const f = window.fetch; window.fetch = (u, init) => { window.calls.push(((init && init.method) || 'GET') + ' ' + u); return f(u, init); }; })()`))
 	run(t, ctx, "the delivery's timeline",
 		js(`deliveriesPage.open(`+id+`)`),
 		chromedp.WaitVisible(css(`#dl-detail details.attempt[data-n="3"]`)),
 		waitJS(`document.querySelectorAll('#dl-timeline .t-bad').length === 2 && document.querySelectorAll('#dl-timeline .t-ok').length === 1 && document.querySelector('#dl-timeline .t-send') !== null`),
 	)
 	timeline := get(t, ctx, "timeline", textOf(`#dl-timeline`))
+	// The send's event names its request: the page looks it up by id, and
+	// does not search the journal.
+	calls := get(t, ctx, "the page's calls", chromedp.Evaluate[string](`window.calls.join('\n')`))
+	if !strings.Contains(calls, "GET /_sandbox/requests?request_id="+sendID) || strings.Contains(calls, "/requests/search") {
+		t.Errorf("to find the send (request %s) the page called:\n%s\nwant GET /requests?request_id= and no search", sendID, calls)
+	}
 	for _, want := range []string{"sent POST /whippy/v1/messaging/sms → 201", "message.created → queued", "attempt 1 of #" + id + " 500", "attempt 2 of #" + id + " 500", "attempt 3 of #" + id + " 200"} {
 		if !strings.Contains(timeline, want) {
 			t.Errorf("the timeline lacks %q:\n%s", want, timeline)

@@ -83,30 +83,34 @@ type attemptView struct {
 }
 
 type deliveryView struct {
-	ID          int64         `json:"id"`
-	EventID     string        `json:"event_id"`
-	WorkspaceID string        `json:"workspace_id"`
-	Vendor      string        `json:"vendor"`
-	EventType   string        `json:"event_type"`
-	WebhookID   string        `json:"webhook_id"`
-	URL         string        `json:"url"`
-	Method      string        `json:"method"`
-	State       string        `json:"state"`
-	Attempts    int           `json:"attempts"`
-	DueAt       string        `json:"due_at"`
-	LastStatus  int           `json:"last_status"`
-	LastError   string        `json:"last_error"`
-	ReplayOf    int64         `json:"replay_of"`
-	CreatedAt   string        `json:"created_at"`
-	Body        string        `json:"body"`
-	AttemptLog  []attemptView `json:"attempt_log"`
+	ID          int64  `json:"id"`
+	EventID     string `json:"event_id"`
+	WorkspaceID string `json:"workspace_id"`
+	Vendor      string `json:"vendor"`
+	EventType   string `json:"event_type"`
+	WebhookID   string `json:"webhook_id"`
+	URL         string `json:"url"`
+	Method      string `json:"method"`
+	State       string `json:"state"`
+	Attempts    int    `json:"attempts"`
+	DueAt       string `json:"due_at"`
+	LastStatus  int    `json:"last_status"`
+	LastError   string `json:"last_error"`
+	ReplayOf    int64  `json:"replay_of"`
+	// RequestID is the journal's request_id of the vendor request that
+	// emitted the event, absent when none did (a scenario step, a
+	// simulator).
+	RequestID  string        `json:"request_id,omitempty"`
+	CreatedAt  string        `json:"created_at"`
+	Body       string        `json:"body"`
+	AttemptLog []attemptView `json:"attempt_log"`
 }
 
 func deliveryOf(d *store.Delivery) deliveryView {
 	v := deliveryView{
 		ID: d.ID, EventID: d.EventID, WorkspaceID: d.WorkspaceID, Vendor: d.Vendor, EventType: d.EventType, WebhookID: d.WebhookID,
 		URL: d.URL, Method: d.Method, State: d.State, Attempts: d.Attempts, DueAt: ts(d.DueAt), LastStatus: d.LastStatus,
-		LastError: d.LastError, ReplayOf: d.ReplayOf, CreatedAt: ts(d.CreatedAt), Body: string(d.Body), AttemptLog: []attemptView{},
+		LastError: d.LastError, ReplayOf: d.ReplayOf, RequestID: d.RequestID, CreatedAt: ts(d.CreatedAt), Body: string(d.Body), AttemptLog: []attemptView{},
 	}
 	for _, a := range d.AttemptLog {
 		v.AttemptLog = append(v.AttemptLog, attemptView{

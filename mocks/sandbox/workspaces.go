@@ -218,6 +218,7 @@ func journalFilter(r *http.Request) (store.JournalFilter, error) {
 		OperationID: q.Get("operation_id"),
 		Method:      q.Get("method"),
 		Path:        q.Get("path"),
+		RequestID:   q.Get("request_id"),
 	}
 	f.Status, _ = strconv.Atoi(q.Get("status"))
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))

@@ -638,25 +638,45 @@ async function lifeOf(d) {
   let sends = [];
   if (subject) {
     // The server finds them, however old: the deliveries whose event names
-    // the subject, and the first request whose answer did (the send).
-    // The search reads the whole journal: a send found is kept (it does
-    // not change), so live updates only read the deliveries again.
+    // the subject, and the request that sent it. An event emitted by a
+    // vendor request names it (request_id): the send is the request of the
+    // oldest such event, looked up by its id (the journal's metadata only).
+    // Only when no event names one (scenario and simulator events) is the
+    // journal searched for the first answer that named the subject, which
+    // reads every entry. A send found is kept (it does not change), so live
+    // updates only read the deliveries again.
     const key = d.workspace_id + ' ' + d.vendor + ' ' + subject;
-    const match = [{ on: 'vendor', value: d.vendor }, { on: 'method', value: 'POST' }, { on: 'response', op: 'contains', value: subject }];
+    const known = sendsFound.get(key);
+    // A client may send one X-Request-Id with several calls: of the
+    // requests with the id, the one whose answer names the subject.
+    const byRequest = async (id) => {
+      const rq = await api('GET', '/requests' + qs({ request_id: id, limit: 10 }), undefined, opts);
+      const hit = rq.data.find((e) => (e.response_body || '').includes(subject)) || rq.data[rq.data.length - 1];
+      return hit ? [hit] : [];
+    };
     const findSend = async () => {
+      const match = [{ on: 'vendor', value: d.vendor }, { on: 'method', value: 'POST' }, { on: 'response', op: 'contains', value: subject }];
       const rq = await api('POST', '/requests/search', { match, limit: 1 }, opts);
       // Newest first: the send is the last of them.
       const first = rq.total > 1 ? await api('POST', '/requests/search', { match, limit: 1, offset: rq.total - 1 }, opts) : rq;
-      if (first.data.length) sendsFound.set(key, first.data);
       return first.data;
     };
-    const [dl, found] = await Promise.all([
-      api('GET', '/deliveries' + qs({ vendor: d.vendor, subject, limit: 1000 }), undefined, opts),
-      sendsFound.has(key) ? sendsFound.get(key) : findSend(),
-    ]);
+    // This delivery's request, asked for beside the deliveries: it is the
+    // send unless an older event names another request.
+    const early = !known && d.request_id ? byRequest(d.request_id) : null;
+    if (early) early.catch(() => {});
+    const dl = await api('GET', '/deliveries' + qs({ vendor: d.vendor, subject, limit: 1000 }), undefined, opts);
     deliveries = dl.data;
     if (!deliveries.some((x) => x.id === d.id)) deliveries.push(d);
-    sends = found;
+    deliveries.sort((a, b) => a.id - b.id);
+    if (known) {
+      sends = known;
+    } else {
+      const linked = deliveries.find((x) => x.request_id);
+      if (linked) sends = await (early && linked.request_id === d.request_id ? early : byRequest(linked.request_id));
+      else sends = await findSend();
+      if (sends.length) sendsFound.set(key, sends);
+    }
   }
   deliveries.sort((a, b) => a.id - b.id);
   const items = [];
